@@ -1,0 +1,3 @@
+from yourtts_onnx.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""User-facing errors: each carries a one-line message naming the problem and a process exit code.
+
+The CLI prints ``error: <message>`` and exits with ``exit_code``; the server maps them to HTTP
+status codes. Nothing here imports numpy, onnxruntime or torch.
+"""
+
+from __future__ import annotations
+
+
+class YourTTSError(Exception):
+    """Base class. ``str(err)`` is a complete one-line message for a user."""
+
+    exit_code = 1
+
+
+class InputError(YourTTSError):
+    """Bad user input: text, language, speaker, scales, options."""
+
+    exit_code = 2
+
+
+class CheckpointError(YourTTSError):
+    """A Coqui checkpoint directory that cannot be read or does not fit the model."""
+
+    exit_code = 3
+
+
+class BundleError(YourTTSError):
+    """An exported bundle that is missing files, malformed, or fails its hash check."""
+
+    exit_code = 3
+
+
+class AudioError(YourTTSError):
+    """Reference audio that cannot be used: unreadable, silent, too short."""
+
+    exit_code = 4
+
+
+class ExportError(YourTTSError):
+    """ONNX export or its verification failed."""
+
+    exit_code = 5
+
+
+class VerificationError(ExportError):
+    """An exported graph disagrees with PyTorch beyond tolerance."""
+
+    exit_code = 6
+
+
+class MissingDependencyError(YourTTSError):
+    """An optional dependency is not installed; the message names the package and the extra."""
+
+    exit_code = 7
+
+
+def require(module: str, extra: str) -> object:
+    """Import an optional module lazily, or raise a clear error naming the pip extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - exercised through callers
+        raise MissingDependencyError(
+            f"'{module}' is required for this command: pip install 'yourtts-onnx[{extra}]'"
+        ) from exc
