@@ -82,7 +82,7 @@ def load_torch_file(path: Path, *, trust: bool = False) -> Any:
             f"{path}: needs full unpickling, which can run arbitrary code; "
             f"pass {TRUST_FLAG} only if you trust this file"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except Exception as exc:  # torch raises many types for a file that is not a checkpoint
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({first})") from None
 

@@ -1,0 +1,29 @@
+"""Torch-free text frontend: Coqui-compatible cleaning and tokenisation, numbers, sentence chunking.
+
+Nothing here imports torch or onnxruntime; ``num2words`` is imported only when numbers are expanded.
+"""
+
+from .cleaners import CLEANER_STEPS, SUPPORTED_CLEANERS, CleanerRules, apply_cleaner, default_rules
+from .config import COQUI_VITS_BLANK, TextFrontendConfig
+from .numbers import SUPPORTED_NUMBER_LANGUAGES, normalize_numbers, number_language
+from .sentences import cap_sentence, chunk_text, split_sentences
+from .tokenizer import Encoding, Tokenizer, describe_characters
+
+__all__ = [
+    "CLEANER_STEPS",
+    "COQUI_VITS_BLANK",
+    "SUPPORTED_CLEANERS",
+    "SUPPORTED_NUMBER_LANGUAGES",
+    "CleanerRules",
+    "Encoding",
+    "TextFrontendConfig",
+    "Tokenizer",
+    "apply_cleaner",
+    "cap_sentence",
+    "chunk_text",
+    "default_rules",
+    "describe_characters",
+    "normalize_numbers",
+    "number_language",
+    "split_sentences",
+]

@@ -1,0 +1,88 @@
+"""Command-line entry point: ``parse_args(argv)`` → ``run(args)`` → a library call.
+
+Each sub-command lives in its own module under :mod:`yourtts_onnx.commands` and exposes
+``register(subparsers)`` and ``run(args) -> int``. Command modules import nothing heavy at import
+time, so ``yourtts-onnx synth`` never imports torch. User-facing errors
+(:class:`~yourtts_onnx.errors.YourTTSError`) become one ``error: ...`` line and their exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from yourtts_onnx import __version__
+from yourtts_onnx.errors import YourTTSError
+
+# command name → module under yourtts_onnx.commands
+COMMANDS: dict[str, str] = {
+    "demo": "demo",
+    "export": "export",
+    "verify": "verify",
+    "inspect": "inspect",
+    "synth": "synth",
+    "embed": "embed",
+    "voices": "voices",
+    "tokenize": "tokenize",
+    "serve": "serve",
+    "bench": "bench",
+    "export-voice": "export_voice",
+    "download": "download",
+}
+
+
+def _available_commands() -> dict[str, object]:
+    modules = {}
+    for name, module in COMMANDS.items():
+        try:
+            modules[name] = importlib.import_module(f"yourtts_onnx.commands.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"yourtts_onnx.commands.{module}":
+                continue  # command not built into this version
+            raise
+    return modules
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    parser = argparse.ArgumentParser(
+        prog="yourtts-onnx",
+        description="Export Coqui YourTTS to ONNX and run it with ONNX Runtime alone.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    modules = _available_commands()
+    for module in modules.values():
+        module.register(sub)  # type: ignore[attr-defined]
+    return parser, modules
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser, _ = build_parser()
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    _, modules = build_parser()
+    module = modules[args.command]
+    return int(module.run(args) or 0)  # type: ignore[attr-defined]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return run(args)
+    except YourTTSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 141

@@ -1,0 +1,295 @@
+"""Export a Coqui YourTTS checkpoint to a self-describing ONNX bundle, verified against PyTorch.
+
+The bundle is assembled in a temporary sibling directory and renamed into place at the end, so an
+interrupted or failed export leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yourtts_onnx import __version__
+from yourtts_onnx.errors import ExportError, VerificationError
+from yourtts_onnx.export.checkpoint import Checkpoint, load_checkpoint
+from yourtts_onnx.export.graphs import ExportSpec, ModelDims, speaker_encoder_spec, tts_specs
+from yourtts_onnx.export.onnx_export import check_graph, check_opset, simplify, stamp_metadata, trace_to_onnx
+from yourtts_onnx.export.speaker_encoder_loader import load_speaker_encoder
+from yourtts_onnx.export.verify import GraphReport, verify_graph
+from yourtts_onnx.runtime.bundle import (
+    COMPONENT_GRAPHS,
+    CONFIG_NAME,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    GRAPH_MODEL,
+    GRAPH_SPEAKER_ENCODER,
+    BundleConfig,
+    InferenceDefaults,
+    SpeakersInfo,
+    sha256_file,
+)
+from yourtts_onnx.runtime.speaker_windows import EmbeddingRecipe
+from yourtts_onnx.runtime.text import TextFrontendConfig
+
+log = logging.getLogger(__name__)
+
+ONLY_CHOICES = ("model", "speaker_encoder", "components")
+SPEAKERS_FILE = "speakers.npy"
+RELEASED_LICENSE_NOTE = (
+    "Exported weights keep the licence of the source checkpoint; the released Coqui YourTTS weights are "
+    "licensed CC BY-NC-ND 4.0."
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ExportResult:
+    bundle: Path
+    graphs: list[str]
+    reports: list[GraphReport] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.reports)
+
+
+def model_dims(ckpt: Checkpoint, text: TextFrontendConfig) -> ModelDims:
+    args = ckpt.config.model_args
+    return ModelDims(
+        num_chars=args.num_chars,
+        num_languages=len(ckpt.languages),
+        embedding_dim=args.d_vector_dim,
+        hidden=args.hidden_channels,
+        language_dim=args.language_dim,
+        pad_id=text.pad_id,
+    )
+
+
+def select_graphs(only: Sequence[str] | None) -> set[str]:
+    if not only:
+        return {GRAPH_MODEL, GRAPH_SPEAKER_ENCODER, *COMPONENT_GRAPHS}
+    chosen: set[str] = set()
+    for item in only:
+        if item not in ONLY_CHOICES:
+            raise ExportError(f"unknown --only value {item!r}: choose from {', '.join(ONLY_CHOICES)}")
+        chosen |= set(COMPONENT_GRAPHS) if item == "components" else {item}
+    return chosen
+
+
+def graph_metadata(
+    name: str, ckpt: Checkpoint, text: TextFrontendConfig, opset: int, precision: str
+) -> dict[str, str]:
+    """Key facts stamped into every graph so that a lone .onnx file still describes itself."""
+    return {
+        "format": FORMAT_NAME,
+        "format_version": str(FORMAT_VERSION),
+        "graph": name,
+        "sample_rate": str(ckpt.sample_rate),
+        "hop_length": str(ckpt.config.model_args.hop_length),
+        "embedding_dim": str(ckpt.config.model_args.d_vector_dim),
+        "languages": json.dumps(ckpt.languages, ensure_ascii=False),
+        "add_blank": json.dumps(text.add_blank),
+        "pad_id": str(text.pad_id),
+        "blank_id": json.dumps(text.blank_id),
+        "scales": "[noise_scale, length_scale, noise_scale_dp]",
+        "opset": str(opset),
+        "precision": precision,
+        "producer": f"yourtts-onnx {__version__}",
+        "license_note": RELEASED_LICENSE_NOTE,
+    }
+
+
+def _export_one(
+    spec: ExportSpec, path: Path, opset: int, *, do_simplify: bool, do_verify: bool, progress: Progress
+) -> GraphReport | None:
+    raw = path.with_suffix(".raw.onnx")
+    trace_to_onnx(spec, raw, opset)
+    check_graph(raw)
+    if not do_simplify:
+        raw.replace(path)
+        return verify_graph(spec, path) if do_verify else None
+    shutil.copyfile(raw, path)
+    if simplify(path):
+        check_graph(path)
+    if not do_verify:
+        raw.unlink()
+        return None
+    report = verify_graph(spec, path)
+    if not report.ok:
+        plain = verify_graph(spec, raw)
+        if plain.ok:
+            progress(f"  {spec.name}: simplification broke parity; keeping the plain graph")
+            raw.replace(path)
+            return plain
+    raw.unlink(missing_ok=True)
+    return report
+
+
+def _atomic_target(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_NAME).is_file():
+        raise ExportError(f"{out}: exists, is not empty and is not a bundle; refusing to overwrite it")
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"{parent}: cannot create output directory ({exc.strerror})") from None
+    if not os.access(parent, os.W_OK):
+        raise ExportError(f"{parent}: output directory is not writable")
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+def export_bundle(
+    checkpoint_dir: str | Path,
+    out: str | Path,
+    *,
+    opset: int = 17,
+    do_simplify: bool = True,
+    only: Sequence[str] | None = None,
+    verify: bool = True,
+    trust: bool = False,
+    progress: Progress = print,
+) -> ExportResult:
+    """Export, check, simplify and verify every selected graph; write the bundle atomically.
+
+    Raises :class:`VerificationError` (and writes nothing) if any graph exceeds its tolerance.
+    """
+    check_opset(opset)
+    wanted = select_graphs(only)
+    out = Path(out)
+    _atomic_target(out)
+
+    t0 = time.perf_counter()
+    ckpt = load_checkpoint(checkpoint_dir, trust=trust)
+    chars = ckpt.config.characters.raw
+    text = TextFrontendConfig.from_coqui(chars, ckpt.config.add_blank, ckpt.config.text_cleaner)
+    dims = model_dims(ckpt, text)
+    progress(
+        f"loaded {ckpt.directory} ({sum(p.numel() for p in ckpt.model.parameters()) / 1e6:.1f} M parameters; "
+        f"dropped {ckpt.dropped_keys['disc.']} disc.* and {ckpt.dropped_keys['speaker_encoder.']} "
+        f"speaker_encoder.* keys)"
+    )
+
+    specs = [s for s in tts_specs(ckpt.model, dims) if s.name in wanted]
+    recipe: EmbeddingRecipe | None = None
+    if GRAPH_SPEAKER_ENCODER in wanted:
+        loaded = load_speaker_encoder(ckpt, trust=trust)
+        if loaded is None:
+            progress("  speaker_encoder: no config_se.json/model_se.pth and no speaker_encoder.* keys; skipping")
+        else:
+            encoder, recipe = loaded
+            specs.append(speaker_encoder_spec(encoder, dims.embedding_dim))
+    if not specs:
+        raise ExportError("nothing to export: the selected graphs are not available in this checkpoint")
+
+    result = ExportResult(bundle=out, graphs=[s.name for s in specs])
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent if str(out.parent) else "."))
+    try:
+        for spec in specs:
+            start = time.perf_counter()
+            progress(f"exporting {spec.contract.file} ...")
+            report = _export_one(
+                spec, tmp / spec.contract.file, opset, do_simplify=do_simplify, do_verify=verify, progress=progress
+            )
+            stamp_metadata(tmp / spec.contract.file, graph_metadata(spec.name, ckpt, text, opset, "fp32"))
+            result.seconds[spec.name] = time.perf_counter() - start
+            if report is not None:
+                result.reports.append(report)
+                status = "ok" if report.ok else "FAILED"
+                progress(
+                    f"  {spec.name}: {status}, max-abs {report.max_abs:.2e}, min SNR {report.min_snr_db:.1f} dB "
+                    f"over {len(report.cases)} cases ({result.seconds[spec.name]:.1f} s)"
+                )
+        failures = [f for r in result.reports for f in r.failures]
+        if failures:
+            raise VerificationError(f"{len(failures)} verification failure(s); first: {failures[0]}")
+
+        speakers = sorted(ckpt.speakers)
+        if speakers:
+            table = np.stack([ckpt.speakers[n].embedding for n in speakers]).astype(np.float32)
+            np.save(tmp / SPEAKERS_FILE, table, allow_pickle=False)
+        write_config(tmp, ckpt, text, specs, recipe, opset, speakers)
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    progress(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
+    return result
+
+
+def write_config(
+    root: Path,
+    ckpt: Checkpoint,
+    text: TextFrontendConfig,
+    specs: list[ExportSpec],
+    recipe: EmbeddingRecipe | None,
+    opset: int,
+    speakers: list[str],
+    precision: str = "fp32",
+) -> BundleConfig:
+    files = {
+        p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+        for p in sorted(root.iterdir())
+        if p.is_file() and p.name != CONFIG_NAME
+    }
+    args = ckpt.config.model_args
+    config = BundleConfig(
+        format_version=FORMAT_VERSION,
+        sample_rate=ckpt.sample_rate,
+        hop_length=args.hop_length,
+        embedding_dim=args.d_vector_dim,
+        opset=opset,
+        precision=precision,
+        text=text.to_dict(),
+        languages=dict(sorted(ckpt.languages.items(), key=lambda kv: kv[1])),
+        speakers=SpeakersInfo(file=SPEAKERS_FILE if speakers else None, names=tuple(speakers)),
+        speaker_encoder=(
+            {"graph": GRAPH_SPEAKER_ENCODER, "recipe": recipe.to_dict()} if recipe is not None else None
+        ),
+        inference=InferenceDefaults(
+            noise_scale=args.inference_noise_scale,
+            length_scale=args.length_scale,
+            noise_scale_dp=args.inference_noise_scale_dp,
+        ),
+        graphs={s.name: s.contract for s in specs},
+        files=files,
+        model=_provenance(ckpt),
+    )
+    (root / CONFIG_NAME).write_text(json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return config
+
+
+def _provenance(ckpt: Checkpoint) -> dict[str, Any]:
+    args = ckpt.config.model_args
+    return {
+        "architecture": "YourTTS (VITS, d-vector + language conditioning)",
+        "source_checkpoint": ckpt.directory.resolve().name,
+        "hidden_channels": args.hidden_channels,
+        "text_encoder_layers": args.num_layers_text_encoder,
+        "decoder_channels": args.upsample_initial_channel_decoder,
+        "stochastic_duration_predictor": args.use_sdp,
+        "license_note": RELEASED_LICENSE_NOTE,
+        "exported_by": f"yourtts-onnx {__version__}",
+    }

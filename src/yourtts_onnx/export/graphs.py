@@ -1,0 +1,250 @@
+"""Each exported graph described declaratively: the module to trace, its I/O contract (names and
+named dynamic axes), dummy inputs for tracing, a validation grid, and its tolerance.
+
+The contract itself (names, dtypes, axes) comes from :mod:`yourtts_onnx.runtime.graph_contract`,
+which the runtime reads too, so exporter and consumer cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from yourtts_onnx.export.model.alignment import expand_to_frames, frame_durations
+from yourtts_onnx.export.model.layers import sequence_mask
+from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder
+from yourtts_onnx.export.model.yourtts import YourTTS
+from yourtts_onnx.runtime.bundle import (
+    GRAPH_DECODER,
+    GRAPH_DURATION_PREDICTOR,
+    GRAPH_MODEL,
+    GRAPH_SPEAKER_ENCODER,
+    GRAPH_TEXT_ENCODER,
+    GraphInfo,
+)
+from yourtts_onnx.runtime.graph_contract import graph_contracts
+
+Inputs = dict[str, np.ndarray]
+
+
+# ------------------------------------------------------------------ graph modules
+class EndToEndGraph(nn.Module):
+    def __init__(self, model: YourTTS) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, input: Tensor, input_lengths: Tensor, scales: Tensor, speaker_embedding: Tensor, language_id: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        out = self.model.synthesize(input, input_lengths, scales, speaker_embedding, language_id)
+        return out.waveform, out.output_lengths
+
+
+class TextEncoderGraph(nn.Module):
+    def __init__(self, model: YourTTS) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input: Tensor, input_lengths: Tensor, language_id: Tensor) -> tuple[Tensor, ...]:
+        enc = self.model.encode_text(input, input_lengths, language_id)
+        return enc.hidden, enc.m_p, enc.logs_p, enc.x_mask
+
+
+class DurationPredictorGraph(nn.Module):
+    def __init__(self, model: YourTTS) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, encoder_states: Tensor, text_mask: Tensor, speaker_embedding: Tensor, language_id: Tensor, scales: Tensor
+    ) -> Tensor:
+        g = self.model.speaker_condition(speaker_embedding)
+        lang_emb = self.model.language_embedding(language_id)
+        return self.model.predict_log_durations(encoder_states, text_mask, g, lang_emb, scales[2])
+
+
+class DecoderGraph(nn.Module):
+    def __init__(self, model: YourTTS) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, m_p: Tensor, logs_p: Tensor, frame_lengths: Tensor, speaker_embedding: Tensor, scales: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        g = self.model.speaker_condition(speaker_embedding)
+        y_mask = sequence_mask(frame_lengths, m_p.shape[2]).unsqueeze(1).to(m_p.dtype)
+        wav = self.model.decode(m_p, logs_p, y_mask, g, scales[0])
+        return wav, frame_lengths * self.model.hop_length
+
+
+class SpeakerEncoderGraph(nn.Module):
+    def __init__(self, encoder: ResNetSpeakerEncoder) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, audio: Tensor) -> Tensor:
+        return self.encoder(audio, l2_norm=True)
+
+
+# ------------------------------------------------------------------ inputs
+@dataclass(frozen=True)
+class ModelDims:
+    num_chars: int
+    num_languages: int
+    embedding_dim: int
+    hidden: int
+    language_dim: int
+    pad_id: int = 0
+
+
+def text_batch(dims: ModelDims, lengths: list[int], seed: int) -> Inputs:
+    """Random token ids padded with the pad id, one language per item cycling through all languages."""
+    rng = np.random.default_rng(seed)
+    batch, longest = len(lengths), max(lengths)
+    ids = np.full((batch, longest), dims.pad_id, dtype=np.int64)
+    for i, n in enumerate(lengths):
+        ids[i, :n] = rng.integers(1, dims.num_chars, size=n)
+    emb = rng.standard_normal((batch, dims.embedding_dim)).astype(np.float32)
+    return {
+        "input": ids,
+        "input_lengths": np.array(lengths, dtype=np.int64),
+        "speaker_embedding": emb,
+        "language_id": (np.arange(batch, dtype=np.int64) + seed) % dims.num_languages,
+    }
+
+
+def deterministic_scales(length_scale: float = 1.0) -> np.ndarray:
+    """Noise scales 0 so that torch and ONNX Runtime draw nothing random and can be compared."""
+    return np.array([0.0, length_scale, 0.0], dtype=np.float32)
+
+
+# (batch lengths, length scale): a grid of batch sizes and lengths, not just the export shape
+TEXT_GRID: tuple[tuple[list[int], float], ...] = (
+    ([9], 1.0),
+    ([57], 1.3),
+    ([140], 1.0),
+    ([33, 12], 1.0),
+    ([80, 80, 21], 0.8),
+)
+AUDIO_GRID: tuple[tuple[int, int], ...] = ((1, 40000), (1, 16000), (3, 40000), (2, 9000))
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    name: str
+    contract: GraphInfo
+    build: Callable[[], nn.Module]
+    dummy: Callable[[], Inputs]
+    grid: Callable[[], list[Inputs]]
+    atol: float
+
+    @property
+    def input_names(self) -> list[str]:
+        return [t.name for t in self.contract.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [t.name for t in self.contract.outputs]
+
+    @property
+    def dynamic_axes(self) -> dict[str, dict[int, str]]:
+        axes: dict[str, dict[int, str]] = {}
+        for t in (*self.contract.inputs, *self.contract.outputs):
+            named = {i: s for i, s in enumerate(t.shape) if isinstance(s, str)}
+            if named:
+                axes[t.name] = named
+        return axes
+
+
+def _torch_inputs(inputs: Inputs) -> dict[str, Tensor]:
+    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in inputs.items()}
+
+
+def stage_inputs(model: YourTTS, text: Inputs, scales: np.ndarray) -> tuple[Inputs, Inputs]:
+    """Realistic inputs for the duration predictor and decoder graphs, computed by the torch stages."""
+    t = _torch_inputs(text)
+    sc = torch.from_numpy(scales)
+    with torch.no_grad():
+        enc = model.encode_text(t["input"], t["input_lengths"], t["language_id"])
+        g = model.speaker_condition(t["speaker_embedding"])
+        logw = model.predict_log_durations(enc.hidden, enc.x_mask, g, enc.lang_emb, sc[2])
+        w_ceil, y_lengths = frame_durations(logw, enc.x_mask, sc[1])
+        m_p, logs_p, _ = expand_to_frames(w_ceil, y_lengths, enc.x_mask, enc.m_p, enc.logs_p)
+    dp = {
+        "encoder_states": enc.hidden.numpy(),
+        "text_mask": enc.x_mask.numpy(),
+        "speaker_embedding": text["speaker_embedding"],
+        "language_id": text["language_id"],
+        "scales": scales,
+    }
+    dec = {
+        "m_p": m_p.numpy(),
+        "logs_p": logs_p.numpy(),
+        "frame_lengths": y_lengths.numpy(),
+        "speaker_embedding": text["speaker_embedding"],
+        "scales": scales,
+    }
+    return dp, dec
+
+
+def tts_specs(model: YourTTS, dims: ModelDims) -> list[ExportSpec]:
+    contracts = graph_contracts(dims.embedding_dim, dims.hidden, dims.language_dim)
+
+    def model_inputs(lengths: list[int], scale: float, seed: int) -> Inputs:
+        return {**text_batch(dims, lengths, seed), "scales": deterministic_scales(scale)}
+
+    def grid_model() -> list[Inputs]:
+        return [model_inputs(lengths, scale, seed) for seed, (lengths, scale) in enumerate(TEXT_GRID)]
+
+    def grid_text() -> list[Inputs]:
+        return [
+            {k: v for k, v in text_batch(dims, lengths, seed).items() if k != "speaker_embedding"}
+            for seed, (lengths, _) in enumerate(TEXT_GRID)
+        ]
+
+    def grid_stage(which: int) -> list[Inputs]:
+        return [
+            stage_inputs(model, text_batch(dims, lengths, seed), deterministic_scales(scale))[which]
+            for seed, (lengths, scale) in enumerate(TEXT_GRID)
+        ]
+
+    return [
+        ExportSpec(
+            GRAPH_MODEL, contracts[GRAPH_MODEL], lambda: EndToEndGraph(model),
+            lambda: model_inputs([23, 17], 1.0, 99), grid_model, atol=1e-4,
+        ),
+        ExportSpec(
+            GRAPH_TEXT_ENCODER, contracts[GRAPH_TEXT_ENCODER], lambda: TextEncoderGraph(model),
+            lambda: grid_text()[3], grid_text, atol=1e-4,
+        ),
+        ExportSpec(
+            GRAPH_DURATION_PREDICTOR, contracts[GRAPH_DURATION_PREDICTOR], lambda: DurationPredictorGraph(model),
+            lambda: grid_stage(0)[3], lambda: grid_stage(0), atol=1e-4,
+        ),
+        ExportSpec(
+            GRAPH_DECODER, contracts[GRAPH_DECODER], lambda: DecoderGraph(model),
+            lambda: grid_stage(1)[3], lambda: grid_stage(1), atol=1e-4,
+        ),
+    ]
+
+
+def speaker_encoder_spec(encoder: ResNetSpeakerEncoder, embedding_dim: int, seed: int = 7) -> ExportSpec:
+    contract = graph_contracts(embedding_dim, 2, 0)[GRAPH_SPEAKER_ENCODER]
+
+    def audio(batch: int, samples: int, s: int) -> Inputs:
+        rng = np.random.default_rng(s)
+        # speech-like level: a few harmonics plus noise, not pure white noise
+        t = np.arange(samples) / 16000.0
+        base = np.stack([np.sin(2 * np.pi * (120 + 40 * i) * t) for i in range(batch)])
+        x = 0.1 * base + 0.02 * rng.standard_normal((batch, samples))
+        return {"audio": x.astype(np.float32)}
+
+    return ExportSpec(
+        GRAPH_SPEAKER_ENCODER, contract, lambda: SpeakerEncoderGraph(encoder),
+        lambda: audio(2, 24000, seed), lambda: [audio(b, n, seed + i) for i, (b, n) in enumerate(AUDIO_GRID)],
+        atol=1e-4,
+    )

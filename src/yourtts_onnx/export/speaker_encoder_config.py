@@ -1,0 +1,218 @@
+"""Typed view of a Coqui speaker-encoder config (``config_se.json``).
+
+The JSON is parsed once into frozen dataclasses; a missing or ill-typed field raises
+:class:`~yourtts_onnx.errors.CheckpointError` naming the file and the dotted field path. Only the
+fields the H/ASP ResNet encoder and its clip pipeline need are read; everything else is ignored.
+
+This module imports no torch, so the runtime may use it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from yourtts_onnx.errors import CheckpointError
+from yourtts_onnx.runtime.speaker_windows import EmbeddingRecipe
+
+SUPPORTED_MODELS = ("resnet",)
+SUPPORTED_ENCODER_TYPES = ("ASP", "SAP")
+# Coqui's compute_embedding cuts windows of 250 spectrogram frames (times hop_length in samples).
+WINDOW_FRAMES = 250
+NUM_WINDOWS = 10
+MIN_CLIP_SECONDS = 0.5
+
+_MISSING = object()
+
+
+class _Reader:
+    """Reads typed fields out of one JSON object, naming ``source`` and the dotted path on error."""
+
+    def __init__(self, data: Any, source: str, prefix: str) -> None:
+        if not isinstance(data, Mapping):
+            where = prefix.rstrip(".") or "<root>"
+            raise CheckpointError(f"{source}: field '{where}' must be a JSON object")
+        self._data = data
+        self._source = source
+        self._prefix = prefix
+
+    def _raw(self, key: str, default: Any) -> Any:
+        if key in self._data:
+            return self._data[key]
+        if default is _MISSING:
+            raise CheckpointError(f"{self._source}: missing field '{self._prefix}{key}'")
+        return default
+
+    def _bad(self, key: str, want: str, value: Any) -> CheckpointError:
+        field = f"{self._prefix}{key}"
+        got = f"{type(value).__name__} {value!r}"
+        return CheckpointError(f"{self._source}: field '{field}' must be {want}, got {got}")
+
+    def sub(self, key: str) -> _Reader:
+        return _Reader(self._raw(key, _MISSING), self._source, f"{self._prefix}{key}.")
+
+    def int_(self, key: str, default: Any = _MISSING, positive: bool = True) -> int:
+        value = self._raw(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            # JSON writers sometimes emit 16000.0; accept integral floats.
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise self._bad(key, "an integer", value)
+        if positive and value <= 0:
+            raise self._bad(key, "a positive integer", value)
+        return value
+
+    def float_(self, key: str, default: Any = _MISSING) -> float:
+        value = self._raw(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._bad(key, "a number", value)
+        return float(value)
+
+    def opt_float(self, key: str, default: Any = _MISSING) -> float | None:
+        value = self._raw(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._bad(key, "a number or null", value)
+        return float(value)
+
+    def bool_(self, key: str, default: Any = _MISSING) -> bool:
+        value = self._raw(key, default)
+        if not isinstance(value, bool):
+            raise self._bad(key, "true or false", value)
+        return value
+
+    def str_(self, key: str, default: Any = _MISSING) -> str:
+        value = self._raw(key, default)
+        if not isinstance(value, str):
+            raise self._bad(key, "a string", value)
+        return value
+
+
+@dataclass(frozen=True)
+class SpeakerEncoderAudioConfig:
+    """The ``audio`` section: STFT/mel front end and the clip loading options."""
+
+    fft_size: int
+    win_length: int
+    hop_length: int
+    sample_rate: int
+    preemphasis: float
+    num_mels: int
+    mel_fmin: float
+    mel_fmax: float | None
+    do_trim_silence: bool
+    trim_db: float
+    do_rms_norm: bool
+    db_level: float
+    do_sound_norm: bool
+
+    @classmethod
+    def _from_reader(cls, r: _Reader) -> SpeakerEncoderAudioConfig:
+        return cls(
+            fft_size=r.int_("fft_size"),
+            win_length=r.int_("win_length"),
+            hop_length=r.int_("hop_length"),
+            sample_rate=r.int_("sample_rate"),
+            preemphasis=r.float_("preemphasis"),
+            num_mels=r.int_("num_mels"),
+            mel_fmin=r.float_("mel_fmin"),
+            mel_fmax=r.opt_float("mel_fmax"),
+            do_trim_silence=r.bool_("do_trim_silence"),
+            trim_db=r.float_("trim_db"),
+            do_rms_norm=r.bool_("do_rms_norm"),
+            db_level=r.float_("db_level"),
+            do_sound_norm=r.bool_("do_sound_norm"),
+        )
+
+
+@dataclass(frozen=True)
+class SpeakerEncoderConfig:
+    """The parts of ``config_se.json`` that define the encoder and how clips are fed to it.
+
+    ``model_name``..``encoder_type`` come from ``model_params``; ``audio`` from ``audio``.
+    ``use_torch_spec`` and ``log_input`` default to false and ``encoder_type`` to ``"ASP"`` when
+    absent, as in Coqui (which in fact never passes ``encoder_type`` on, so it always builds ASP).
+    """
+
+    model_name: str
+    input_dim: int
+    proj_dim: int
+    use_torch_spec: bool
+    log_input: bool
+    encoder_type: str
+    audio: SpeakerEncoderAudioConfig
+    source: str = "config_se.json"
+
+    @classmethod
+    def from_dict(cls, d: Any, source: str) -> SpeakerEncoderConfig:
+        """Parse the decoded JSON object ``d``; ``source`` names the file in error messages."""
+        root = _Reader(d, source, "")
+        mp = root.sub("model_params")
+        model_name = mp.str_("model_name")
+        if model_name.lower() not in SUPPORTED_MODELS:
+            raise CheckpointError(
+                f"{source}: field 'model_params.model_name' is {model_name!r}; only the ResNet (H/ASP) "
+                f"speaker encoder is supported (model_name 'resnet')"
+            )
+        encoder_type = mp.str_("encoder_type", "ASP")
+        if encoder_type not in SUPPORTED_ENCODER_TYPES:
+            raise CheckpointError(
+                f"{source}: field 'model_params.encoder_type' is {encoder_type!r}; "
+                f"expected one of {', '.join(SUPPORTED_ENCODER_TYPES)}"
+            )
+        cfg = cls(
+            model_name=model_name.lower(),
+            input_dim=mp.int_("input_dim"),
+            proj_dim=mp.int_("proj_dim"),
+            use_torch_spec=mp.bool_("use_torch_spec", False),
+            log_input=mp.bool_("log_input", False),
+            encoder_type=encoder_type,
+            audio=SpeakerEncoderAudioConfig._from_reader(root.sub("audio")),
+            source=source,
+        )
+        cfg._check(source)
+        return cfg
+
+    def _check(self, source: str) -> None:
+        a = self.audio
+        if self.input_dim % 8 != 0:
+            raise CheckpointError(
+                f"{source}: field 'model_params.input_dim' must be a multiple of 8, got {self.input_dim}"
+            )
+        if a.num_mels != self.input_dim:
+            raise CheckpointError(
+                f"{source}: field 'audio.num_mels' ({a.num_mels}) must equal "
+                f"'model_params.input_dim' ({self.input_dim})"
+            )
+        if a.win_length > a.fft_size:
+            raise CheckpointError(
+                f"{source}: field 'audio.win_length' ({a.win_length}) exceeds 'audio.fft_size' ({a.fft_size})"
+            )
+        if a.do_rms_norm and not -99.0 <= a.db_level <= 0.0:
+            raise CheckpointError(f"{source}: field 'audio.db_level' must be in [-99, 0], got {a.db_level}")
+
+
+def recipe_from_config(config: SpeakerEncoderConfig) -> EmbeddingRecipe:
+    """The torch-free clip → windows recipe that reproduces Coqui's ``compute_embedding_from_clip``."""
+    if not config.use_torch_spec:
+        raise CheckpointError(
+            f"{config.source}: field 'model_params.use_torch_spec' is false; only encoders that compute "
+            f"their own spectrogram from the waveform (use_torch_spec: true) are supported"
+        )
+    a = config.audio
+    return EmbeddingRecipe(
+        sample_rate=a.sample_rate,
+        window_samples=WINDOW_FRAMES * a.hop_length,
+        num_windows=NUM_WINDOWS,
+        do_rms_norm=a.do_rms_norm,
+        db_level=a.db_level,
+        do_trim_silence=a.do_trim_silence,
+        trim_db=a.trim_db,
+        trim_frame_length=a.win_length,
+        trim_hop_length=a.hop_length,
+        do_sound_norm=a.do_sound_norm,
+        min_seconds=MIN_CLIP_SECONDS,
+    )

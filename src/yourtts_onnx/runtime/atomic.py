@@ -1,0 +1,66 @@
+"""Atomic file output: write to a temporary sibling, then ``os.replace`` it over the destination.
+
+Readers never see a half-written file, and a failure (or Ctrl-C) leaves nothing behind. Any
+``OSError`` becomes an :class:`~yourtts_onnx.errors.InputError` naming the path: the output location
+is the user's choice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from yourtts_onnx.errors import InputError
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Fail early, before any work, when ``path`` cannot be written; returns it as a Path."""
+    dest = Path(path)
+    parent = dest.parent if str(dest.parent) else Path(".")
+    if dest.is_dir():
+        raise InputError(f"cannot write '{dest}': it is a directory")
+    if not parent.is_dir():
+        raise InputError(f"cannot write '{dest}': directory '{parent}' does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write '{dest}': directory '{parent}' is not writable")
+    if dest.exists() and not os.access(dest, os.W_OK):
+        raise InputError(f"cannot write '{dest}': the existing file is read-only")
+    return dest
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """``with atomic_open(p) as fh: fh.write(...)`` — ``p`` appears complete or not at all."""
+    dest = check_writable(path)
+    tmp_name: str | None = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        with os.fdopen(fd, "w+b") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp creates 0600 files; keep an existing file's mode, else the usual 0644 (umask applied).
+        try:
+            mode = dest.stat().st_mode & 0o777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, dest)
+        tmp_name = None
+    except OSError as exc:
+        raise InputError(f"cannot write '{dest}': {exc.strerror or exc}") from exc
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    with atomic_open(path) as fh:
+        fh.write(data)

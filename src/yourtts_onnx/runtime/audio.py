@@ -1,0 +1,185 @@
+"""Audio I/O and the small signal utilities the speaker-embedding pipeline needs.
+
+Torch-free: numpy, soundfile and soxr only. Loading mirrors what Coqui gets from
+``librosa.load(path, sr=...)``: float32 samples, channels averaged to mono, then soxr "HQ"
+resampling trimmed/padded to ``ceil(n * sr_out / sr_in)`` samples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from yourtts_onnx.errors import AudioError, YourTTSError
+
+AudioSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+
+
+def describe_source(source: AudioSource) -> str:
+    """A short human-readable name for an audio source, for error messages."""
+    if isinstance(source, (str, os.PathLike)):
+        return f"'{os.fspath(source)}'"
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return f"<{len(source)} bytes of audio>"
+    name = getattr(source, "name", None)
+    if isinstance(name, str):
+        return f"'{name}'"
+    return "<audio stream>"
+
+
+def load_audio(source: AudioSource) -> tuple[np.ndarray, int]:
+    """Read WAV/FLAC/OGG (anything libsndfile reads) into float32 mono samples and the file's rate.
+
+    ``source`` is a path, raw encoded bytes, or a binary file-like object. Multi-channel audio is
+    averaged to mono. Raises :class:`AudioError` naming the source when it cannot be decoded, holds
+    no samples, or contains non-finite values.
+    """
+    name = describe_source(source)
+    target: str | BinaryIO
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        target = io.BytesIO(bytes(source))
+    elif isinstance(source, (str, os.PathLike)):
+        target = os.fspath(source)
+        if not os.path.exists(target):
+            raise AudioError(f"reference audio {name} does not exist")
+        if os.path.isdir(target):
+            raise AudioError(f"reference audio {name} is a directory, not an audio file")
+    else:
+        target = source
+    try:
+        data, sr = sf.read(target, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AudioError(
+            f"cannot read reference audio {name}: not a readable audio file (WAV/FLAC/OGG): {detail}"
+        ) from exc
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        raise AudioError(f"reference audio {name} contains no samples")
+    mono = data[:, 0].copy() if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
+    if not np.all(np.isfinite(mono)):
+        raise AudioError(f"reference audio {name} contains NaN or infinite samples")
+    return np.ascontiguousarray(mono, dtype=np.float32), int(sr)
+
+
+def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Resample 1-D float audio with soxr "HQ" (librosa's default ``soxr_hq``), librosa-style length.
+
+    The result has exactly ``ceil(len(x) * sr_out / sr_in)`` samples (zero-padded or cut), as
+    ``librosa.resample(..., fix=True)`` returns.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 1:
+        raise ValueError(f"resample expects 1-D audio, got shape {x.shape}")
+    if sr_in <= 0 or sr_out <= 0:
+        raise ValueError(f"sample rates must be positive, got {sr_in} -> {sr_out}")
+    if sr_in == sr_out:
+        return x.copy()
+    n_out = math.ceil(x.shape[0] * float(sr_out) / sr_in)
+    y = np.asarray(soxr.resample(x, sr_in, sr_out, quality="HQ"), dtype=np.float32)
+    if y.shape[0] > n_out:
+        y = y[:n_out]
+    elif y.shape[0] < n_out:
+        y = np.pad(y, (0, n_out - y.shape[0]))
+    return np.ascontiguousarray(y)
+
+
+def _frame_rms(x: np.ndarray, frame_length: int, hop_length: int) -> np.ndarray:
+    """RMS per frame of the zero-padded (``frame_length // 2`` each side) signal, centred frames."""
+    half = frame_length // 2
+    padded = np.pad(x.astype(np.float32, copy=False), (half, half), mode="constant")
+    n_frames = 1 + (padded.shape[0] - frame_length) // hop_length
+    if n_frames < 1:
+        return np.zeros(0, dtype=np.float32)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, frame_length)[::hop_length][:n_frames]
+    power = np.mean(np.square(frames, dtype=np.float32), axis=-1)
+    return np.sqrt(power)
+
+
+def trim_silence(x: np.ndarray, sr: int, top_db: float, frame_length: int, hop_length: int) -> np.ndarray:
+    """Coqui's silence trim: drop a 10 ms margin at both ends, then cut leading/trailing quiet frames.
+
+    A frame is kept when its RMS is within ``top_db`` dB of the loudest frame (frames centred,
+    zero-padded by ``frame_length // 2``); the kept span runs from the first loud frame's start
+    ``i * hop_length`` to ``(j + 1) * hop_length`` of the last one, capped at the signal length.
+    Empty input is returned unchanged.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    margin = int(sr * 0.01)
+    if margin > 0:
+        x = x[margin:-margin]
+    rms = _frame_rms(x, frame_length, hop_length)
+    if rms.size == 0 or x.shape[0] == 0:
+        return x
+    power = rms.astype(np.float64) ** 2
+    amin = 1e-10
+    db = 10.0 * np.log10(np.maximum(amin, power)) - 10.0 * np.log10(max(amin, float(power.max())))
+    loud = np.flatnonzero(db > -top_db)
+    if loud.size == 0:
+        return x[:0]
+    start = int(loud[0]) * hop_length
+    end = min(x.shape[0], (int(loud[-1]) + 1) * hop_length)
+    return x[start:end]
+
+
+def sound_norm(x: np.ndarray, coef: float = 0.95) -> np.ndarray:
+    """Peak normalisation to ``coef`` (Coqui's ``do_sound_norm``)."""
+    x = np.asarray(x, dtype=np.float32)
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak == 0.0:
+        raise AudioError("cannot peak-normalise silent audio")
+    return (x * (coef / peak)).astype(np.float32)
+
+
+def rms_volume_norm(x: np.ndarray, db_level: float) -> np.ndarray:
+    """Scale ``x`` so that its RMS equals ``db_level`` dBFS (Coqui's ``rms_volume_norm``)."""
+    if not -99.0 <= db_level <= 0.0:
+        raise ValueError(f"db_level should be between -99 and 0, got {db_level}")
+    x = np.asarray(x, dtype=np.float32)
+    energy = float(np.sum(np.square(x, dtype=np.float64)))
+    if x.size == 0 or energy == 0.0:
+        raise AudioError("cannot RMS-normalise silent audio")
+    target = 10.0 ** (db_level / 20.0)
+    gain = math.sqrt(x.shape[0] * target * target / energy)
+    return (x * gain).astype(np.float32)
+
+
+def write_wav_atomic(path: str | os.PathLike[str], samples: np.ndarray, sr: int) -> None:
+    """Write mono float samples in [-1, 1] as a 16-bit PCM WAV, atomically.
+
+    The data goes to a temporary file in the destination directory which then replaces ``path``,
+    so readers never see a half-written file. Values outside [-1, 1] are clipped.
+    """
+    dest = Path(path)
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim != 1:
+        raise ValueError(f"write_wav_atomic expects 1-D samples, got shape {x.shape}")
+    pcm = np.round(np.clip(np.nan_to_num(x), -1.0, 1.0) * 32767.0).astype(np.int16)
+    directory = dest.parent if str(dest.parent) else Path(".")
+    tmp_name: str | None = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "wb") as fh:
+            sf.write(fh, pcm, int(sr), subtype="PCM_16", format="WAV")
+        # mkstemp creates 0600 files; keep an existing file's mode, else use the usual 0644.
+        try:
+            mode = dest.stat().st_mode & 0o777
+        except OSError:
+            mode = 0o644
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, dest)
+        tmp_name = None
+    except OSError as exc:
+        raise YourTTSError(f"cannot write WAV file '{dest}': {exc.strerror or exc}") from exc
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)

@@ -1,0 +1,280 @@
+"""The exported bundle: a directory with ONNX graphs, ``config.json`` and built-in speaker embeddings.
+
+``config.json`` is the contract for every consumer (Python, Rust, C++, Node). It is parsed here,
+once, into dataclasses; nothing else in the runtime reads raw JSON. See
+``yourtts_onnx/schemas/bundle_config.schema.json`` for the schema and ``docs/consumers.md`` for prose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yourtts_onnx.errors import BundleError
+
+FORMAT_NAME = "yourtts-onnx-bundle"
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+
+# graph names, in the order they are exported
+GRAPH_MODEL = "model"
+GRAPH_SPEAKER_ENCODER = "speaker_encoder"
+GRAPH_TEXT_ENCODER = "text_encoder"
+GRAPH_DURATION_PREDICTOR = "duration_predictor"
+GRAPH_DECODER = "decoder"
+COMPONENT_GRAPHS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_DECODER)
+ALL_GRAPHS = (GRAPH_MODEL, GRAPH_SPEAKER_ENCODER, *COMPONENT_GRAPHS)
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _req(d: Any, key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+    if not isinstance(d, dict) or key not in d:
+        raise BundleError(f"{where}: missing field '{key}'")
+    value = d[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float, (int, float))):
+        raise BundleError(f"{where}: field '{key}' has the wrong type ({type(value).__name__})")
+    return value
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One graph input or output. ``shape`` entries are ints or symbolic axis names."""
+
+    name: str
+    dtype: str  # "int64" | "float32" | "float16"
+    shape: tuple[int | str, ...]
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self.dtype, "shape": list(self.shape), "description": self.description}
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str) -> TensorSpec:
+        shape = _req(d, "shape", where, list)
+        if not all(isinstance(s, (int, str)) and not isinstance(s, bool) for s in shape):
+            raise BundleError(f"{where}: 'shape' entries must be integers or axis names")
+        return cls(
+            name=_req(d, "name", where, str),
+            dtype=_req(d, "dtype", where, str),
+            shape=tuple(shape),
+            description=str(d.get("description", "")),
+        )
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    file: str
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    description: str = ""
+    precision: str = "fp32"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "description": self.description,
+            "precision": self.precision,
+            "inputs": [t.to_dict() for t in self.inputs],
+            "outputs": [t.to_dict() for t in self.outputs],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str) -> GraphInfo:
+        return cls(
+            file=_req(d, "file", where, str),
+            inputs=tuple(TensorSpec.from_dict(t, f"{where}.inputs") for t in _req(d, "inputs", where, list)),
+            outputs=tuple(TensorSpec.from_dict(t, f"{where}.outputs") for t in _req(d, "outputs", where, list)),
+            description=str(d.get("description", "")),
+            precision=str(d.get("precision", "fp32")),
+        )
+
+
+@dataclass(frozen=True)
+class InferenceDefaults:
+    noise_scale: float = 0.667
+    length_scale: float = 1.0
+    noise_scale_dp: float = 1.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {"noise_scale": self.noise_scale, "length_scale": self.length_scale, "noise_scale_dp": self.noise_scale_dp}
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str) -> InferenceDefaults:
+        return cls(
+            noise_scale=float(_req(d, "noise_scale", where, (int, float))),
+            length_scale=float(_req(d, "length_scale", where, (int, float))),
+            noise_scale_dp=float(_req(d, "noise_scale_dp", where, (int, float))),
+        )
+
+
+@dataclass(frozen=True)
+class SpeakersInfo:
+    """Built-in speakers: row i of the float32 ``[N, dim]`` array in ``file`` is ``names[i]``."""
+
+    file: str | None
+    names: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "names": list(self.names)}
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str) -> SpeakersInfo:
+        names = _req(d, "names", where, list)
+        file = d.get("file")
+        if file is not None and not isinstance(file, str):
+            raise BundleError(f"{where}: field 'file' must be a string or null")
+        if names and file is None:
+            raise BundleError(f"{where}: speakers are named but no embedding file is given")
+        return cls(file=file, names=tuple(str(n) for n in names))
+
+
+@dataclass(frozen=True)
+class BundleConfig:
+    """Parsed ``config.json`` of a bundle."""
+
+    format_version: int
+    sample_rate: int
+    hop_length: int
+    embedding_dim: int
+    opset: int
+    precision: str
+    text: dict[str, Any]  # TextFrontendConfig.to_dict(); parsed by the text frontend
+    languages: dict[str, int]
+    speakers: SpeakersInfo
+    speaker_encoder: dict[str, Any] | None  # {"graph": name, "recipe": EmbeddingRecipe.to_dict()}
+    inference: InferenceDefaults
+    graphs: dict[str, GraphInfo]
+    files: dict[str, dict[str, Any]]  # relative path → {"sha256", "bytes"}
+    model: dict[str, Any] = field(default_factory=dict)  # provenance: name, licence, source checkpoint
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_NAME,
+            "format_version": self.format_version,
+            "model": self.model,
+            "audio": {"sample_rate": self.sample_rate, "hop_length": self.hop_length},
+            "text": self.text,
+            "languages": self.languages,
+            "speaker_embedding": {"dim": self.embedding_dim, "normalization": "l2 inside the graph"},
+            "speakers": self.speakers.to_dict(),
+            "speaker_encoder": self.speaker_encoder,
+            "inference": self.inference.to_dict(),
+            "precision": self.precision,
+            "opset": self.opset,
+            "graphs": {name: g.to_dict() for name, g in self.graphs.items()},
+            "files": self.files,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = CONFIG_NAME) -> BundleConfig:
+        if not isinstance(d, dict):
+            raise BundleError(f"{where}: expected a JSON object")
+        if d.get("format") != FORMAT_NAME:
+            raise BundleError(f"{where}: field 'format' must be '{FORMAT_NAME}' (is this a yourtts-onnx bundle?)")
+        version = _req(d, "format_version", where, int)
+        if version > FORMAT_VERSION:
+            raise BundleError(
+                f"{where}: format_version {version} is newer than this runtime supports ({FORMAT_VERSION}); upgrade"
+            )
+        audio = _req(d, "audio", where, dict)
+        languages = _req(d, "languages", where, dict)
+        if not languages or not all(isinstance(v, int) and not isinstance(v, bool) for v in languages.values()):
+            raise BundleError(f"{where}: 'languages' must map names to integer ids")
+        graphs_raw = _req(d, "graphs", where, dict)
+        if not graphs_raw:
+            raise BundleError(f"{where}: 'graphs' lists no graph")
+        speaker_encoder = d.get("speaker_encoder")
+        if speaker_encoder is not None and not isinstance(speaker_encoder, dict):
+            raise BundleError(f"{where}: 'speaker_encoder' must be an object or null")
+        files = _req(d, "files", where, dict)
+        return cls(
+            format_version=version,
+            sample_rate=_req(audio, "sample_rate", f"{where}: audio", int),
+            hop_length=_req(audio, "hop_length", f"{where}: audio", int),
+            embedding_dim=_req(_req(d, "speaker_embedding", where, dict), "dim", f"{where}: speaker_embedding", int),
+            opset=_req(d, "opset", where, int),
+            precision=str(d.get("precision", "fp32")),
+            text=_req(d, "text", where, dict),
+            languages=dict(languages),
+            speakers=SpeakersInfo.from_dict(_req(d, "speakers", where, dict), f"{where}: speakers"),
+            speaker_encoder=speaker_encoder,
+            inference=InferenceDefaults.from_dict(_req(d, "inference", where, dict), f"{where}: inference"),
+            graphs={n: GraphInfo.from_dict(g, f"{where}: graphs.{n}") for n, g in graphs_raw.items()},
+            files=files,
+            model=dict(d.get("model") or {}),
+        )
+
+
+@dataclass
+class Bundle:
+    """An opened bundle directory: its config, and paths to its files (nothing is loaded yet)."""
+
+    root: Path
+    config: BundleConfig
+
+    @classmethod
+    def open(cls, path: str | Path, *, verify_hashes: bool = True) -> Bundle:
+        root = Path(path)
+        if root.is_file() and root.name == CONFIG_NAME:
+            root = root.parent
+        if not root.is_dir():
+            raise BundleError(f"{root}: bundle directory not found")
+        cfg_path = root / CONFIG_NAME
+        if not cfg_path.is_file():
+            raise BundleError(f"{root}: no {CONFIG_NAME} (is this a yourtts-onnx bundle?)")
+        try:
+            raw = json.loads(cfg_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BundleError(f"{cfg_path}: malformed JSON ({exc})") from None
+        bundle = cls(root, BundleConfig.from_dict(raw, str(cfg_path)))
+        bundle.check_files(verify_hashes=verify_hashes)
+        return bundle
+
+    def check_files(self, *, verify_hashes: bool = True) -> None:
+        """Every file listed must exist (and match its SHA-256 when ``verify_hashes``)."""
+        for rel, meta in self.config.files.items():
+            path = self.root / rel
+            if not path.is_file():
+                raise BundleError(f"{self.root}: missing file '{rel}' listed in {CONFIG_NAME}")
+            if verify_hashes:
+                expected = meta.get("sha256") if isinstance(meta, dict) else None
+                if expected and sha256_file(path) != expected:
+                    raise BundleError(f"{path}: SHA-256 mismatch (file changed or corrupt since export)")
+        for name, graph in self.config.graphs.items():
+            if graph.file not in self.config.files and not (self.root / graph.file).is_file():
+                raise BundleError(f"{self.root}: graph '{name}' file '{graph.file}' is missing")
+
+    def has_graph(self, name: str) -> bool:
+        return name in self.config.graphs
+
+    def graph_path(self, name: str) -> Path:
+        if name not in self.config.graphs:
+            raise BundleError(f"{self.root}: bundle has no '{name}' graph (has: {', '.join(self.config.graphs)})")
+        return self.root / self.config.graphs[name].file
+
+    def speaker_embeddings(self) -> dict[str, np.ndarray]:
+        info = self.config.speakers
+        if not info.names or info.file is None:
+            return {}
+        path = self.root / info.file
+        try:
+            table = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise BundleError(f"{path}: cannot read speaker embeddings ({exc})") from None
+        if table.ndim != 2 or table.shape != (len(info.names), self.config.embedding_dim):
+            raise BundleError(
+                f"{path}: expected shape [{len(info.names)}, {self.config.embedding_dim}], got {list(table.shape)}"
+            )
+        return {name: table[i].astype(np.float32) for i, name in enumerate(info.names)}

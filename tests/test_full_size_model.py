@@ -1,0 +1,27 @@
+"""A full-size (released-width) YourTTS built by our own code runs end to end."""
+
+from __future__ import annotations
+
+import torch
+
+from yourtts_onnx.export.checkpoint_config import YourTTSConfig
+from yourtts_onnx.export.random_checkpoint import SIZES, coqui_config, random_yourtts
+
+
+def test_full_size_random_model_runs_end_to_end():
+    config = YourTTSConfig.from_dict(coqui_config(SIZES["full"], 165), "<full>")
+    args = config.model_args
+    assert (args.hidden_channels, args.num_layers_text_encoder, args.upsample_initial_channel_decoder) == (192, 10, 512)
+    model = random_yourtts(config, num_languages=3, seed=0).prepare_for_inference()
+    n_params = sum(p.numel() for p in model.parameters())
+    assert n_params > 30_000_000
+    ids = torch.randint(1, 165, (2, 40))
+    lengths = torch.tensor([40, 25])
+    scales = torch.tensor([0.667, 1.0, 0.8])
+    with torch.no_grad():
+        out = model.synthesize(ids, lengths, scales, torch.randn(2, 512), torch.tensor([0, 2]))
+    assert out.waveform.shape[:2] == (2, 1)
+    assert out.waveform.shape[-1] == int(out.output_lengths.max())
+    assert torch.all(out.output_lengths % 256 == 0)
+    assert out.output_lengths[1] < out.output_lengths[0]
+    assert torch.isfinite(out.waveform).all() and out.waveform.abs().max() <= 1.0
