@@ -66,3 +66,14 @@ def reference_checkpoint() -> Path:
 def golden_dir() -> Path:
     _require_reference()
     return GOLDEN
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference checkpoint exported (and verified) once per test session."""
+    _require_reference()
+    from yourtts_onnx.export.bundle_writer import export_bundle
+
+    out = tmp_path_factory.mktemp("bundles") / "tiny"
+    export_bundle(CHECKPOINT, out, progress=lambda _msg: None)
+    return out

@@ -1,0 +1,121 @@
+// The YourTTS text frontend, re-implemented from the bundle's config.json ("text" section) alone.
+//
+// Semantics (the reference is yourtts_onnx.runtime.text in Python; docs/consumers.md has the prose):
+//   1. run the cleaner steps of text.cleaner_rules in order;
+//   2. map every code point to the id of its LAST occurrence in text.vocab; tokens longer than one code
+//      point (the blank "<BLNK>") never match text; unknown code points are dropped;
+//   3. with text.add_blank, put the blank id before, between and after the character ids (2n + 1 ids).
+
+const STEPS = new Set(['unicode_nfc', 'lowercase', 'replace_symbols', 'remove_symbols', 'collapse_whitespace']);
+
+export class FrontendError extends Error {}
+
+/** The replacement table that `replace_symbols` uses for `language` (see cleaners.py). */
+export function replacementsFor(rules, language) {
+  if (language === null || language === undefined) return rules.default_replacements;
+  const code = language.trim().toLowerCase().replaceAll('_', '-');
+  const tables = rules.language_replacements;
+  if (Object.hasOwn(tables, code)) return tables[code];
+  if (rules.language_match === 'primary_subtag') {
+    const primary = code.split('-', 1)[0];
+    if (Object.hasOwn(tables, primary)) return tables[primary];
+  }
+  return rules.default_replacements;
+}
+
+function collapseWhitespace(text, whitespace) {
+  if (!whitespace) return text;
+  const ws = new Set(whitespace);
+  let out = '';
+  let inRun = false;
+  for (const ch of text) {
+    if (ws.has(ch)) {
+      if (!inRun) out += ' ';
+      inRun = true;
+    } else {
+      out += ch;
+      inRun = false;
+    }
+  }
+  if (out.startsWith(' ')) out = out.slice(1);
+  if (out.endsWith(' ')) out = out.slice(0, -1);
+  return out;
+}
+
+/** Run the cleaner described by `rules` (config.text.cleaner_rules) on `text`. */
+export function clean(text, language, rules) {
+  for (const step of rules.steps) {
+    if (!STEPS.has(step)) throw new FrontendError(`config.json: unknown cleaner step ${JSON.stringify(step)}`);
+    if (step === 'unicode_nfc') {
+      text = text.normalize('NFC');
+    } else if (step === 'lowercase') {
+      text = text.toLowerCase();
+    } else if (step === 'replace_symbols') {
+      for (const [from, to] of replacementsFor(rules, language)) text = text.split(from).join(to);
+    } else if (step === 'remove_symbols') {
+      if (rules.removed_symbols) {
+        const removed = new Set(rules.removed_symbols);
+        text = Array.from(text).filter((ch) => !removed.has(ch)).join('');
+      }
+    } else if (step === 'collapse_whitespace') {
+      text = collapseWhitespace(text, rules.whitespace);
+    }
+  }
+  return text;
+}
+
+export class Tokenizer {
+  /** @param {object} textConfig the "text" section of config.json */
+  constructor(textConfig) {
+    this.config = textConfig;
+    this.charToId = new Map();
+    textConfig.vocab.forEach((token, idx) => {
+      if (Array.from(token).length === 1) this.charToId.set(token, idx); // later duplicates win
+    });
+    const lastIndex = (token) => textConfig.vocab.lastIndexOf(token);
+    this.padId = lastIndex(textConfig.pad);
+    this.blankId = textConfig.blank === null ? null : lastIndex(textConfig.blank);
+    if (this.padId < 0) throw new FrontendError('config.json: text.pad is not in text.vocab');
+    if (textConfig.add_blank && (this.blankId === null || this.blankId < 0)) {
+      throw new FrontendError('config.json: text.add_blank is true but text.blank is not in text.vocab');
+    }
+  }
+
+  clean(text, language) {
+    return clean(text, language, this.config.cleaner_rules);
+  }
+
+  /**
+   * Text -> ids. With `strict` (the default, as in the Python runtime) text without any known letter or
+   * digit is an error; `strict: false` is Coqui's behaviour (empty text gives [blank]).
+   * @returns {{ids: number[], cleaned: string, dropped: string[]}}
+   */
+  encode(text, language, { strict = true } = {}) {
+    const cleaned = this.clean(text, language);
+    const charIds = [];
+    const dropped = new Set();
+    let speakable = false;
+    for (const ch of cleaned) {
+      const id = this.charToId.get(ch);
+      if (id === undefined) {
+        dropped.add(ch);
+      } else {
+        charIds.push(id);
+        if (/[\p{L}\p{N}]/u.test(ch)) speakable = true;
+      }
+    }
+    if (strict && !speakable) {
+      throw new FrontendError(
+        text.trim() === '' ? 'text is empty' : 'text has nothing the model can pronounce (no known letter is left)',
+      );
+    }
+    let ids = charIds;
+    if (this.config.add_blank) {
+      ids = new Array(2 * charIds.length + 1).fill(this.blankId);
+      charIds.forEach((id, i) => {
+        ids[2 * i + 1] = id;
+      });
+    }
+    return { ids, cleaned, dropped: [...dropped] };
+  }
+}

@@ -1,0 +1,139 @@
+"""Describe a bundle or a single .onnx file: inputs/outputs, opset, metadata, size, parameter count.
+
+Uses ONNX Runtime for the I/O signature and metadata. The ``onnx`` package, when installed, adds
+the opset and the parameter count (it is not a runtime dependency).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import onnxruntime as ort
+
+from yourtts_onnx.errors import BundleError
+from yourtts_onnx.runtime.bundle import CONFIG_NAME, Bundle
+
+_ORT_TYPES = {"tensor(float)": "float32", "tensor(int64)": "int64", "tensor(float16)": "float16"}
+
+
+@dataclass
+class TensorInfo:
+    name: str
+    dtype: str
+    shape: list[int | str | None]
+
+
+@dataclass
+class GraphSummary:
+    file: str
+    bytes: int
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    metadata: dict[str, str]
+    opset: int | None = None
+    parameters: int | None = None
+
+
+@dataclass
+class BundleSummary:
+    root: str
+    sample_rate: int
+    languages: list[str]
+    speakers: list[str]
+    precision: str
+    can_clone: bool
+    total_bytes: int
+    graphs: dict[str, GraphSummary] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _onnx_details(path: Path) -> tuple[int | None, int | None]:
+    try:
+        import onnx
+        from onnx import numpy_helper
+    except ImportError:
+        return None, None
+    model = onnx.load(str(path))
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    params = sum(int(numpy_helper.to_array(t).size) for t in model.graph.initializer)
+    return opset, params
+
+
+def summarize_graph(path: Path) -> GraphSummary:
+    if not path.is_file():
+        raise BundleError(f"{path}: file not found")
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises several types for a file that is not a model
+        raise BundleError(f"{path}: not a loadable ONNX model ({str(exc).splitlines()[0][:200]})") from None
+
+    def info(values: list[Any]) -> list[TensorInfo]:
+        return [TensorInfo(v.name, _ORT_TYPES.get(v.type, v.type), list(v.shape)) for v in values]
+
+    opset, params = _onnx_details(path)
+    return GraphSummary(
+        file=path.name,
+        bytes=path.stat().st_size,
+        inputs=info(session.get_inputs()),
+        outputs=info(session.get_outputs()),
+        metadata=dict(session.get_modelmeta().custom_metadata_map),
+        opset=opset,
+        parameters=params,
+    )
+
+
+def summarize_bundle(path: str | Path) -> BundleSummary:
+    bundle = Bundle.open(path, verify_hashes=False)
+    cfg = bundle.config
+    summary = BundleSummary(
+        root=str(bundle.root),
+        sample_rate=cfg.sample_rate,
+        languages=list(cfg.languages),
+        speakers=list(cfg.speakers.names),
+        precision=cfg.precision,
+        can_clone=cfg.speaker_encoder is not None and bundle.has_graph(cfg.speaker_encoder.get("graph", "")),
+        total_bytes=sum(p.stat().st_size for p in bundle.root.iterdir() if p.is_file()),
+    )
+    for name in cfg.graphs:
+        summary.graphs[name] = summarize_graph(bundle.graph_path(name))
+    return summary
+
+
+def is_bundle(path: Path) -> bool:
+    return path.is_dir() and (path / CONFIG_NAME).is_file()
+
+
+def _fmt_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def format_graph(name: str, g: GraphSummary) -> list[str]:
+    params = f", {g.parameters / 1e6:.2f} M parameters" if g.parameters is not None else ""
+    opset = f", opset {g.opset}" if g.opset is not None else ""
+    lines = [f"{name}: {g.file} ({_fmt_bytes(g.bytes)}{opset}{params})"]
+    for kind, tensors in (("in ", g.inputs), ("out", g.outputs)):
+        for t in tensors:
+            shape = ", ".join(str(s) for s in t.shape)
+            lines.append(f"  {kind} {t.name:<18} {t.dtype:<8} [{shape}]")
+    return lines
+
+
+def format_summary(s: BundleSummary) -> str:
+    lines = [
+        f"bundle     {s.root}",
+        f"audio      {s.sample_rate} Hz, precision {s.precision}, {_fmt_bytes(s.total_bytes)} on disk",
+        f"languages  {', '.join(s.languages)}",
+        f"speakers   {', '.join(s.speakers) if s.speakers else '(none)'}",
+        f"cloning    {'yes (speaker_encoder.onnx)' if s.can_clone else 'no'}",
+    ]
+    for name, g in s.graphs.items():
+        lines.extend(format_graph(name, g))
+    return "\n".join(lines)
