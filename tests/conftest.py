@@ -49,8 +49,12 @@ def load_synthesis_cases() -> list[SynthesisCase]:
         arrays = {k: np.load(GOLDEN / v) for k, v in c["files"].items()}
         out.append(
             SynthesisCase(
-                name=c["name"], texts=c["texts"], length_scale=c["length_scale"], noise_scale=c["noise_scale"],
-                noise_scale_dp=c["noise_scale_dp"], **arrays,
+                name=c["name"],
+                texts=c["texts"],
+                length_scale=c["length_scale"],
+                noise_scale=c["noise_scale"],
+                noise_scale_dp=c["noise_scale_dp"],
+                **arrays,
             )
         )
     return out

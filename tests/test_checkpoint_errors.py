@@ -138,7 +138,9 @@ def test_legacy_weight_norm_keys_load(tmp_path, ckpt_copy, reference_checkpoint)
     state = torch.load(reference_checkpoint / "model_file.pth", weights_only=True)
     legacy = {}
     for k, v in state["model"].items():
-        k = k.replace("parametrizations.weight.original0", "weight_g").replace("parametrizations.weight.original1", "weight_v")
+        k = k.replace("parametrizations.weight.original0", "weight_g").replace(
+            "parametrizations.weight.original1", "weight_v"
+        )
         legacy[k] = v
     (ckpt_copy / "model_file.pth").unlink()
     torch.save({"model": legacy}, ckpt_copy / "model_file.pth")

@@ -60,21 +60,33 @@ def test_speaker_encoder_onnx_reproduces_window(tiny_bundle, golden_dir):
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_component_graphs_compose_to_model(tiny_bundle, model_session, case):
     feeds = {
-        "input": case.input, "input_lengths": case.input_lengths, "language_id": case.language_ids,
+        "input": case.input,
+        "input_lengths": case.input_lengths,
+        "language_id": case.language_ids,
     }
     emb = case.d_vectors.astype(np.float32)
     states, m_p, logs_p, mask = _session(tiny_bundle / "text_encoder.onnx").run(None, feeds)
     (logw,) = _session(tiny_bundle / "duration_predictor.onnx").run(
         None,
-        {"encoder_states": states, "text_mask": mask, "speaker_embedding": emb,
-         "language_id": case.language_ids, "scales": case.scales},
+        {
+            "encoder_states": states,
+            "text_mask": mask,
+            "speaker_embedding": emb,
+            "language_id": case.language_ids,
+            "scales": case.scales,
+        },
     )
     prior = expand_prior(logw, mask, m_p, logs_p, float(case.scales[1]))
     np.testing.assert_array_equal(prior.durations, case.durations[:, 0, :].astype(np.int64))
     wav, lengths = _session(tiny_bundle / "decoder.onnx").run(
         None,
-        {"m_p": prior.m_p, "logs_p": prior.logs_p, "frame_lengths": prior.frame_lengths,
-         "speaker_embedding": emb, "scales": case.scales},
+        {
+            "m_p": prior.m_p,
+            "logs_p": prior.logs_p,
+            "frame_lengths": prior.frame_lengths,
+            "speaker_embedding": emb,
+            "scales": case.scales,
+        },
     )
     e2e, e2e_lengths = model_session.run(None, {**feeds, "scales": case.scales, "speaker_embedding": emb})
     np.testing.assert_array_equal(lengths, e2e_lengths)
@@ -82,10 +94,18 @@ def test_component_graphs_compose_to_model(tiny_bundle, model_session, case):
 
 
 def test_config_validates_against_schema_and_hashes_match(tiny_bundle):
-    schema = json.loads(resources.files("yourtts_onnx").joinpath("schemas/bundle_config.schema.json").read_text())
+    schema = json.loads(
+        resources.files("yourtts_onnx").joinpath("schemas/bundle_config.schema.json").read_text()
+    )
     config = json.loads((tiny_bundle / "config.json").read_text())
     jsonschema.validate(config, schema)
-    assert set(config["graphs"]) == {"model", "speaker_encoder", "text_encoder", "duration_predictor", "decoder"}
+    assert set(config["graphs"]) == {
+        "model",
+        "speaker_encoder",
+        "text_encoder",
+        "duration_predictor",
+        "decoder",
+    }
     for name, meta in config["files"].items():
         assert sha256_file(tiny_bundle / name) == meta["sha256"]
         assert (tiny_bundle / name).stat().st_size == meta["bytes"]
@@ -101,7 +121,11 @@ def test_graph_io_and_metadata_match_config(tiny_bundle):
     for name, graph in config["graphs"].items():
         model = onnx.load(str(tiny_bundle / graph["file"]))
         meta = {p.key: p.value for p in model.metadata_props}
-        assert meta["graph"] == name and meta["sample_rate"] == "16000" and meta["format"] == "yourtts-onnx-bundle"
+        assert (
+            meta["graph"] == name
+            and meta["sample_rate"] == "16000"
+            and meta["format"] == "yourtts-onnx-bundle"
+        )
         assert json.loads(meta["languages"]) == config["languages"]
         assert [i.name for i in model.graph.input] == [t["name"] for t in graph["inputs"]]
         assert [o.name for o in model.graph.output] == [t["name"] for t in graph["outputs"]]
@@ -112,13 +136,17 @@ def test_graph_io_and_metadata_match_config(tiny_bundle):
 
 
 def test_only_model_writes_just_that_graph(tmp_path, reference_checkpoint):
-    result = export_bundle(reference_checkpoint, tmp_path / "b", only=["model"], verify=False, progress=lambda m: None)
+    result = export_bundle(
+        reference_checkpoint, tmp_path / "b", only=["model"], verify=False, progress=lambda m: None
+    )
     assert result.graphs == ["model"]
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["config.json", "model.onnx", "speakers.npy"]
 
 
 def test_unknown_opset_is_rejected(tmp_path, reference_checkpoint, capsys):
-    code = main(["export", "--checkpoint", str(reference_checkpoint), "--out", str(tmp_path / "b"), "--opset", "9"])
+    code = main(
+        ["export", "--checkpoint", str(reference_checkpoint), "--out", str(tmp_path / "b"), "--opset", "9"]
+    )
     err = capsys.readouterr().err
     assert code == ExportError.exit_code and "unsupported --opset 9" in err
     assert not (tmp_path / "b").exists()
@@ -165,7 +193,11 @@ def test_verify_command_reports_every_graph(tiny_bundle, reference_checkpoint, c
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and report["ok"]
     assert {g["graph"] for g in report["graphs"]} == {
-        "model", "speaker_encoder", "text_encoder", "duration_predictor", "decoder"
+        "model",
+        "speaker_encoder",
+        "text_encoder",
+        "duration_predictor",
+        "decoder",
     }
     model = next(g for g in report["graphs"] if g["graph"] == "model")
     assert len(model["cases"]) >= 5 and model["max_abs"] <= 1e-4

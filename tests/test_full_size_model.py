@@ -11,7 +11,11 @@ from yourtts_onnx.export.random_checkpoint import SIZES, coqui_config, random_yo
 def test_full_size_random_model_runs_end_to_end():
     config = YourTTSConfig.from_dict(coqui_config(SIZES["full"], 165), "<full>")
     args = config.model_args
-    assert (args.hidden_channels, args.num_layers_text_encoder, args.upsample_initial_channel_decoder) == (192, 10, 512)
+    assert (args.hidden_channels, args.num_layers_text_encoder, args.upsample_initial_channel_decoder) == (
+        192,
+        10,
+        512,
+    )
     model = random_yourtts(config, num_languages=3, seed=0).prepare_for_inference()
     n_params = sum(p.numel() for p in model.parameters())
     assert n_params > 30_000_000

@@ -48,8 +48,11 @@ def test_batch_output_lengths_trim_each_item(checkpoint):
     case = next(c for c in CASES if c.name == "batch_2")
     with torch.no_grad():
         out = checkpoint.model.synthesize(
-            torch.from_numpy(case.input), torch.from_numpy(case.input_lengths), torch.from_numpy(case.scales),
-            torch.from_numpy(case.d_vectors).float(), torch.from_numpy(case.language_ids),
+            torch.from_numpy(case.input),
+            torch.from_numpy(case.input_lengths),
+            torch.from_numpy(case.scales),
+            torch.from_numpy(case.d_vectors).float(),
+            torch.from_numpy(case.language_ids),
         )
     lengths = out.output_lengths.numpy()
     expected = case.durations.sum(axis=(1, 2)).astype(np.int64) * 256
@@ -60,8 +63,10 @@ def test_batch_output_lengths_trim_each_item(checkpoint):
     n = int(case.input_lengths[i])
     with torch.no_grad():
         alone = checkpoint.model.synthesize(
-            torch.from_numpy(case.input[i : i + 1, :n]), torch.from_numpy(case.input_lengths[i : i + 1]),
-            torch.from_numpy(case.scales), torch.from_numpy(case.d_vectors[i : i + 1]).float(),
+            torch.from_numpy(case.input[i : i + 1, :n]),
+            torch.from_numpy(case.input_lengths[i : i + 1]),
+            torch.from_numpy(case.scales),
+            torch.from_numpy(case.d_vectors[i : i + 1]).float(),
             torch.from_numpy(case.language_ids[i : i + 1]),
         )
     assert alone.waveform.shape[-1] == lengths[i]

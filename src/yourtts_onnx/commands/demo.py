@@ -21,15 +21,21 @@ CLONE_TEXT = "Bonjour, je parle avec une voix clonée."
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="build a small random YourTTS, export, verify and synthesize (needs 'export')")
+    p = sub.add_parser(
+        "demo", help="build a small random YourTTS, export, verify and synthesize (needs 'export')"
+    )
     p.add_argument("--workdir", default="build/demo", help="where to write the checkpoint, bundle and WAVs")
-    p.add_argument("--size", default="small", choices=["tiny", "small", "full"], help="model widths (default small)")
+    p.add_argument(
+        "--size", default="small", choices=["tiny", "small", "full"], help="model widths (default small)"
+    )
     p.add_argument("--text", default=DEFAULT_TEXT, help="text to speak")
 
 
 def _torch_blocked_env(block_dir: Path) -> dict[str, str]:
     (block_dir / "torch").mkdir(parents=True, exist_ok=True)
-    (block_dir / "torch" / "__init__.py").write_text("raise ImportError('torch is blocked in the runtime demo')\n")
+    (block_dir / "torch" / "__init__.py").write_text(
+        "raise ImportError('torch is blocked in the runtime demo')\n"
+    )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(block_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
@@ -66,14 +72,42 @@ def run(args: argparse.Namespace) -> int:
     cloned = work / "demo_cloned_fr.wav"
     with tempfile.TemporaryDirectory() as block:
         env = _torch_blocked_env(Path(block))
-        _runtime(["synth", "--bundle", str(bundle_dir), "--speaker", speaker, "--language", "en",
-                  "--out", str(wav), args.text], env)
-        _runtime(["synth", "--bundle", str(bundle_dir), "--speaker-wav", str(wav), "--language", "fr-fr",
-                  "--out", str(cloned), CLONE_TEXT], env)
+        _runtime(
+            [
+                "synth",
+                "--bundle",
+                str(bundle_dir),
+                "--speaker",
+                speaker,
+                "--language",
+                "en",
+                "--out",
+                str(wav),
+                args.text,
+            ],
+            env,
+        )
+        _runtime(
+            [
+                "synth",
+                "--bundle",
+                str(bundle_dir),
+                "--speaker-wav",
+                str(wav),
+                "--language",
+                "fr-fr",
+                "--out",
+                str(cloned),
+                CLONE_TEXT,
+            ],
+            env,
+        )
     print(f"      wrote {wav} and {cloned}")
 
     print("[4/4] bundle summary", flush=True)
     print(format_summary(summarize_bundle(bundle_dir)))
-    print("\nNote: random weights speak noise-like audio; export a real checkpoint for speech "
-          "(released YourTTS weights are CC BY-NC-ND 4.0, and so are bundles exported from them).")
+    print(
+        "\nNote: random weights speak noise-like audio; export a real checkpoint for speech "
+        "(released YourTTS weights are CC BY-NC-ND 4.0, and so are bundles exported from them)."
+    )
     return 0

@@ -7,17 +7,25 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export a Coqui YourTTS checkpoint to an ONNX bundle (needs the 'export' extra)")
-    p.add_argument("--checkpoint", required=True, help="Coqui checkpoint directory (config.json, model_file.pth, ...)")
+    p = sub.add_parser(
+        "export", help="export a Coqui YourTTS checkpoint to an ONNX bundle (needs the 'export' extra)"
+    )
+    p.add_argument(
+        "--checkpoint", required=True, help="Coqui checkpoint directory (config.json, model_file.pth, ...)"
+    )
     p.add_argument("--out", required=True, help="bundle directory to write (replaced atomically)")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     p.add_argument("--no-simplify", action="store_true", help="skip onnxslim simplification")
     p.add_argument(
-        "--only", action="append", choices=["model", "speaker_encoder", "components"],
+        "--only",
+        action="append",
+        choices=["model", "speaker_encoder", "components"],
         help="export only these graphs (repeatable; default: all)",
     )
     p.add_argument("--no-verify", action="store_true", help="skip numerical verification against PyTorch")
-    p.add_argument("--trust-checkpoint", action="store_true", help="allow full unpickling (runs code from the file)")
+    p.add_argument(
+        "--trust-checkpoint", action="store_true", help="allow full unpickling (runs code from the file)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,8 +39,14 @@ def run(args: argparse.Namespace) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     result = export_bundle(
-        args.checkpoint, args.out, opset=args.opset, do_simplify=not args.no_simplify, only=args.only,
-        verify=not args.no_verify, trust=args.trust_checkpoint, progress=progress,
+        args.checkpoint,
+        args.out,
+        opset=args.opset,
+        do_simplify=not args.no_simplify,
+        only=args.only,
+        verify=not args.no_verify,
+        trust=args.trust_checkpoint,
+        progress=progress,
     )
     print(result.bundle)
     return 0

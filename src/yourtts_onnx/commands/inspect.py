@@ -9,7 +9,9 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("inspect", help="show a bundle's or an .onnx file's inputs, outputs, metadata and size")
+    p = sub.add_parser(
+        "inspect", help="show a bundle's or an .onnx file's inputs, outputs, metadata and size"
+    )
     p.add_argument("path", help="bundle directory or .onnx file")
     p.add_argument("--json", action="store_true", help="print JSON")
 

@@ -13,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", required=True, help="the Coqui checkpoint directory the bundle came from")
     p.add_argument("--bundle", required=True, help="bundle directory")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--trust-checkpoint", action="store_true", help="allow full unpickling (runs code from the file)")
+    p.add_argument(
+        "--trust-checkpoint", action="store_true", help="allow full unpickling (runs code from the file)"
+    )
 
 
 def _fmt_db(x: float) -> str:
@@ -36,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
             lengths = [c.lengths_equal for c in r.cases if c.lengths_equal is not None]
             agree = "n/a" if not lengths else ("equal" if all(lengths) else "DIFFER")
             status = "ok" if r.ok else "FAIL"
-            print(f"{r.graph:<20} {len(r.cases):>5} {r.max_abs:>10.2e} {_fmt_db(r.min_snr_db):>11} {agree:>8}  {status}")
+            print(
+                f"{r.graph:<20} {len(r.cases):>5} {r.max_abs:>10.2e} {_fmt_db(r.min_snr_db):>11} {agree:>8}  {status}"
+            )
         for r in reports:
             for failure in r.failures:
                 print(f"  {failure}", file=sys.stderr)

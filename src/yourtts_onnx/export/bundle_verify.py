@@ -14,7 +14,9 @@ from yourtts_onnx.runtime.bundle import GRAPH_SPEAKER_ENCODER, Bundle
 from yourtts_onnx.runtime.text import TextFrontendConfig
 
 
-def verify_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, *, trust: bool = False) -> list[GraphReport]:
+def verify_bundle(
+    checkpoint_dir: str | Path, bundle_dir: str | Path, *, trust: bool = False
+) -> list[GraphReport]:
     bundle = Bundle.open(bundle_dir)
     ckpt = load_checkpoint(checkpoint_dir, trust=trust)
     text = TextFrontendConfig.from_dict(bundle.config.text)
@@ -22,6 +24,8 @@ def verify_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, *, trust: 
     if bundle.has_graph(GRAPH_SPEAKER_ENCODER):
         loaded = load_speaker_encoder(ckpt, trust=trust)
         if loaded is None:
-            raise BundleError(f"{bundle_dir}: has a speaker encoder graph but {checkpoint_dir} has no speaker encoder")
+            raise BundleError(
+                f"{bundle_dir}: has a speaker encoder graph but {checkpoint_dir} has no speaker encoder"
+            )
         specs.append(speaker_encoder_spec(loaded[0], bundle.config.embedding_dim))
     return [verify_graph(spec, bundle.graph_path(spec.name)) for spec in specs]

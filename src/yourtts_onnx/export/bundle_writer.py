@@ -197,7 +197,9 @@ def export_bundle(
     if GRAPH_SPEAKER_ENCODER in wanted:
         loaded = load_speaker_encoder(ckpt, trust=trust)
         if loaded is None:
-            progress("  speaker_encoder: no config_se.json/model_se.pth and no speaker_encoder.* keys; skipping")
+            progress(
+                "  speaker_encoder: no config_se.json/model_se.pth and no speaker_encoder.* keys; skipping"
+            )
         else:
             encoder, recipe = loaded
             specs.append(speaker_encoder_spec(encoder, dims.embedding_dim))
@@ -211,7 +213,12 @@ def export_bundle(
             start = time.perf_counter()
             progress(f"exporting {spec.contract.file} ...")
             report = _export_one(
-                spec, tmp / spec.contract.file, opset, do_simplify=do_simplify, do_verify=verify, progress=progress
+                spec,
+                tmp / spec.contract.file,
+                opset,
+                do_simplify=do_simplify,
+                do_verify=verify,
+                progress=progress,
             )
             stamp_metadata(tmp / spec.contract.file, graph_metadata(spec.name, ckpt, text, opset, "fp32"))
             result.seconds[spec.name] = time.perf_counter() - start
@@ -277,7 +284,9 @@ def write_config(
         files=files,
         model=_provenance(ckpt),
     )
-    (root / CONFIG_NAME).write_text(json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (root / CONFIG_NAME).write_text(
+        json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return config
 
 

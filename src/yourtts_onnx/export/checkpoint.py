@@ -9,11 +9,9 @@ file names are used, resolved beside ``config.json``.
 from __future__ import annotations
 
 import logging
-import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -21,13 +19,13 @@ import torch
 from yourtts_onnx.errors import CheckpointError
 from yourtts_onnx.export.checkpoint_config import YourTTSConfig, read_json
 from yourtts_onnx.export.model.yourtts import YourTTS
+from yourtts_onnx.export.torch_io import extract_state_dict, load_state_strict, load_torch_file
 
 log = logging.getLogger(__name__)
 
 MODEL_FILE_NAMES = ("model_file.pth", "model_file.pth.tar", "model.pth", "best_model.pth", "checkpoint.pth")
 SE_MODEL_FILE_NAMES = ("model_se.pth", "model_se.pth.tar")
 DROPPED_PREFIXES = ("disc.", "speaker_encoder.")
-TRUST_FLAG = "--trust-checkpoint"
 
 
 @dataclass(frozen=True)
@@ -69,31 +67,6 @@ def resolve_beside(directory: Path, recorded: str | None, defaults: Iterable[str
     return None
 
 
-def load_torch_file(path: Path, *, trust: bool = False) -> Any:
-    """``torch.load`` with ``weights_only=True`` unless the user explicitly trusts the file."""
-    if not path.is_file():
-        raise CheckpointError(f"{path}: file not found")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=not trust)
-    except pickle.UnpicklingError as exc:
-        if trust:
-            raise CheckpointError(f"{path}: cannot unpickle ({str(exc).splitlines()[0]})") from None
-        raise CheckpointError(
-            f"{path}: needs full unpickling, which can run arbitrary code; "
-            f"pass {TRUST_FLAG} only if you trust this file"
-        ) from None
-    except Exception as exc:  # torch raises many types for a file that is not a checkpoint
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({first})") from None
-
-
-def extract_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
-    state = obj.get("model", obj) if isinstance(obj, Mapping) else None
-    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(f"{path}: expected a state dict (or a dict with a 'model' state dict)")
-    return dict(state)
-
-
 def _modernise_weight_norm_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Checkpoints saved with the legacy ``weight_norm`` carry ``weight_g``/``weight_v``; rename them to
     the parametrisation keys (``original0`` = g, ``original1`` = v)."""
@@ -125,31 +98,6 @@ def split_state_dict(
     return _modernise_weight_norm_keys(tts), speaker_encoder, dropped
 
 
-def load_state_strict(model: torch.nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:
-    """``load_state_dict(strict=True)`` with errors that name the offending key and both shapes."""
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    mismatched = [
-        (k, tuple(state[k].shape), tuple(v.shape))
-        for k, v in expected.items()
-        if k in state and tuple(state[k].shape) != tuple(v.shape)
-    ]
-    if mismatched:
-        k, got, want = mismatched[0]
-        more = f" (and {len(mismatched) - 1} more)" if len(mismatched) > 1 else ""
-        raise CheckpointError(f"{source}: key '{k}' has shape {list(got)}, the model expects {list(want)}{more}")
-    if missing:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise CheckpointError(f"{source}: missing key '{missing[0]}' with shape {list(expected[missing[0]].shape)}{more}")
-    if unexpected:
-        more = f" (and {len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
-        raise CheckpointError(
-            f"{source}: unexpected key '{unexpected[0]}' with shape {list(state[unexpected[0]].shape)}{more}"
-        )
-    model.load_state_dict(dict(state), strict=True)
-
-
 def read_languages(path: Path | None, config: YourTTSConfig) -> dict[str, int]:
     if path is None:
         if config.languages:
@@ -160,7 +108,9 @@ def read_languages(path: Path | None, config: YourTTSConfig) -> dict[str, int]:
         raise CheckpointError(f"{path}: expected a non-empty JSON object mapping language names to ids")
     for name, idx in data.items():
         if isinstance(idx, bool) or not isinstance(idx, int) or idx < 0:
-            raise CheckpointError(f"{path}: language '{name}' has id {idx!r}; ids must be non-negative integers")
+            raise CheckpointError(
+                f"{path}: language '{name}' has id {idx!r}; ids must be non-negative integers"
+            )
     ids = sorted(data.values())
     if ids != list(range(len(ids))):
         raise CheckpointError(f"{path}: language ids must be 0..{len(ids) - 1} without gaps, got {ids}")
@@ -204,7 +154,9 @@ def load_checkpoint(directory: str | Path, *, trust: bool = False) -> Checkpoint
     if not directory.exists():
         raise CheckpointError(f"{directory}: checkpoint directory not found")
     if not directory.is_dir():
-        raise CheckpointError(f"{directory}: not a directory (pass the checkpoint directory holding config.json)")
+        raise CheckpointError(
+            f"{directory}: not a directory (pass the checkpoint directory holding config.json)"
+        )
     config_path = directory / "config.json"
     if not config_path.is_file():
         raise CheckpointError(f"{directory}: no config.json (is this a Coqui YourTTS checkpoint directory?)")
@@ -213,19 +165,26 @@ def load_checkpoint(directory: str | Path, *, trust: bool = False) -> Checkpoint
     model_path = resolve_beside(directory, None, MODEL_FILE_NAMES)
     if model_path is None:
         raise CheckpointError(f"{directory}: no model weights ({' or '.join(MODEL_FILE_NAMES[:2])})")
-    languages = read_languages(resolve_beside(directory, config.language_ids_file, ["language_ids.json"]), config)
+    languages = read_languages(
+        resolve_beside(directory, config.language_ids_file, ["language_ids.json"]), config
+    )
     dvec_recorded = config.d_vector_files[0] if config.d_vector_files else None
     speakers = read_speakers(
         resolve_beside(directory, dvec_recorded, ["speakers.json"]), config.model_args.d_vector_dim
     )
 
-    tts_state, se_state, dropped = split_state_dict(extract_state_dict(load_torch_file(model_path, trust=trust), model_path))
+    tts_state, se_state, dropped = split_state_dict(
+        extract_state_dict(load_torch_file(model_path, trust=trust), model_path)
+    )
     model = build_model(config, len(languages))
     load_state_strict(model, tts_state, str(model_path))
     model.prepare_for_inference()
     log.info(
         "loaded %s: %d tensors; dropped %d disc.* and %d speaker_encoder.* keys",
-        model_path, len(tts_state), dropped["disc."], dropped["speaker_encoder."],
+        model_path,
+        len(tts_state),
+        dropped["disc."],
+        dropped["speaker_encoder."],
     )
     return Checkpoint(
         directory=directory,
@@ -235,6 +194,10 @@ def load_checkpoint(directory: str | Path, *, trust: bool = False) -> Checkpoint
         speakers=speakers,
         dropped_keys=dropped,
         speaker_encoder_state=se_state or None,
-        speaker_encoder_config_path=resolve_beside(directory, config.speaker_encoder_config_path, ["config_se.json"]),
-        speaker_encoder_model_path=resolve_beside(directory, config.speaker_encoder_model_path, SE_MODEL_FILE_NAMES),
+        speaker_encoder_config_path=resolve_beside(
+            directory, config.speaker_encoder_config_path, ["config_se.json"]
+        ),
+        speaker_encoder_model_path=resolve_beside(
+            directory, config.speaker_encoder_model_path, SE_MODEL_FILE_NAMES
+        ),
     )

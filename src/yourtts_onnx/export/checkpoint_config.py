@@ -38,7 +38,9 @@ class _Fields:
     def int(self, key: str, default: int | None = None, *, required: bool = False) -> int:
         value = self._get(key, default, required and default is None)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise CheckpointError(f"{self.source}: field '{self._name(key)}' must be an integer, got {value!r}")
+            raise CheckpointError(
+                f"{self.source}: field '{self._name(key)}' must be an integer, got {value!r}"
+            )
         return value
 
     def float(self, key: str, default: float | None = None, *, required: bool = False) -> float:
@@ -50,7 +52,9 @@ class _Fields:
     def bool(self, key: str, default: bool | None = None, *, required: bool = False) -> bool:
         value = self._get(key, default, required and default is None)
         if not isinstance(value, bool):
-            raise CheckpointError(f"{self.source}: field '{self._name(key)}' must be true or false, got {value!r}")
+            raise CheckpointError(
+                f"{self.source}: field '{self._name(key)}' must be true or false, got {value!r}"
+            )
         return value
 
     def str(self, key: str, default: str | None = None, *, required: bool = False) -> str:
@@ -67,7 +71,9 @@ class _Fields:
 
     def int_list(self, key: str, default: list[int] | None = None) -> tuple[int, ...]:
         value = self._get(key, default, default is None)
-        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
             raise CheckpointError(f"{self.source}: field '{self._name(key)}' must be a list of integers")
         return tuple(value)
 
@@ -176,7 +182,9 @@ class ModelArgs:
     def validate(self, source: str) -> None:
         where = f"{source}: model_args"
         if self.resblock_type_decoder not in ("1", "2"):
-            raise CheckpointError(f"{where}.resblock_type_decoder must be '1' or '2', got {self.resblock_type_decoder!r}")
+            raise CheckpointError(
+                f"{where}.resblock_type_decoder must be '1' or '2', got {self.resblock_type_decoder!r}"
+            )
         if len(self.upsample_rates_decoder) != len(self.upsample_kernel_sizes_decoder):
             raise CheckpointError(
                 f"{where}: upsample_rates_decoder and upsample_kernel_sizes_decoder differ in length"
@@ -193,8 +201,13 @@ class ModelArgs:
         if not self.use_d_vector_file or self.d_vector_dim <= 0:
             raise CheckpointError(f"{where}: YourTTS needs use_d_vector_file=true and d_vector_dim > 0")
         if self.encoder_sample_rate:
-            raise CheckpointError(f"{where}.encoder_sample_rate is set: z-upsampling models are not supported")
-        if self.hidden_channels % 2 or (self.hidden_channels + self.language_dim) % self.num_heads_text_encoder:
+            raise CheckpointError(
+                f"{where}.encoder_sample_rate is set: z-upsampling models are not supported"
+            )
+        if (
+            self.hidden_channels % 2
+            or (self.hidden_channels + self.language_dim) % self.num_heads_text_encoder
+        ):
             raise CheckpointError(f"{where}: hidden_channels does not split into the attention heads")
 
 
@@ -264,7 +277,9 @@ class YourTTSConfig:
         root = _Fields(data, source)
         model = root.str("model", "vits")
         if model != "vits":
-            raise CheckpointError(f"{source}: field 'model' is {model!r}; only Coqui 'vits' (YourTTS) is supported")
+            raise CheckpointError(
+                f"{source}: field 'model' is {model!r}; only Coqui 'vits' (YourTTS) is supported"
+            )
         margs_f = root.child("model_args")
         model_args = ModelArgs.parse(margs_f)
         audio = AudioConfig.parse(root.child("audio"))
@@ -286,7 +301,9 @@ class YourTTSConfig:
         elif raw_dvec is None:
             d_vector_files = ()
         else:
-            raise CheckpointError(f"{source}: field 'model_args.d_vector_file' must be a path or a list of paths")
+            raise CheckpointError(
+                f"{source}: field 'model_args.d_vector_file' must be a path or a list of paths"
+            )
         languages_raw = root.data.get("languages") or []
         if not isinstance(languages_raw, list) or not all(isinstance(x, str) for x in languages_raw):
             raise CheckpointError(f"{source}: field 'languages' must be a list of strings")
@@ -299,7 +316,8 @@ class YourTTSConfig:
             use_phonemes=use_phonemes,
             languages=tuple(languages_raw),
             d_vector_files=d_vector_files,
-            language_ids_file=margs_f.optional_str("language_ids_file") or root.optional_str("language_ids_file"),
+            language_ids_file=margs_f.optional_str("language_ids_file")
+            or root.optional_str("language_ids_file"),
             speaker_encoder_config_path=margs_f.optional_str("speaker_encoder_config_path"),
             speaker_encoder_model_path=margs_f.optional_str("speaker_encoder_model_path"),
             source=source,
@@ -324,4 +342,6 @@ def read_json(path: Path) -> Any:
         # Coqui writes `Infinity` for unbounded lengths; Python's json accepts it.
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise CheckpointError(
+            f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from yourtts_onnx.export.model.alignment import expand_to_frames, frame_durations
 from yourtts_onnx.export.model.layers import sequence_mask
-from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder
+from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder, SpeakerEncoderGraph
 from yourtts_onnx.export.model.yourtts import YourTTS
 from yourtts_onnx.runtime.bundle import (
     GRAPH_DECODER,
@@ -38,7 +38,12 @@ class EndToEndGraph(nn.Module):
         self.model = model
 
     def forward(
-        self, input: Tensor, input_lengths: Tensor, scales: Tensor, speaker_embedding: Tensor, language_id: Tensor
+        self,
+        input: Tensor,
+        input_lengths: Tensor,
+        scales: Tensor,
+        speaker_embedding: Tensor,
+        language_id: Tensor,
     ) -> tuple[Tensor, Tensor]:
         out = self.model.synthesize(input, input_lengths, scales, speaker_embedding, language_id)
         return out.waveform, out.output_lengths
@@ -60,7 +65,12 @@ class DurationPredictorGraph(nn.Module):
         self.model = model
 
     def forward(
-        self, encoder_states: Tensor, text_mask: Tensor, speaker_embedding: Tensor, language_id: Tensor, scales: Tensor
+        self,
+        encoder_states: Tensor,
+        text_mask: Tensor,
+        speaker_embedding: Tensor,
+        language_id: Tensor,
+        scales: Tensor,
     ) -> Tensor:
         g = self.model.speaker_condition(speaker_embedding)
         lang_emb = self.model.language_embedding(language_id)
@@ -79,15 +89,6 @@ class DecoderGraph(nn.Module):
         y_mask = sequence_mask(frame_lengths, m_p.shape[2]).unsqueeze(1).to(m_p.dtype)
         wav = self.model.decode(m_p, logs_p, y_mask, g, scales[0])
         return wav, frame_lengths * self.model.hop_length
-
-
-class SpeakerEncoderGraph(nn.Module):
-    def __init__(self, encoder: ResNetSpeakerEncoder) -> None:
-        super().__init__()
-        self.encoder = encoder
-
-    def forward(self, audio: Tensor) -> Tensor:
-        return self.encoder(audio, l2_norm=True)
 
 
 # ------------------------------------------------------------------ inputs
@@ -214,20 +215,36 @@ def tts_specs(model: YourTTS, dims: ModelDims) -> list[ExportSpec]:
 
     return [
         ExportSpec(
-            GRAPH_MODEL, contracts[GRAPH_MODEL], lambda: EndToEndGraph(model),
-            lambda: model_inputs([23, 17], 1.0, 99), grid_model, atol=1e-4,
+            GRAPH_MODEL,
+            contracts[GRAPH_MODEL],
+            lambda: EndToEndGraph(model),
+            lambda: model_inputs([23, 17], 1.0, 99),
+            grid_model,
+            atol=1e-4,
         ),
         ExportSpec(
-            GRAPH_TEXT_ENCODER, contracts[GRAPH_TEXT_ENCODER], lambda: TextEncoderGraph(model),
-            lambda: grid_text()[3], grid_text, atol=1e-4,
+            GRAPH_TEXT_ENCODER,
+            contracts[GRAPH_TEXT_ENCODER],
+            lambda: TextEncoderGraph(model),
+            lambda: grid_text()[3],
+            grid_text,
+            atol=1e-4,
         ),
         ExportSpec(
-            GRAPH_DURATION_PREDICTOR, contracts[GRAPH_DURATION_PREDICTOR], lambda: DurationPredictorGraph(model),
-            lambda: grid_stage(0)[3], lambda: grid_stage(0), atol=1e-4,
+            GRAPH_DURATION_PREDICTOR,
+            contracts[GRAPH_DURATION_PREDICTOR],
+            lambda: DurationPredictorGraph(model),
+            lambda: grid_stage(0)[3],
+            lambda: grid_stage(0),
+            atol=1e-4,
         ),
         ExportSpec(
-            GRAPH_DECODER, contracts[GRAPH_DECODER], lambda: DecoderGraph(model),
-            lambda: grid_stage(1)[3], lambda: grid_stage(1), atol=1e-4,
+            GRAPH_DECODER,
+            contracts[GRAPH_DECODER],
+            lambda: DecoderGraph(model),
+            lambda: grid_stage(1)[3],
+            lambda: grid_stage(1),
+            atol=1e-4,
         ),
     ]
 
@@ -244,7 +261,10 @@ def speaker_encoder_spec(encoder: ResNetSpeakerEncoder, embedding_dim: int, seed
         return {"audio": x.astype(np.float32)}
 
     return ExportSpec(
-        GRAPH_SPEAKER_ENCODER, contract, lambda: SpeakerEncoderGraph(encoder),
-        lambda: audio(2, 24000, seed), lambda: [audio(b, n, seed + i) for i, (b, n) in enumerate(AUDIO_GRID)],
+        GRAPH_SPEAKER_ENCODER,
+        contract,
+        lambda: SpeakerEncoderGraph(encoder),
+        lambda: audio(2, 24000, seed),
+        lambda: [audio(b, n, seed + i) for i, (b, n) in enumerate(AUDIO_GRID)],
         atol=1e-4,
     )

@@ -50,7 +50,9 @@ def check_graph(path: Path) -> onnx.ModelProto:
     try:
         onnx.checker.check_model(str(path), full_check=True)
     except onnx.checker.ValidationError as exc:
-        raise ExportError(f"{path.name}: onnx.checker rejected the graph: {str(exc).splitlines()[0]}") from None
+        raise ExportError(
+            f"{path.name}: onnx.checker rejected the graph: {str(exc).splitlines()[0]}"
+        ) from None
     return onnx.load(str(path))
 
 

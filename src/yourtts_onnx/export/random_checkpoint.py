@@ -51,11 +51,23 @@ class ModelSize:
 
 SIZES: dict[str, ModelSize] = {
     # the same widths as the shared reference checkpoint
-    "tiny": ModelSize(hidden=32, ffn=64, heads=2, encoder_layers=2, posterior_layers=2, flow_layers=2, decoder_channels=32),
+    "tiny": ModelSize(
+        hidden=32, ffn=64, heads=2, encoder_layers=2, posterior_layers=2, flow_layers=2, decoder_channels=32
+    ),
     # the demo's default: small enough to export and verify in seconds
-    "small": ModelSize(hidden=64, ffn=128, heads=2, encoder_layers=2, posterior_layers=2, flow_layers=2, decoder_channels=64),
+    "small": ModelSize(
+        hidden=64, ffn=128, heads=2, encoder_layers=2, posterior_layers=2, flow_layers=2, decoder_channels=64
+    ),
     # released YourTTS
-    "full": ModelSize(hidden=192, ffn=768, heads=2, encoder_layers=10, posterior_layers=16, flow_layers=4, decoder_channels=512),
+    "full": ModelSize(
+        hidden=192,
+        ffn=768,
+        heads=2,
+        encoder_layers=10,
+        posterior_layers=16,
+        flow_layers=4,
+        decoder_channels=512,
+    ),
 }
 
 
@@ -65,8 +77,15 @@ def coqui_config(size: ModelSize, num_chars: int) -> dict[str, Any]:
         "model": "vits",
         "run_name": "yourtts-onnx-random",
         "audio": {
-            "fft_size": 1024, "win_length": 1024, "hop_length": 256, "sample_rate": 16000,
-            "num_mels": 80, "mel_fmin": 0.0, "mel_fmax": None, "do_trim_silence": True, "trim_db": 45,
+            "fft_size": 1024,
+            "win_length": 1024,
+            "hop_length": 256,
+            "sample_rate": 16000,
+            "num_mels": 80,
+            "mel_fmin": 0.0,
+            "mel_fmax": None,
+            "do_trim_silence": True,
+            "trim_db": 45,
         },
         "model_args": {
             "num_chars": num_chars,
@@ -136,14 +155,41 @@ def speaker_encoder_config() -> dict[str, Any]:
     """Coqui's ``config_se.json`` for the H/ASP ResNet speaker encoder used by YourTTS."""
     return {
         "model": "speaker_encoder",
-        "model_params": {"model_name": "resnet", "input_dim": 64, "proj_dim": 512, "use_torch_spec": True, "log_input": True},
+        "model_params": {
+            "model_name": "resnet",
+            "input_dim": 64,
+            "proj_dim": 512,
+            "use_torch_spec": True,
+            "log_input": True,
+        },
         "audio": {
-            "fft_size": 512, "win_length": 400, "hop_length": 160, "frame_shift_ms": None, "frame_length_ms": None,
-            "stft_pad_mode": "reflect", "sample_rate": 16000, "resample": False, "preemphasis": 0.97,
-            "ref_level_db": 20, "do_sound_norm": False, "do_trim_silence": False, "trim_db": 60, "power": 1.5,
-            "griffin_lim_iters": 60, "num_mels": 64, "mel_fmin": 0.0, "mel_fmax": 8000.0, "spec_gain": 20,
-            "signal_norm": False, "min_level_db": -100, "symmetric_norm": False, "max_norm": 4.0,
-            "clip_norm": False, "stats_path": None, "do_rms_norm": True, "db_level": -27.0,
+            "fft_size": 512,
+            "win_length": 400,
+            "hop_length": 160,
+            "frame_shift_ms": None,
+            "frame_length_ms": None,
+            "stft_pad_mode": "reflect",
+            "sample_rate": 16000,
+            "resample": False,
+            "preemphasis": 0.97,
+            "ref_level_db": 20,
+            "do_sound_norm": False,
+            "do_trim_silence": False,
+            "trim_db": 60,
+            "power": 1.5,
+            "griffin_lim_iters": 60,
+            "num_mels": 64,
+            "mel_fmin": 0.0,
+            "mel_fmax": 8000.0,
+            "spec_gain": 20,
+            "signal_norm": False,
+            "min_level_db": -100,
+            "symmetric_norm": False,
+            "max_norm": 4.0,
+            "clip_norm": False,
+            "stats_path": None,
+            "do_rms_norm": True,
+            "db_level": -27.0,
         },
     }
 
@@ -153,7 +199,9 @@ def _vocabulary_size() -> int:
     return 1 + len(YOURTTS_PUNCTUATIONS) + len(YOURTTS_CHARACTERS) + 1
 
 
-def random_yourtts(config: YourTTSConfig, num_languages: int, seed: int, frames_per_token: float = 2.5) -> YourTTS:
+def random_yourtts(
+    config: YourTTSConfig, num_languages: int, seed: int, frames_per_token: float = 2.5
+) -> YourTTS:
     torch.manual_seed(seed)
     model = YourTTS(config.model_args, num_languages)
     with torch.no_grad():
@@ -178,7 +226,10 @@ def _random_speakers(count: int, dim: int, seed: int) -> dict[str, dict[str, Any
     for i in range(count):
         vec = rng.standard_normal(dim)
         vec /= np.linalg.norm(vec)
-        out[f"clip_{i}.wav"] = {"name": names[i % len(names)] if i < len(names) else f"random-{i}", "embedding": vec.tolist()}
+        out[f"clip_{i}.wav"] = {
+            "name": names[i % len(names)] if i < len(names) else f"random-{i}",
+            "embedding": vec.tolist(),
+        }
     return out
 
 
@@ -204,22 +255,31 @@ def write_random_checkpoint(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        (tmp / "config.json").write_text(json.dumps(config_dict, indent=2, ensure_ascii=False), encoding="utf-8")
+        (tmp / "config.json").write_text(
+            json.dumps(config_dict, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
         (tmp / "language_ids.json").write_text(
             json.dumps({name: i for i, name in enumerate(YOURTTS_LANGUAGES)}, indent=2), encoding="utf-8"
         )
-        (tmp / "speakers.json").write_text(json.dumps(_random_speakers(num_speakers, 512, seed)), encoding="utf-8")
-        torch.save({"model": model.state_dict(), "config": config_dict, "step": 0, "epoch": 0}, tmp / "model_file.pth")
+        (tmp / "speakers.json").write_text(
+            json.dumps(_random_speakers(num_speakers, 512, seed)), encoding="utf-8"
+        )
+        torch.save(
+            {"model": model.state_dict(), "config": config_dict, "step": 0, "epoch": 0},
+            tmp / "model_file.pth",
+        )
         if with_speaker_encoder:
-            from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig
             from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder
+            from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig
 
             se_config_dict = speaker_encoder_config()
             se_config = SpeakerEncoderConfig.from_dict(se_config_dict, "<random config_se>")
             torch.manual_seed(seed + 1)
             encoder = ResNetSpeakerEncoder.from_config(se_config).eval()
             (tmp / "config_se.json").write_text(json.dumps(se_config_dict, indent=2), encoding="utf-8")
-            torch.save({"model": encoder.state_dict(), "config": se_config_dict, "step": 0}, tmp / "model_se.pth")
+            torch.save(
+                {"model": encoder.state_dict(), "config": se_config_dict, "step": 0}, tmp / "model_se.pth"
+            )
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)

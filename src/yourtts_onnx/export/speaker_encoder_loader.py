@@ -14,7 +14,9 @@ from yourtts_onnx.runtime.speaker_windows import EmbeddingRecipe
 log = logging.getLogger(__name__)
 
 
-def load_speaker_encoder(ckpt: Checkpoint, *, trust: bool = False) -> tuple[ResNetSpeakerEncoder, EmbeddingRecipe] | None:
+def load_speaker_encoder(
+    ckpt: Checkpoint, *, trust: bool = False
+) -> tuple[ResNetSpeakerEncoder, EmbeddingRecipe] | None:
     """The eval-mode encoder and its clip-embedding recipe, or None when the checkpoint has neither
     a ``model_se.pth`` nor embedded ``speaker_encoder.*`` weights."""
     weights = ckpt.speaker_encoder_model_path or ckpt.speaker_encoder_state
@@ -27,9 +29,13 @@ def load_speaker_encoder(ckpt: Checkpoint, *, trust: bool = False) -> tuple[ResN
     else:
         from yourtts_onnx.export.random_checkpoint import speaker_encoder_config
 
-        log.warning("%s: no config_se.json; assuming the standard YourTTS speaker-encoder config", ckpt.directory)
+        log.warning(
+            "%s: no config_se.json; assuming the standard YourTTS speaker-encoder config", ckpt.directory
+        )
         config = SpeakerEncoderConfig.from_dict(speaker_encoder_config(), "<standard YourTTS config_se>")
     if ckpt.speaker_encoder_model_path is None:
-        log.info("%s: no model_se.pth; using the speaker_encoder.* keys of the main checkpoint", ckpt.directory)
+        log.info(
+            "%s: no model_se.pth; using the speaker_encoder.* keys of the main checkpoint", ckpt.directory
+        )
     encoder = ResNetSpeakerEncoder.from_checkpoint(weights, config, trust=trust)
     return encoder, recipe_from_config(config)

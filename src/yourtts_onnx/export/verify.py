@@ -78,7 +78,9 @@ def make_session(path: Path, threads: int = 1) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
-def verify_graph(spec: ExportSpec, path: Path, *, grid: list[dict[str, np.ndarray]] | None = None) -> GraphReport:
+def verify_graph(
+    spec: ExportSpec, path: Path, *, grid: list[dict[str, np.ndarray]] | None = None
+) -> GraphReport:
     report = GraphReport(spec.name, spec.atol)
     session = make_session(path)
 
@@ -88,7 +90,9 @@ def verify_graph(spec: ExportSpec, path: Path, *, grid: list[dict[str, np.ndarra
     declared = declared_dynamic_axes(path)
     for tensor, axes in spec.dynamic_axes.items():
         if declared.get(tensor) != axes:
-            report.failures.append(f"{spec.name}: '{tensor}' dynamic axes {declared.get(tensor)} != declared {axes}")
+            report.failures.append(
+                f"{spec.name}: '{tensor}' dynamic axes {declared.get(tensor)} != declared {axes}"
+            )
 
     module = spec.build().eval()
     for inputs in grid if grid is not None else spec.grid():
@@ -102,19 +106,25 @@ def verify_graph(spec: ExportSpec, path: Path, *, grid: list[dict[str, np.ndarra
         for name, want_t, have in zip(spec.output_names, expected_list, got, strict=True):
             want = want_t.numpy()
             if want.shape != have.shape:
-                report.failures.append(f"{spec.name} [{desc}]: '{name}' shape {list(have.shape)} != torch {list(want.shape)}")
+                report.failures.append(
+                    f"{spec.name} [{desc}]: '{name}' shape {list(have.shape)} != torch {list(want.shape)}"
+                )
                 continue
             if want.dtype.kind in "iu":
                 equal = bool(np.array_equal(want, have))
                 lengths_equal = equal if lengths_equal is None else lengths_equal and equal
                 if not equal:
-                    report.failures.append(f"{spec.name} [{desc}]: '{name}' {have.tolist()} != torch {want.tolist()}")
+                    report.failures.append(
+                        f"{spec.name} [{desc}]: '{name}' {have.tolist()} != torch {want.tolist()}"
+                    )
                 continue
             err = float(np.abs(want - have).max()) if want.size else 0.0
             case_err = max(case_err, err)
             case_snr = min(case_snr, snr_db(want, have))
             if not err <= spec.atol:
-                report.failures.append(f"{spec.name} [{desc}]: '{name}' max-abs {err:.3g} > atol {spec.atol:g}")
+                report.failures.append(
+                    f"{spec.name} [{desc}]: '{name}' max-abs {err:.3g} > atol {spec.atol:g}"
+                )
         log.info("%s [%s]: max-abs %.3g, SNR %.1f dB", spec.name, desc, case_err, case_snr)
         report.cases.append(CaseResult(desc, case_err, case_snr, lengths_equal))
     return report

@@ -58,7 +58,12 @@ class TensorSpec:
     description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype, "shape": list(self.shape), "description": self.description}
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "description": self.description,
+        }
 
     @classmethod
     def from_dict(cls, d: Any, where: str) -> TensorSpec:
@@ -95,7 +100,9 @@ class GraphInfo:
         return cls(
             file=_req(d, "file", where, str),
             inputs=tuple(TensorSpec.from_dict(t, f"{where}.inputs") for t in _req(d, "inputs", where, list)),
-            outputs=tuple(TensorSpec.from_dict(t, f"{where}.outputs") for t in _req(d, "outputs", where, list)),
+            outputs=tuple(
+                TensorSpec.from_dict(t, f"{where}.outputs") for t in _req(d, "outputs", where, list)
+            ),
             description=str(d.get("description", "")),
             precision=str(d.get("precision", "fp32")),
         )
@@ -108,7 +115,11 @@ class InferenceDefaults:
     noise_scale_dp: float = 1.0
 
     def to_dict(self) -> dict[str, float]:
-        return {"noise_scale": self.noise_scale, "length_scale": self.length_scale, "noise_scale_dp": self.noise_scale_dp}
+        return {
+            "noise_scale": self.noise_scale,
+            "length_scale": self.length_scale,
+            "noise_scale_dp": self.noise_scale_dp,
+        }
 
     @classmethod
     def from_dict(cls, d: Any, where: str) -> InferenceDefaults:
@@ -182,7 +193,9 @@ class BundleConfig:
         if not isinstance(d, dict):
             raise BundleError(f"{where}: expected a JSON object")
         if d.get("format") != FORMAT_NAME:
-            raise BundleError(f"{where}: field 'format' must be '{FORMAT_NAME}' (is this a yourtts-onnx bundle?)")
+            raise BundleError(
+                f"{where}: field 'format' must be '{FORMAT_NAME}' (is this a yourtts-onnx bundle?)"
+            )
         version = _req(d, "format_version", where, int)
         if version > FORMAT_VERSION:
             raise BundleError(
@@ -190,7 +203,9 @@ class BundleConfig:
             )
         audio = _req(d, "audio", where, dict)
         languages = _req(d, "languages", where, dict)
-        if not languages or not all(isinstance(v, int) and not isinstance(v, bool) for v in languages.values()):
+        if not languages or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in languages.values()
+        ):
             raise BundleError(f"{where}: 'languages' must map names to integer ids")
         graphs_raw = _req(d, "graphs", where, dict)
         if not graphs_raw:
@@ -203,7 +218,9 @@ class BundleConfig:
             format_version=version,
             sample_rate=_req(audio, "sample_rate", f"{where}: audio", int),
             hop_length=_req(audio, "hop_length", f"{where}: audio", int),
-            embedding_dim=_req(_req(d, "speaker_embedding", where, dict), "dim", f"{where}: speaker_embedding", int),
+            embedding_dim=_req(
+                _req(d, "speaker_embedding", where, dict), "dim", f"{where}: speaker_embedding", int
+            ),
             opset=_req(d, "opset", where, int),
             precision=str(d.get("precision", "fp32")),
             text=_req(d, "text", where, dict),
@@ -261,7 +278,9 @@ class Bundle:
 
     def graph_path(self, name: str) -> Path:
         if name not in self.config.graphs:
-            raise BundleError(f"{self.root}: bundle has no '{name}' graph (has: {', '.join(self.config.graphs)})")
+            raise BundleError(
+                f"{self.root}: bundle has no '{name}' graph (has: {', '.join(self.config.graphs)})"
+            )
         return self.root / self.config.graphs[name].file
 
     def speaker_embeddings(self) -> dict[str, np.ndarray]:

@@ -49,12 +49,16 @@ def _scales() -> TensorSpec:
 
 
 def _speaker(dim: int) -> TensorSpec:
-    return TensorSpec("speaker_embedding", "float32", (BATCH, dim), "d-vector; L2-normalised inside the graph")
+    return TensorSpec(
+        "speaker_embedding", "float32", (BATCH, dim), "d-vector; L2-normalised inside the graph"
+    )
 
 
 def _waveform_outputs() -> tuple[TensorSpec, ...]:
     return (
-        TensorSpec("output", "float32", (BATCH, 1, SAMPLES), "waveform in [-1, 1], padded to the longest item"),
+        TensorSpec(
+            "output", "float32", (BATCH, 1, SAMPLES), "waveform in [-1, 1], padded to the longest item"
+        ),
         TensorSpec("output_lengths", "int64", (BATCH,), "valid samples per item (frames x hop)"),
     )
 
@@ -72,8 +76,14 @@ def graph_contracts(embedding_dim: int, hidden: int, language_dim: int) -> dict[
         GRAPH_SPEAKER_ENCODER: GraphInfo(
             file=GRAPH_FILES[GRAPH_SPEAKER_ENCODER],
             description="one window of raw 16 kHz audio -> L2-normalised speaker embedding (front end inside)",
-            inputs=(TensorSpec("audio", "float32", (BATCH, AUDIO_SAMPLES), "raw mono audio at the encoder's rate"),),
-            outputs=(TensorSpec("speaker_embedding", "float32", (BATCH, embedding_dim), "unit-norm d-vector"),),
+            inputs=(
+                TensorSpec(
+                    "audio", "float32", (BATCH, AUDIO_SAMPLES), "raw mono audio at the encoder's rate"
+                ),
+            ),
+            outputs=(
+                TensorSpec("speaker_embedding", "float32", (BATCH, embedding_dim), "unit-norm d-vector"),
+            ),
         ),
         GRAPH_TEXT_ENCODER: GraphInfo(
             file=GRAPH_FILES[GRAPH_TEXT_ENCODER],
@@ -96,13 +106,17 @@ def graph_contracts(embedding_dim: int, hidden: int, language_dim: int) -> dict[
                 _language(),
                 _scales(),
             ),
-            outputs=(TensorSpec("log_durations", "float32", (BATCH, 1, TOKENS), "natural log of frames per token"),),
+            outputs=(
+                TensorSpec("log_durations", "float32", (BATCH, 1, TOKENS), "natural log of frames per token"),
+            ),
         ),
         GRAPH_DECODER: GraphInfo(
             file=GRAPH_FILES[GRAPH_DECODER],
             description="per-frame prior statistics + noise -> flow reverse -> HiFi-GAN waveform",
             inputs=(
-                TensorSpec("m_p", "float32", (BATCH, hidden, FRAMES), "prior mean repeated over each token's frames"),
+                TensorSpec(
+                    "m_p", "float32", (BATCH, hidden, FRAMES), "prior mean repeated over each token's frames"
+                ),
                 TensorSpec("logs_p", "float32", (BATCH, hidden, FRAMES), "prior log-std, expanded likewise"),
                 TensorSpec("frame_lengths", "int64", (BATCH,), "valid frames per item"),
                 _speaker(embedding_dim),

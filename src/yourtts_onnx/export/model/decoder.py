@@ -22,7 +22,9 @@ class ResBlock1(nn.Module):
     def __init__(self, channels: int, kernel_size: int, dilations: Sequence[int]) -> None:
         super().__init__()
         self.convs1 = nn.ModuleList(
-            weight_norm(nn.Conv1d(channels, channels, kernel_size, dilation=d, padding=_same_padding(kernel_size, d)))
+            weight_norm(
+                nn.Conv1d(channels, channels, kernel_size, dilation=d, padding=_same_padding(kernel_size, d))
+            )
             for d in dilations[:3]
         )
         self.convs2 = nn.ModuleList(
@@ -43,7 +45,9 @@ class ResBlock2(nn.Module):
     def __init__(self, channels: int, kernel_size: int, dilations: Sequence[int]) -> None:
         super().__init__()
         self.convs = nn.ModuleList(
-            weight_norm(nn.Conv1d(channels, channels, kernel_size, dilation=d, padding=_same_padding(kernel_size, d)))
+            weight_norm(
+                nn.Conv1d(channels, channels, kernel_size, dilation=d, padding=_same_padding(kernel_size, d))
+            )
             for d in dilations[:2]
         )
 

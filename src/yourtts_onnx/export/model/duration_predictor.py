@@ -27,7 +27,9 @@ class DilatedDepthSeparableConv(nn.Module):
             dilation = kernel_size**i
             padding = (kernel_size * dilation - dilation) // 2
             self.convs_sep.append(
-                nn.Conv1d(channels, channels, kernel_size, groups=channels, dilation=dilation, padding=padding)
+                nn.Conv1d(
+                    channels, channels, kernel_size, groups=channels, dilation=dilation, padding=padding
+                )
             )
             self.convs_1x1.append(nn.Conv1d(channels, channels, 1))
             self.norms_1.append(ChannelLayerNorm2(channels))
@@ -57,7 +59,12 @@ class ConvFlow(nn.Module):
     """Coupling layer: the first half conditions a spline transform of the second half."""
 
     def __init__(
-        self, in_channels: int, hidden_channels: int, kernel_size: int, num_bins: int = 10, tail_bound: float = 5.0
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        kernel_size: int,
+        num_bins: int = 10,
+        tail_bound: float = 5.0,
     ) -> None:
         super().__init__()
         self.num_bins = num_bins
@@ -116,7 +123,12 @@ class StochasticDurationPredictor(nn.Module):
             self.cond_lang = nn.Conv1d(language_dim, hidden_channels, 1)
 
     def forward(
-        self, x: Tensor, x_mask: Tensor, noise: Tensor, g: Tensor | None = None, lang_emb: Tensor | None = None
+        self,
+        x: Tensor,
+        x_mask: Tensor,
+        noise: Tensor,
+        g: Tensor | None = None,
+        lang_emb: Tensor | None = None,
     ) -> Tensor:
         """``noise``: ``[B, 2, T]`` already scaled by noise_scale_dp. Returns log-durations ``[B, 1, T]``."""
         x = self.pre(x)
@@ -159,7 +171,11 @@ class DurationPredictor(nn.Module):
             self.cond_lang = nn.Conv1d(language_dim, in_channels, 1)
 
     def forward(
-        self, x: Tensor, x_mask: Tensor, noise: Tensor | None = None, g: Tensor | None = None,
+        self,
+        x: Tensor,
+        x_mask: Tensor,
+        noise: Tensor | None = None,
+        g: Tensor | None = None,
         lang_emb: Tensor | None = None,
     ) -> Tensor:
         if g is not None and hasattr(self, "cond"):

@@ -13,13 +13,20 @@ class ResidualCouplingBlock(nn.Module):
     """Mean-only affine coupling: the first half of the channels shifts the second half."""
 
     def __init__(
-        self, channels: int, hidden_channels: int, kernel_size: int, dilation_rate: int, num_layers: int,
+        self,
+        channels: int,
+        hidden_channels: int,
+        kernel_size: int,
+        dilation_rate: int,
+        num_layers: int,
         cond_channels: int = 0,
     ) -> None:
         super().__init__()
         self.half = channels // 2
         self.pre = nn.Conv1d(self.half, hidden_channels, 1)
-        self.enc = WaveNet(hidden_channels, kernel_size, dilation_rate, num_layers, cond_channels=cond_channels)
+        self.enc = WaveNet(
+            hidden_channels, kernel_size, dilation_rate, num_layers, cond_channels=cond_channels
+        )
         self.post = nn.Conv1d(hidden_channels, self.half, 1)
 
     def reverse(self, x: Tensor, x_mask: Tensor, g: Tensor | None) -> Tensor:
@@ -31,12 +38,20 @@ class ResidualCouplingBlock(nn.Module):
 
 class ResidualCouplingBlocks(nn.Module):
     def __init__(
-        self, channels: int, hidden_channels: int, kernel_size: int, dilation_rate: int, num_layers: int,
-        num_flows: int = 4, cond_channels: int = 0,
+        self,
+        channels: int,
+        hidden_channels: int,
+        kernel_size: int,
+        dilation_rate: int,
+        num_layers: int,
+        num_flows: int = 4,
+        cond_channels: int = 0,
     ) -> None:
         super().__init__()
         self.flows = nn.ModuleList(
-            ResidualCouplingBlock(channels, hidden_channels, kernel_size, dilation_rate, num_layers, cond_channels)
+            ResidualCouplingBlock(
+                channels, hidden_channels, kernel_size, dilation_rate, num_layers, cond_channels
+            )
             for _ in range(num_flows)
         )
 
@@ -50,10 +65,18 @@ class PosteriorEncoder(nn.Module):
     """Linear spectrogram → latent z. Training-only; present so checkpoints load with strict=True."""
 
     def __init__(
-        self, in_channels: int, out_channels: int, hidden_channels: int, kernel_size: int, dilation_rate: int,
-        num_layers: int, cond_channels: int = 0,
+        self,
+        in_channels: int,
+        out_channels: int,
+        hidden_channels: int,
+        kernel_size: int,
+        dilation_rate: int,
+        num_layers: int,
+        cond_channels: int = 0,
     ) -> None:
         super().__init__()
         self.pre = nn.Conv1d(in_channels, hidden_channels, 1)
-        self.enc = WaveNet(hidden_channels, kernel_size, dilation_rate, num_layers, cond_channels=cond_channels)
+        self.enc = WaveNet(
+            hidden_channels, kernel_size, dilation_rate, num_layers, cond_channels=cond_channels
+        )
         self.proj = nn.Conv1d(hidden_channels, out_channels * 2, 1)

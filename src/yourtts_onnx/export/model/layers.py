@@ -89,7 +89,9 @@ class WaveNet(nn.Module):
             padding = (kernel_size * dilation - dilation) // 2
             self.in_layers.append(
                 weight_norm(
-                    nn.Conv1d(hidden_channels, 2 * hidden_channels, kernel_size, dilation=dilation, padding=padding)
+                    nn.Conv1d(
+                        hidden_channels, 2 * hidden_channels, kernel_size, dilation=dilation, padding=padding
+                    )
                 )
             )
             out = 2 * hidden_channels if i < num_layers - 1 else hidden_channels

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from yourtts_onnx.errors import CheckpointError
+from yourtts_onnx.export.torch_io import extract_state_dict, load_state_strict, load_torch_file
 from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig
 
 LAYERS = (3, 4, 6, 3)
@@ -293,39 +293,9 @@ class ResNetSpeakerEncoder(nn.Module):
             state, source = checkpoint, "speaker encoder state dict"
         else:
             source = os.fspath(checkpoint)
-            state = _extract_state_dict(load_torch_file(source, trust=trust), source)
-        model.load_checked(state, source)
+            state = extract_state_dict(load_torch_file(source, trust=trust), source)
+        load_state_strict(model, state, source)
         return model.eval()
-
-    def load_checked(self, state: Mapping[str, Any], source: str) -> None:
-        """``load_state_dict(strict=True)`` with one-line :class:`CheckpointError` messages."""
-        own = self.state_dict()
-        missing = [k for k in own if k not in state]
-        if missing:
-            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-            raise CheckpointError(
-                f"{source}: speaker encoder weight '{missing[0]}' is missing{more}; "
-                f"expected shape {tuple(own[missing[0]].shape)}"
-            )
-        unexpected = [k for k in state if k not in own]
-        if unexpected:
-            more = f" (and {len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
-            raise CheckpointError(
-                f"{source}: unexpected speaker encoder weight '{unexpected[0]}'{more}; "
-                f"the checkpoint does not fit the ResNet speaker encoder described by its config"
-            )
-        for key, ref in own.items():
-            value = state[key]
-            if not isinstance(value, Tensor):
-                raise CheckpointError(
-                    f"{source}: speaker encoder weight '{key}' is a {type(value).__name__}, not a tensor"
-                )
-            if tuple(value.shape) != tuple(ref.shape):
-                raise CheckpointError(
-                    f"{source}: speaker encoder weight '{key}' has shape {tuple(value.shape)}, "
-                    f"expected {tuple(ref.shape)}"
-                )
-        self.load_state_dict({k: v for k, v in state.items()}, strict=True)
 
     def front_end(self, audio: Tensor) -> Tensor:
         """Waveform ``[B, S]`` → normalised log-mel features ``[B, input_dim, 1 + S // hop]``."""
@@ -393,39 +363,3 @@ def export_speaker_encoder_onnx(
             output_names=["embedding"],
             dynamic_axes={"audio": {0: "batch", 1: "samples"}, "embedding": {0: "batch"}},
         )
-
-
-# --------------------------------------------------------------------------------------------
-# Checkpoint reading
-# --------------------------------------------------------------------------------------------
-
-
-def load_torch_file(path: str | os.PathLike[str], *, trust: bool = False) -> Any:
-    """``torch.load`` on CPU; ``weights_only`` unless ``trust``. Errors become :class:`CheckpointError`."""
-    name = os.fspath(path)
-    if not os.path.isfile(name):
-        raise CheckpointError(f"checkpoint file '{name}' does not exist")
-    try:
-        return torch.load(name, map_location="cpu", weights_only=not trust)
-    except pickle.UnpicklingError as exc:
-        if trust:
-            raise CheckpointError(f"cannot read checkpoint '{name}': {_first_line(exc)}") from exc
-        raise CheckpointError(
-            f"checkpoint '{name}' cannot be loaded safely (weights_only): it contains pickled Python "
-            f"objects; if you trust its source, re-run with --trust-checkpoint"
-        ) from exc
-    except (RuntimeError, OSError, EOFError, ValueError, AttributeError, ImportError) as exc:
-        raise CheckpointError(f"cannot read checkpoint '{name}': {_first_line(exc)}") from exc
-
-
-def _extract_state_dict(obj: Any, source: str) -> Mapping[str, Any]:
-    if isinstance(obj, Mapping) and isinstance(obj.get("model"), Mapping):
-        return obj["model"]
-    if isinstance(obj, Mapping) and obj and all(isinstance(v, Tensor) for v in obj.values()):
-        return obj
-    raise CheckpointError(f"{source}: no 'model' state dict found in the speaker encoder checkpoint")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

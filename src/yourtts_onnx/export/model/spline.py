@@ -26,7 +26,9 @@ def _knots(unnormalized: Tensor, lower: float, upper: float, min_size: float) ->
     cum = F.pad(torch.cumsum(sizes, dim=-1), (1, 0), value=0.0)
     cum = (upper - lower) * cum + lower
     # pin both ends exactly to the interval's bounds
-    cum = torch.cat([torch.full_like(cum[..., :1], lower), cum[..., 1:-1], torch.full_like(cum[..., :1], upper)], -1)
+    cum = torch.cat(
+        [torch.full_like(cum[..., :1], lower), cum[..., 1:-1], torch.full_like(cum[..., :1], upper)], -1
+    )
     return cum, cum[..., 1:] - cum[..., :-1]
 
 

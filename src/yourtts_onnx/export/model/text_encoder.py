@@ -43,7 +43,7 @@ class RelativePositionMultiHeadAttention(nn.Module):
         return index, inside
 
     def forward(self, x: Tensor, attn_mask: Tensor) -> Tensor:
-        b, c, t = x.shape
+        b, _, t = x.shape
         h, d = self.num_heads, self.k_channels
         q = self.conv_q(x).view(b, h, d, t).transpose(2, 3)  # [B, H, T, D]
         k = self.conv_k(x).view(b, h, d, t).transpose(2, 3)
@@ -93,7 +93,9 @@ class RelativePositionTransformer(nn.Module):
             RelativePositionMultiHeadAttention(channels, channels, num_heads) for _ in range(num_layers)
         )
         self.norm_layers_1 = nn.ModuleList(ChannelLayerNorm2(channels) for _ in range(num_layers))
-        self.ffn_layers = nn.ModuleList(FeedForward(channels, ffn_channels, kernel_size) for _ in range(num_layers))
+        self.ffn_layers = nn.ModuleList(
+            FeedForward(channels, ffn_channels, kernel_size) for _ in range(num_layers)
+        )
         self.norm_layers_2 = nn.ModuleList(ChannelLayerNorm2(channels) for _ in range(num_layers))
 
     def forward(self, x: Tensor, x_mask: Tensor) -> Tensor:

@@ -70,7 +70,12 @@ class YourTTS(nn.Module):
             cond_channels=spk,
         )
         self.flow = ResidualCouplingBlocks(
-            hidden, hidden, args.kernel_size_flow, args.dilation_rate_flow, args.num_layers_flow, cond_channels=spk
+            hidden,
+            hidden,
+            args.kernel_size_flow,
+            args.dilation_rate_flow,
+            args.num_layers_flow,
+            cond_channels=spk,
         )
         dp_cond = spk if args.condition_dp_on_speaker else 0
         self.duration_predictor: nn.Module
@@ -79,7 +84,9 @@ class YourTTS(nn.Module):
                 hidden, 192, 3, num_flows=4, cond_channels=dp_cond, language_dim=lang
             )
         else:
-            self.duration_predictor = DurationPredictor(hidden, 256, 3, cond_channels=dp_cond, language_dim=lang)
+            self.duration_predictor = DurationPredictor(
+                hidden, 256, 3, cond_channels=dp_cond, language_dim=lang
+            )
         self.waveform_decoder = HifiganGenerator(
             hidden,
             args.resblock_type_decoder,
