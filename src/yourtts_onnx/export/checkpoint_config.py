@@ -13,83 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from yourtts_onnx.errors import CheckpointError
-
-
-class _Fields:
-    """Typed getters over one JSON object that raise errors naming the file and the dotted field."""
-
-    def __init__(self, data: Any, source: str, prefix: str = "") -> None:
-        if not isinstance(data, dict):
-            raise CheckpointError(f"{source}: '{prefix or '<root>'}' must be a JSON object")
-        self.data = data
-        self.source = source
-        self.prefix = prefix
-
-    def _name(self, key: str) -> str:
-        return f"{self.prefix}.{key}" if self.prefix else key
-
-    def _get(self, key: str, default: Any, required: bool) -> Any:
-        if key not in self.data or self.data[key] is None:
-            if required:
-                raise CheckpointError(f"{self.source}: missing field '{self._name(key)}'")
-            return default
-        return self.data[key]
-
-    def int(self, key: str, default: int | None = None, *, required: bool = False) -> int:
-        value = self._get(key, default, required and default is None)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise CheckpointError(
-                f"{self.source}: field '{self._name(key)}' must be an integer, got {value!r}"
-            )
-        return value
-
-    def float(self, key: str, default: float | None = None, *, required: bool = False) -> float:
-        value = self._get(key, default, required and default is None)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise CheckpointError(f"{self.source}: field '{self._name(key)}' must be a number, got {value!r}")
-        return float(value)
-
-    def bool(self, key: str, default: bool | None = None, *, required: bool = False) -> bool:
-        value = self._get(key, default, required and default is None)
-        if not isinstance(value, bool):
-            raise CheckpointError(
-                f"{self.source}: field '{self._name(key)}' must be true or false, got {value!r}"
-            )
-        return value
-
-    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str:
-        value = self._get(key, default, required and default is None)
-        if not isinstance(value, str):
-            raise CheckpointError(f"{self.source}: field '{self._name(key)}' must be a string, got {value!r}")
-        return value
-
-    def optional_str(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is None or isinstance(value, str):
-            return value
-        raise CheckpointError(f"{self.source}: field '{self._name(key)}' must be a string or null")
-
-    def int_list(self, key: str, default: list[int] | None = None) -> tuple[int, ...]:
-        value = self._get(key, default, default is None)
-        if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
-        ):
-            raise CheckpointError(f"{self.source}: field '{self._name(key)}' must be a list of integers")
-        return tuple(value)
-
-    def int_list_list(self, key: str, default: list[list[int]] | None = None) -> tuple[tuple[int, ...], ...]:
-        value = self._get(key, default, default is None)
-        ok = isinstance(value, list) and all(
-            isinstance(row, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in row)
-            for row in value
-        )
-        if not ok:
-            raise CheckpointError(f"{self.source}: field '{self._name(key)}' must be a list of integer lists")
-        return tuple(tuple(row) for row in value)
-
-    def child(self, key: str, *, required: bool = True) -> _Fields:
-        value = self._get(key, {}, required)
-        return _Fields(value, self.source, self._name(key))
+from yourtts_onnx.export.config_fields import ConfigFields
 
 
 @dataclass(frozen=True)
@@ -141,7 +65,7 @@ class ModelArgs:
         return math.prod(self.upsample_rates_decoder)
 
     @classmethod
-    def parse(cls, f: _Fields) -> ModelArgs:
+    def parse(cls, f: ConfigFields) -> ModelArgs:
         args = cls(
             num_chars=f.int("num_chars", required=True),
             out_channels=f.int("out_channels", 513),
@@ -219,7 +143,7 @@ class AudioConfig:
     win_length: int
 
     @classmethod
-    def parse(cls, f: _Fields) -> AudioConfig:
+    def parse(cls, f: ConfigFields) -> AudioConfig:
         return cls(
             sample_rate=f.int("sample_rate", required=True),
             hop_length=f.int("hop_length", required=True),
@@ -242,7 +166,7 @@ class CharactersConfig:
     raw: dict[str, Any] = field(compare=False, repr=False, default_factory=dict)
 
     @classmethod
-    def parse(cls, f: _Fields) -> CharactersConfig:
+    def parse(cls, f: ConfigFields) -> CharactersConfig:
         return cls(
             characters=f.str("characters", required=True),
             punctuations=f.str("punctuations", ""),
@@ -274,7 +198,7 @@ class YourTTSConfig:
 
     @classmethod
     def from_dict(cls, data: Any, source: str) -> YourTTSConfig:
-        root = _Fields(data, source)
+        root = ConfigFields(data, source)
         model = root.str("model", "vits")
         if model != "vits":
             raise CheckpointError(

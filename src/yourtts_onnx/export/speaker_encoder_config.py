@@ -9,11 +9,11 @@ This module imports no torch, so the runtime may use it too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from yourtts_onnx.errors import CheckpointError
+from yourtts_onnx.export.config_fields import ConfigFields
 from yourtts_onnx.runtime.speaker_windows import EmbeddingRecipe
 
 SUPPORTED_MODELS = ("resnet",)
@@ -22,73 +22,6 @@ SUPPORTED_ENCODER_TYPES = ("ASP", "SAP")
 WINDOW_FRAMES = 250
 NUM_WINDOWS = 10
 MIN_CLIP_SECONDS = 0.5
-
-_MISSING = object()
-
-
-class _Reader:
-    """Reads typed fields out of one JSON object, naming ``source`` and the dotted path on error."""
-
-    def __init__(self, data: Any, source: str, prefix: str) -> None:
-        if not isinstance(data, Mapping):
-            where = prefix.rstrip(".") or "<root>"
-            raise CheckpointError(f"{source}: field '{where}' must be a JSON object")
-        self._data = data
-        self._source = source
-        self._prefix = prefix
-
-    def _raw(self, key: str, default: Any) -> Any:
-        if key in self._data:
-            return self._data[key]
-        if default is _MISSING:
-            raise CheckpointError(f"{self._source}: missing field '{self._prefix}{key}'")
-        return default
-
-    def _bad(self, key: str, want: str, value: Any) -> CheckpointError:
-        field = f"{self._prefix}{key}"
-        got = f"{type(value).__name__} {value!r}"
-        return CheckpointError(f"{self._source}: field '{field}' must be {want}, got {got}")
-
-    def sub(self, key: str) -> _Reader:
-        return _Reader(self._raw(key, _MISSING), self._source, f"{self._prefix}{key}.")
-
-    def int_(self, key: str, default: Any = _MISSING, positive: bool = True) -> int:
-        value = self._raw(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            # JSON writers sometimes emit 16000.0; accept integral floats.
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                raise self._bad(key, "an integer", value)
-        if positive and value <= 0:
-            raise self._bad(key, "a positive integer", value)
-        return value
-
-    def float_(self, key: str, default: Any = _MISSING) -> float:
-        value = self._raw(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self._bad(key, "a number", value)
-        return float(value)
-
-    def opt_float(self, key: str, default: Any = _MISSING) -> float | None:
-        value = self._raw(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self._bad(key, "a number or null", value)
-        return float(value)
-
-    def bool_(self, key: str, default: Any = _MISSING) -> bool:
-        value = self._raw(key, default)
-        if not isinstance(value, bool):
-            raise self._bad(key, "true or false", value)
-        return value
-
-    def str_(self, key: str, default: Any = _MISSING) -> str:
-        value = self._raw(key, default)
-        if not isinstance(value, str):
-            raise self._bad(key, "a string", value)
-        return value
 
 
 @dataclass(frozen=True)
@@ -110,21 +43,21 @@ class SpeakerEncoderAudioConfig:
     do_sound_norm: bool
 
     @classmethod
-    def _from_reader(cls, r: _Reader) -> SpeakerEncoderAudioConfig:
+    def _from_fields(cls, r: ConfigFields) -> SpeakerEncoderAudioConfig:
         return cls(
-            fft_size=r.int_("fft_size"),
-            win_length=r.int_("win_length"),
-            hop_length=r.int_("hop_length"),
-            sample_rate=r.int_("sample_rate"),
-            preemphasis=r.float_("preemphasis"),
-            num_mels=r.int_("num_mels"),
-            mel_fmin=r.float_("mel_fmin"),
-            mel_fmax=r.opt_float("mel_fmax"),
-            do_trim_silence=r.bool_("do_trim_silence"),
-            trim_db=r.float_("trim_db"),
-            do_rms_norm=r.bool_("do_rms_norm"),
-            db_level=r.float_("db_level"),
-            do_sound_norm=r.bool_("do_sound_norm"),
+            fft_size=r.int("fft_size", required=True, positive=True),
+            win_length=r.int("win_length", required=True, positive=True),
+            hop_length=r.int("hop_length", required=True, positive=True),
+            sample_rate=r.int("sample_rate", required=True, positive=True),
+            preemphasis=r.float("preemphasis", required=True),
+            num_mels=r.int("num_mels", required=True, positive=True),
+            mel_fmin=r.float("mel_fmin", required=True),
+            mel_fmax=r.optional_float("mel_fmax"),
+            do_trim_silence=r.bool("do_trim_silence", required=True),
+            trim_db=r.float("trim_db", required=True),
+            do_rms_norm=r.bool("do_rms_norm", required=True),
+            db_level=r.float("db_level", required=True),
+            do_sound_norm=r.bool("do_sound_norm", required=True),
         )
 
 
@@ -149,15 +82,15 @@ class SpeakerEncoderConfig:
     @classmethod
     def from_dict(cls, d: Any, source: str) -> SpeakerEncoderConfig:
         """Parse the decoded JSON object ``d``; ``source`` names the file in error messages."""
-        root = _Reader(d, source, "")
-        mp = root.sub("model_params")
-        model_name = mp.str_("model_name")
+        root = ConfigFields(d, source)
+        mp = root.child("model_params")
+        model_name = mp.str("model_name", required=True)
         if model_name.lower() not in SUPPORTED_MODELS:
             raise CheckpointError(
                 f"{source}: field 'model_params.model_name' is {model_name!r}; only the ResNet (H/ASP) "
                 f"speaker encoder is supported (model_name 'resnet')"
             )
-        encoder_type = mp.str_("encoder_type", "ASP")
+        encoder_type = mp.str("encoder_type", "ASP")
         if encoder_type not in SUPPORTED_ENCODER_TYPES:
             raise CheckpointError(
                 f"{source}: field 'model_params.encoder_type' is {encoder_type!r}; "
@@ -165,12 +98,12 @@ class SpeakerEncoderConfig:
             )
         cfg = cls(
             model_name=model_name.lower(),
-            input_dim=mp.int_("input_dim"),
-            proj_dim=mp.int_("proj_dim"),
-            use_torch_spec=mp.bool_("use_torch_spec", False),
-            log_input=mp.bool_("log_input", False),
+            input_dim=mp.int("input_dim", required=True, positive=True),
+            proj_dim=mp.int("proj_dim", required=True, positive=True),
+            use_torch_spec=mp.bool("use_torch_spec", False),
+            log_input=mp.bool("log_input", False),
             encoder_type=encoder_type,
-            audio=SpeakerEncoderAudioConfig._from_reader(root.sub("audio")),
+            audio=SpeakerEncoderAudioConfig._from_fields(root.child("audio")),
             source=source,
         )
         cfg._check(source)

@@ -21,7 +21,6 @@ import math
 import os
 import warnings
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import torch
@@ -29,8 +28,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from yourtts_onnx.errors import CheckpointError
-from yourtts_onnx.export.torch_io import extract_state_dict, load_state_strict, load_torch_file
 from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig
+from yourtts_onnx.export.torch_io import extract_state_dict, load_state_strict, load_torch_file
 
 LAYERS = (3, 4, 6, 3)
 NUM_FILTERS = (32, 64, 128, 256)
