@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(PY) -m yourtts_onnx demo --workdir build/demo
 
 test: $(STAMP)
+	bash scripts/install-system-deps.sh
 	$(PY) -m ruff check src tests
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from yourtts_onnx.export.checkpoint_config import YourTTSConfig
@@ -29,3 +30,17 @@ def test_full_size_random_model_runs_end_to_end():
     assert torch.all(out.output_lengths % 256 == 0)
     assert out.output_lengths[1] < out.output_lengths[0]
     assert torch.isfinite(out.waveform).all() and out.waveform.abs().max() <= 1.0
+
+
+@pytest.mark.slow
+def test_full_size_random_checkpoint_exports_and_verifies(tmp_path):
+    from yourtts_onnx.export.bundle_writer import export_bundle
+    from yourtts_onnx.export.random_checkpoint import write_random_checkpoint
+
+    ckpt = write_random_checkpoint(tmp_path / "ckpt", size="full")
+    result = export_bundle(ckpt, tmp_path / "bundle", progress=lambda m: None)
+    assert result.ok and set(result.graphs) == {
+        "model", "text_encoder", "duration_predictor", "decoder", "speaker_encoder"
+    }
+    model = next(r for r in result.reports if r.graph == "model")
+    assert model.max_abs <= 1e-4 and len(model.cases) >= 5

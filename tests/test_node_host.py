@@ -19,6 +19,7 @@ import pytest
 
 from yourtts_onnx.runtime.bundle import Bundle
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+from yourtts_onnx.runtime.waveform import wav_header
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "examples" / "node"
 SYNTH = NODE_DIR / "synth.mjs"
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.skipif(NODE is None, reason="node (Node.js >= 18) is no
 # (language, text): accented letters, upper case, punctuation, removed symbols, replaced symbols, whitespace.
 TOKEN_CASES = [
     ("en", "Hello, world!"),
-    ("en", "It's \"quoted\" (bracketed) [and] <tagged>; ok: yes - no & done."),
+    ("en", 'It\'s "quoted" (bracketed) [and] <tagged>; ok: yes - no & done.'),
     ("en", "  Tabs\tand\nnew\u00a0lines\u2003everywhere  "),
     ("en", "ÉCOLE À L'ÎLE, ÇA?"),
     ("en", "Decomposed e\u0301 and A\u0300 become NFC."),
@@ -128,8 +129,6 @@ def test_node_audio_equals_python_reference(tiny_bundle: Path, node_ready: Path,
         diff = float(np.max(np.abs(got - expected)))
         worst = max(worst, diff)
         assert diff <= TOLERANCE, (language, text, diff)
-        from yourtts_onnx.runtime.waveform import wav_header
-
         pcm = np.frombuffer(wav.read_bytes()[44:], dtype="<i2")
         assert wav.read_bytes()[:44] == wav_header(config.sample_rate, expected.shape[0])
         ref_pcm = np.round(np.clip(expected, -1, 1) * np.float32(32767)).astype(np.int16)
@@ -143,14 +142,17 @@ def test_node_takes_an_embedding_file(tiny_bundle: Path, node_ready: Path, tmp_p
     emb = bundle.speaker_embeddings()[name]
     np.save(tmp_path / "voice.npy", emb[None, :])
     emb.astype("<f4").tofile(tmp_path / "voice.f32")
+    profile = {"format": "yourtts-onnx-voice", "format_version": 1, "name": "voice", "embedding": "voice.npy"}
+    (tmp_path / "voice.json").write_text(json.dumps(profile))
     common = ["--bundle", str(tiny_bundle), "--language", "en", "--text", "Same voice.", "--scales", "0,1,0"]
     outputs = []
     for i, voice in enumerate((["--speaker", name], ["--embedding", str(tmp_path / "voice.npy")],
-                               ["--embedding", str(tmp_path / "voice.f32")])):  # fmt: skip
+                               ["--embedding", str(tmp_path / "voice.f32")],
+                               ["--embedding", str(tmp_path / "voice.json")])):  # fmt: skip
         proc = _node(*common, *voice, "--raw-out", str(tmp_path / f"{i}.raw"))
         assert proc.returncode == 0, proc.stderr
         outputs.append(np.fromfile(tmp_path / f"{i}.raw", dtype="<f4"))
-    assert np.array_equal(outputs[0], outputs[1]) and np.array_equal(outputs[0], outputs[2])
+    assert all(np.array_equal(outputs[0], other) for other in outputs[1:])
 
     bad = tmp_path / "short.npy"
     np.save(bad, emb[:10])

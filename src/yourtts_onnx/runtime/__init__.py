@@ -32,13 +32,37 @@ _EXPORTS: dict[str, str] = {
     "load_profile": "voices",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_MAX_TOKENS",
+    "DEFAULT_SENTENCE_PAUSE",
+    "Audio",
+    "BatchOutput",
+    "Bundle",
+    "BundleConfig",
+    "ClipInfo",
+    "Cloned",
+    "Scales",
+    "SessionOptions",
+    "SpeakerEncoder",
+    "Synthesizer",
+    "Utterance",
+    "VoiceProfile",
+    "default_voices_dir",
+    "list_profiles",
+    "load_profile",
+]
 
 if TYPE_CHECKING:
     from yourtts_onnx.runtime.bundle import Bundle, BundleConfig
     from yourtts_onnx.runtime.session import SessionOptions
     from yourtts_onnx.runtime.speaker_encoder import ClipInfo, Cloned, SpeakerEncoder
-    from yourtts_onnx.runtime.synthesizer import DEFAULT_BATCH_SIZE, DEFAULT_SENTENCE_PAUSE, Scales, Synthesizer
+    from yourtts_onnx.runtime.synthesizer import (
+        DEFAULT_BATCH_SIZE,
+        DEFAULT_SENTENCE_PAUSE,
+        Scales,
+        Synthesizer,
+    )
     from yourtts_onnx.runtime.utterances import DEFAULT_MAX_TOKENS, Utterance
     from yourtts_onnx.runtime.vits_graph import BatchOutput
     from yourtts_onnx.runtime.voices import VoiceProfile, default_voices_dir, list_profiles, load_profile

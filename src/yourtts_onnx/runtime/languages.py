@@ -31,7 +31,9 @@ def resolve_language(requested: str | None, languages: Mapping[str, int]) -> tup
     if requested is None:
         chosen = default_language(languages)
         if chosen is None:
-            raise InputError(f"this model speaks several languages; choose one with language=... (known: {known})")
+            raise InputError(
+                f"this model speaks several languages; choose one with language=... (known: {known})"
+            )
         return chosen, languages[chosen]
     if not isinstance(requested, str) or not requested.strip():
         raise InputError(f"language must be a non-empty string (known: {known})")

@@ -109,7 +109,9 @@ class SessionOptions:
         return names, options
 
 
-def create_session(path: str | os.PathLike[str], options: SessionOptions | None = None) -> ort.InferenceSession:
+def create_session(
+    path: str | os.PathLike[str], options: SessionOptions | None = None
+) -> ort.InferenceSession:
     """Load one ONNX graph; a missing or unloadable file is a :class:`BundleError` naming it."""
     options = options or SessionOptions()
     file = Path(path)
@@ -118,14 +120,19 @@ def create_session(path: str | os.PathLike[str], options: SessionOptions | None 
     names, provider_options = options.resolved_providers()
     try:
         return ort.InferenceSession(
-            os.fspath(file), sess_options=options.ort_options(), providers=names, provider_options=provider_options
+            os.fspath(file),
+            sess_options=options.ort_options(),
+            providers=names,
+            provider_options=provider_options,
         )
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BundleError(f"cannot load ONNX graph '{file}': {detail}") from exc
 
 
-def check_io(session: ort.InferenceSession, inputs: Sequence[str], outputs: Sequence[str], graph: str) -> None:
+def check_io(
+    session: ort.InferenceSession, inputs: Sequence[str], outputs: Sequence[str], graph: str
+) -> None:
     """The session must have exactly the named inputs and at least the named outputs."""
     have_in = [i.name for i in session.get_inputs()]
     if sorted(have_in) != sorted(inputs):

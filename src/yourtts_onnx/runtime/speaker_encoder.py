@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,12 @@ class ClipInfo:
     sample_rate: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "sha256": self.sha256, "duration": self.duration, "sample_rate": self.sample_rate}
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "duration": self.duration,
+            "sample_rate": self.sample_rate,
+        }
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,12 @@ def _read_bytes(source: AudioSource) -> bytes | None:
             if not os.path.exists(source):
                 raise AudioError(f"reference audio {describe_source(source)} does not exist") from None
             if os.path.isdir(source):
-                raise AudioError(f"reference audio {describe_source(source)} is a directory, not an audio file") from None
-            raise AudioError(f"cannot read reference audio {describe_source(source)}: {exc.strerror or exc}") from None
+                raise AudioError(
+                    f"reference audio {describe_source(source)} is a directory, not an audio file"
+                ) from None
+            raise AudioError(
+                f"cannot read reference audio {describe_source(source)}: {exc.strerror or exc}"
+            ) from None
     return None
 
 
@@ -77,7 +86,9 @@ class SpeakerEncoder:
 
     def __init__(self, session: ort.InferenceSession, recipe: EmbeddingRecipe, embedding_dim: int) -> None:
         if len(session.get_inputs()) != 1 or not session.get_outputs():
-            raise BundleError(f"graph '{GRAPH_SPEAKER_ENCODER}' must have one input (audio) and an embedding output")
+            raise BundleError(
+                f"graph '{GRAPH_SPEAKER_ENCODER}' must have one input (audio) and an embedding output"
+            )
         self.session = session
         self.recipe = recipe
         self.embedding_dim = embedding_dim
@@ -98,13 +109,20 @@ class SpeakerEncoder:
             )
         return out
 
-    def embed_samples(self, samples: np.ndarray, sample_rate: int, name: str = "reference audio") -> np.ndarray:
+    def embed_samples(
+        self, samples: np.ndarray, sample_rate: int, name: str = "reference audio"
+    ) -> np.ndarray:
         """One clip's embedding ``[D]`` from decoded mono samples at any rate."""
         clip = prepare_clip(samples, sample_rate, self.recipe, name=name)
         return mean_embedding(self.embed_windows(make_windows(clip, self.recipe)))
 
-    def clone(self, sources: AudioSource | Sequence[AudioSource]) -> Cloned:
-        """Embed one or more recordings (paths, encoded bytes or binary files) and average them."""
+    def clone(
+        self, sources: AudioSource | Sequence[AudioSource], progress: Callable[[int, int], None] | None = None
+    ) -> Cloned:
+        """Embed one or more recordings (paths, encoded bytes or binary files) and average them.
+
+        ``progress`` is called with ``(clips done, clips total)`` after each clip.
+        """
         items = _as_list(sources)
         if not items:
             raise AudioError("no reference audio given")
@@ -112,12 +130,15 @@ class SpeakerEncoder:
         infos: list[ClipInfo] = []
         for source in items:
             raw = _read_bytes(source)
-            samples, sr = load_audio(raw if raw is not None else source)
+            # decode from the path (error messages name it), hash the bytes as read
+            samples, sr = load_audio(source if isinstance(source, (str, os.PathLike)) or raw is None else raw)
             name = f"reference audio {describe_source(source)}"
             per_clip.append(self.embed_samples(samples, sr, name=name))
             label = os.fspath(source) if isinstance(source, (str, os.PathLike)) else describe_source(source)
             digest = hashlib.sha256(raw).hexdigest() if raw is not None else ""
             infos.append(ClipInfo(label, digest, round(samples.shape[0] / sr, 4), sr))
+            if progress is not None:
+                progress(len(infos), len(items))
         return Cloned(average_clips(per_clip), tuple(infos))
 
 

@@ -23,7 +23,6 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,14 +37,25 @@ from yourtts_onnx.runtime.speaker_encoder import Cloned, SpeakerEncoder, recipe_
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.runtime.utterances import DEFAULT_MAX_TOKENS, Utterance, batches, plan_utterances
 from yourtts_onnx.runtime.vits_graph import BatchOutput, VitsGraph
-from yourtts_onnx.runtime.voices import VoiceProfile, list_profiles, load_profile, looks_like_path, now_utc
+from yourtts_onnx.runtime.voices import (
+    VoiceProfile,
+    list_profiles,
+    load_profile,
+    looks_like_path,
+    now_utc,
+    profile_names,
+    voices_dir,
+)
 from yourtts_onnx.runtime.voices import save_profile as _save_profile
 from yourtts_onnx.runtime.waveform import Audio
 
 DEFAULT_SENTENCE_PAUSE = 0.2  # seconds of silence between sentences
-# Sentences per model call. On CPU, batching saves the per-call overhead but pads every item to the
-# longest one; measured on the reference model (see the project notes) 1 is never slower and
-# keeps the first chunk of a stream quick, so batching is opt-in.
+# Sentences per model call. Batching is opt-in: on CPU it was slower, not faster (12 sentences, ORT 1.32,
+# 2-core VM): tiny reference model 322 ms at 1 vs 427-508 ms at 2-16; full-size random model (1 thread)
+# 8.3 s at 1 vs 12.2 s at 2, 15.9 s at 4, 19.1 s at 12 — padding to the longest item wastes more than the
+# per-call overhead saves. Batching also changes the last ~40 ms of every item shorter than its batch's
+# longest (HiFi-GAN sees the padding), so batch_size=1 is also the exact per-sentence result. It may pay
+# off on a GPU; measure there with ``batch_size=``.
 DEFAULT_BATCH_SIZE = 1
 
 Progress = Callable[[int, int], None]  # (utterances done, utterances total)
@@ -65,7 +75,9 @@ class Scales:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise InputError(f"{name} must be a finite number, got {value!r}")
             if value < 0 or (name == "length_scale" and value == 0):
-                raise InputError(f"{name} must be {'positive' if name == 'length_scale' else 'zero or positive'}, got {value}")
+                raise InputError(
+                    f"{name} must be {'positive' if name == 'length_scale' else 'zero or positive'}, got {value}"
+                )
 
     def array(self) -> np.ndarray:
         return np.array([self.noise_scale, self.length_scale, self.noise_scale_dp], dtype=np.float32)
@@ -124,7 +136,9 @@ class Synthesizer:
         options = SessionOptions(threads=threads, providers=providers, graph_optimization=graph_optimization)
         bundle = Bundle.open(path, verify_hashes=verify_hashes)
         if not bundle.has_graph(GRAPH_MODEL):
-            raise BundleError(f"{bundle.root}: bundle has no '{GRAPH_MODEL}' graph; this runtime needs model.onnx")
+            raise BundleError(
+                f"{bundle.root}: bundle has no '{GRAPH_MODEL}' graph; this runtime needs model.onnx"
+            )
         session = create_session(bundle.graph_path(GRAPH_MODEL), options)
         return cls(bundle, session, session_options=options, **kwargs)
 
@@ -192,14 +206,16 @@ class Synthesizer:
         table = self.builtin_embeddings()
         if isinstance(voice, str) and voice in table:
             return table[voice]
-        if isinstance(voice, os.PathLike) or looks_like_path(voice) or Path(os.fspath(voice)).is_file():
+        if isinstance(voice, os.PathLike) or looks_like_path(voice):
             return self._check_embedding(load_profile(voice).embedding, f"voice '{voice}'")
-        try:
+        if voice in profile_names(self.voices_dir):
             profile = load_profile(voice, self.voices_dir)
-        except InputError as exc:
-            builtin = ", ".join(table) if table else "none"
-            raise InputError(f"{exc} (built-in speakers: {builtin})") from None
-        return self._check_embedding(profile.embedding, f"voice '{voice}'")
+            return self._check_embedding(profile.embedding, f"voice '{voice}'")
+        builtin = ", ".join(table) if table else "none"
+        saved = ", ".join(profile_names(self.voices_dir)) or "none"
+        raise InputError(
+            f"unknown voice '{voice}' (built-in speakers: {builtin}; saved voices in {voices_dir(self.voices_dir)}: {saved})"
+        )
 
     def _check_embedding(self, embedding: Any, what: str = "embedding") -> np.ndarray:
         dim = self.config.embedding_dim
@@ -223,7 +239,11 @@ class Synthesizer:
     ) -> np.ndarray:
         """The embedding for at most one of ``voice``, ``speaker_wav``, ``embedding``; none: the first
         built-in speaker."""
-        given = [n for n, v in (("voice", voice), ("speaker_wav", speaker_wav), ("embedding", embedding)) if v is not None]
+        given = [
+            n
+            for n, v in (("voice", voice), ("speaker_wav", speaker_wav), ("embedding", embedding))
+            if v is not None
+        ]
         if len(given) > 1:
             raise InputError(f"give only one of voice, speaker_wav and embedding (got {', '.join(given)})")
         if embedding is not None:
@@ -254,16 +274,25 @@ class Synthesizer:
                 self._encoder = self._make_encoder(session)
             return self._encoder
 
-    def clone(self, speaker_wav: AudioSource | Sequence[AudioSource]) -> Cloned:
-        """Embedding of one or more recordings, with what a voice profile records about them."""
-        return self.speaker_encoder().clone(speaker_wav)
+    def clone(
+        self, speaker_wav: AudioSource | Sequence[AudioSource], progress: Progress | None = None
+    ) -> Cloned:
+        """Embedding of one or more recordings, with what a voice profile records about them.
+
+        ``progress`` is called with ``(clips done, clips total)``."""
+        return self.speaker_encoder().clone(speaker_wav, progress)
 
     def embed(self, speaker_wav: AudioSource | Sequence[AudioSource]) -> np.ndarray:
         """Speaker embedding ``[dim]`` of a recording (path or encoded bytes) or the mean over several."""
         return self.clone(speaker_wav).embedding
 
     def save_voice(
-        self, name: str, speaker_wav: AudioSource | Sequence[AudioSource], *, overwrite: bool = False
+        self,
+        name: str,
+        speaker_wav: AudioSource | Sequence[AudioSource],
+        *,
+        overwrite: bool = False,
+        progress: Progress | None = None,
     ) -> VoiceProfile:
         """Clone from recordings and save the result as a voice profile in the voices directory."""
         from yourtts_onnx.runtime.voices import check_voice_name, profile_paths
@@ -271,9 +300,15 @@ class Synthesizer:
         check_voice_name(name)
         json_path, _ = profile_paths(name, self.voices_dir)
         if json_path.exists() and not overwrite:
-            raise InputError(f"voice '{name}' already exists at {json_path}; choose another name or overwrite it")
-        cloned = self.clone(speaker_wav)
-        encoder_file = self.config.graphs[GRAPH_SPEAKER_ENCODER].file if self.bundle.has_graph(GRAPH_SPEAKER_ENCODER) else None
+            raise InputError(
+                f"voice '{name}' already exists at {json_path}; choose another name or overwrite it"
+            )
+        cloned = self.clone(speaker_wav, progress)
+        encoder_file = (
+            self.config.graphs[GRAPH_SPEAKER_ENCODER].file
+            if self.bundle.has_graph(GRAPH_SPEAKER_ENCODER)
+            else None
+        )
         meta = self.config.files.get(encoder_file, {}) if encoder_file else {}
         profile = VoiceProfile(
             name=name,
@@ -288,7 +323,9 @@ class Synthesizer:
 
     # -- text -------------------------------------------------------------------------------------
 
-    def tokenize(self, text: str, language: str | None = None, *, normalize_numbers: bool = True) -> list[int]:
+    def tokenize(
+        self, text: str, language: str | None = None, *, normalize_numbers: bool = True
+    ) -> list[int]:
         """Ids of the whole text as one utterance (``normalize_numbers=False`` is Coqui's tokenizer)."""
         name, _ = resolve_language(language, self.config.languages)
         return self.tokenizer.encode(text, name, normalize_numbers=normalize_numbers)
@@ -315,7 +352,10 @@ class Synthesizer:
     # -- synthesis --------------------------------------------------------------------------------
 
     def scales(
-        self, noise_scale: float | None = None, length_scale: float | None = None, noise_scale_dp: float | None = None
+        self,
+        noise_scale: float | None = None,
+        length_scale: float | None = None,
+        noise_scale_dp: float | None = None,
     ) -> Scales:
         """The given scales, defaulting to the bundle's ``config.inference``."""
         d = self.config.inference
@@ -369,7 +409,6 @@ class Synthesizer:
         pause = _pause_samples(sentence_pause, self.sample_rate)
         name, lang_id = resolve_language(language, self.config.languages)
         scales = self.scales(noise_scale, length_scale, noise_scale_dp).array()
-        emb = self.speaker_embedding(voice=voice, speaker_wav=speaker_wav, embedding=embedding)
         utterances = plan_utterances(
             text,
             self.tokenizer,
@@ -378,6 +417,7 @@ class Synthesizer:
             split=split_sentences,
             max_tokens=self.max_tokens,
         )
+        emb = self.speaker_embedding(voice=voice, speaker_wav=speaker_wav, embedding=embedding)
         groups = list(batches(utterances, self.batch_size if batch_size is None else batch_size))
         return self._stream(groups, emb, lang_id, scales, pause, progress)
 
@@ -395,14 +435,15 @@ class Synthesizer:
         silence = np.zeros(pause, dtype=np.float32)
         for group in groups:
             out = self._run_group(group, embedding, language_id, scales)
-            for i in range(len(group)):
-                samples = out.item(i)
-                if done > 0 and pause:
-                    samples = np.concatenate([silence, samples])
-                done += 1
-                yield Audio(np.ascontiguousarray(samples, dtype=np.float32), self.sample_rate)
+            first = done == 0
+            done += len(group)
             if progress is not None:
                 progress(done, total)
+            for i in range(len(group)):
+                samples = out.item(i)
+                if pause and not (first and i == 0):
+                    samples = np.concatenate([silence, samples])
+                yield Audio(np.ascontiguousarray(samples, dtype=np.float32), self.sample_rate)
 
     def _run_group(
         self, group: list[Utterance], embedding: np.ndarray, language_id: int, scales: np.ndarray
@@ -473,6 +514,11 @@ class Synthesizer:
 
 
 def _pause_samples(seconds: float, sample_rate: int) -> int:
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not math.isfinite(seconds)
+        or seconds < 0
+    ):
         raise InputError(f"sentence_pause must be zero or a positive number of seconds, got {seconds!r}")
     return round(seconds * sample_rate)

@@ -33,8 +33,14 @@ class Utterance:
 
 def max_chars_for(max_tokens: int, add_blank: bool) -> int:
     """Cleaned characters that fit in ``max_tokens`` ids (``2n + 1`` ids with blanks)."""
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < (3 if add_blank else 1):
-        raise InputError(f"max_tokens must be an integer of at least {3 if add_blank else 1}, got {max_tokens!r}")
+    if (
+        isinstance(max_tokens, bool)
+        or not isinstance(max_tokens, int)
+        or max_tokens < (3 if add_blank else 1)
+    ):
+        raise InputError(
+            f"max_tokens must be an integer of at least {3 if add_blank else 1}, got {max_tokens!r}"
+        )
     return (max_tokens - 1) // 2 if add_blank else max_tokens
 
 
@@ -49,8 +55,9 @@ def plan_utterances(
 ) -> list[Utterance]:
     """Sentences of ``text`` as tokenised utterances, in order.
 
-    Raises :class:`InputError` when nothing pronounceable is left (empty text, only removed symbols or
-    only characters the model lacks); characters the model lacks are otherwise dropped with one warning.
+    Sentences without a known letter or digit are left out. Raises :class:`InputError` when nothing
+    pronounceable is left at all (empty text, only removed symbols or only characters the model lacks);
+    characters the model lacks are otherwise dropped with one warning.
     """
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
@@ -65,7 +72,8 @@ def plan_utterances(
     for chunk in chunks:
         enc = tokenizer.encode_with_report(chunk, language, strict=False)
         dropped.update(dict.fromkeys(enc.dropped))
-        if enc.num_chars > 0:
+        # a chunk without a known letter or digit (a lone emoji or "...") is skipped, not spoken as noise
+        if tokenizer.can_speak(chunk, language):
             utterances.append(Utterance(chunk, enc.ids))
     if not utterances:
         # the tokenizer's strict mode words the reason (empty, only symbols, only unknown characters)

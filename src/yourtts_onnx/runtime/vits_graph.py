@@ -59,13 +59,17 @@ class VitsGraph:
         if embeddings.ndim == 1:
             embeddings = np.broadcast_to(embeddings, (batch, embeddings.shape[0]))
         if embeddings.shape != (batch, self.embedding_dim):
-            raise InputError(f"speaker embedding must have shape [{batch}, {self.embedding_dim}], got {embeddings.shape}")
+            raise InputError(
+                f"speaker embedding must have shape [{batch}, {self.embedding_dim}], got {embeddings.shape}"
+            )
         if language_ids.shape == (1,) and batch > 1:
             language_ids = np.repeat(language_ids, batch)
         if language_ids.shape != (batch,):
             raise InputError(f"language ids must hold {batch} values, got shape {language_ids.shape}")
         if scales.shape != (3,):
-            raise InputError(f"scales must be [noise_scale, length_scale, noise_scale_dp], got shape {scales.shape}")
+            raise InputError(
+                f"scales must be [noise_scale, length_scale, noise_scale_dp], got shape {scales.shape}"
+            )
         wav, out_lengths = run_session(
             self.session,
             {

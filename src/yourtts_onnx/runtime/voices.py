@@ -107,14 +107,20 @@ def save_profile(
     """Write ``NAME.npy`` then ``NAME.json`` atomically into the voices directory; returns the JSON path."""
     json_path, npy_path = profile_paths(profile.name, directory)
     if json_path.exists() and not overwrite:
-        raise InputError(f"voice '{profile.name}' already exists at {json_path}; choose another name or overwrite it")
+        raise InputError(
+            f"voice '{profile.name}' already exists at {json_path}; choose another name or overwrite it"
+        )
     emb = np.asarray(profile.embedding, dtype=np.float32)
     if emb.ndim != 1 or emb.size == 0 or not np.all(np.isfinite(emb)):
-        raise InputError(f"voice '{profile.name}': the embedding must be a finite 1-D vector, got shape {emb.shape}")
+        raise InputError(
+            f"voice '{profile.name}': the embedding must be a finite 1-D vector, got shape {emb.shape}"
+        )
     try:
         json_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"cannot create voices directory '{json_path.parent}': {exc.strerror or exc}") from exc
+        raise InputError(
+            f"cannot create voices directory '{json_path.parent}': {exc.strerror or exc}"
+        ) from exc
     check_writable(json_path)
     buf = io.BytesIO()
     np.save(buf, emb, allow_pickle=False)
@@ -130,8 +136,15 @@ def _load_npy(path: Path) -> np.ndarray:
     except (OSError, ValueError, EOFError) as exc:
         raise InputError(f"voice embedding '{path}' cannot be read: {exc}") from None
     emb = np.asarray(emb, dtype=np.float32).reshape(-1) if emb.ndim == 2 and emb.shape[0] == 1 else emb
-    if emb.ndim != 1 or emb.size == 0 or not np.issubdtype(emb.dtype, np.floating) or not np.all(np.isfinite(emb)):
-        raise InputError(f"voice embedding '{path}' must hold a finite 1-D float vector, got shape {emb.shape}")
+    if (
+        emb.ndim != 1
+        or emb.size == 0
+        or not np.issubdtype(emb.dtype, np.floating)
+        or not np.all(np.isfinite(emb))
+    ):
+        raise InputError(
+            f"voice embedding '{path}' must hold a finite 1-D float vector, got shape {emb.shape}"
+        )
     return np.asarray(emb, dtype=np.float32)
 
 
@@ -151,10 +164,14 @@ def load_profile_file(path: str | os.PathLike[str]) -> VoiceProfile:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"voice profile '{p}' cannot be read: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != VOICE_FORMAT:
-        raise InputError(f"voice profile '{p}' is not a yourtts-onnx voice (field 'format' is not '{VOICE_FORMAT}')")
+        raise InputError(
+            f"voice profile '{p}' is not a yourtts-onnx voice (field 'format' is not '{VOICE_FORMAT}')"
+        )
     version = meta.get("format_version")
     if not isinstance(version, int) or version > VOICE_FORMAT_VERSION:
-        raise InputError(f"voice profile '{p}' has format_version {version!r}; this version reads {VOICE_FORMAT_VERSION}")
+        raise InputError(
+            f"voice profile '{p}' has format_version {version!r}; this version reads {VOICE_FORMAT_VERSION}"
+        )
     emb_name = meta.get("embedding")
     if not isinstance(emb_name, str) or os.path.basename(emb_name) != emb_name:
         raise InputError(f"voice profile '{p}': field 'embedding' must name a file beside it")
@@ -205,7 +222,9 @@ def looks_like_path(voice: str | os.PathLike[str]) -> bool:
     return os.sep in s or (os.altsep is not None and os.altsep in s) or s.endswith((".json", ".npy"))
 
 
-def load_profile(voice: str | os.PathLike[str], directory: str | os.PathLike[str] | None = None) -> VoiceProfile:
+def load_profile(
+    voice: str | os.PathLike[str], directory: str | os.PathLike[str] | None = None
+) -> VoiceProfile:
     """A profile by name (in the voices directory) or by path; the error lists the saved voices."""
     if isinstance(voice, os.PathLike) or looks_like_path(voice):
         return load_profile_file(voice)

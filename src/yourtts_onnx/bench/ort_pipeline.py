@@ -1,0 +1,233 @@
+"""ONNX Runtime synthesis for the benchmark: the end-to-end graph, or the component graphs with the
+decoder run whole, in chunks (streaming), or split in flow + vocoder.
+
+Torch-free. Sessions are made from :class:`OrtSettings`, the knobs the benchmark compares.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from yourtts_onnx.runtime.alignment import expand_prior
+from yourtts_onnx.runtime.bundle import (
+    GRAPH_DECODER,
+    GRAPH_DURATION_PREDICTOR,
+    GRAPH_MODEL,
+    GRAPH_TEXT_ENCODER,
+    Bundle,
+)
+from yourtts_onnx.runtime.chunked_decoding import (
+    YOURTTS_DECODER_FIELD,
+    YOURTTS_FLOW_FIELD,
+    YOURTTS_VOCODER_FIELD,
+    ChunkSchedule,
+    Stage,
+    decode_chunks,
+    decoder_stage,
+    sample_latent,
+)
+
+LEVELS = {
+    "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+# graphs an optimised bundle may add: the decoder split at HiFi-GAN's input (see optimize.split_decoder)
+GRAPH_FLOW = "flow"
+GRAPH_VOCODER = "vocoder"
+
+
+@dataclass(frozen=True)
+class OrtSettings:
+    """Session options compared by the benchmark."""
+
+    threads: int = 2
+    level: str = "all"
+    spinning: bool = True  # intra-op threads spin while waiting for work
+    arena: bool = True  # CPU memory arena
+    mem_pattern: bool = True
+    optimized_dir: str | None = None  # cache graphs optimised at ``level`` here and load them next time
+
+    def session_options(self, graph_file: Path | None = None) -> ort.SessionOptions:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = LEVELS[self.level]
+        opts.enable_cpu_mem_arena = self.arena
+        opts.enable_mem_pattern = self.mem_pattern
+        opts.log_severity_level = 3
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.spinning else "0")
+        return opts
+
+    def create(self, path: Path) -> ort.InferenceSession:
+        """A CPU session; with ``optimized_dir``, the optimised graph is saved on first load and reused."""
+        if self.optimized_dir is None:
+            return ort.InferenceSession(os.fspath(path), self.session_options(), providers=["CPUExecutionProvider"])
+        cache = Path(self.optimized_dir) / f"{path.stem}.{self.level}.ort.onnx"
+        if cache.is_file() and cache.stat().st_mtime >= path.stat().st_mtime:
+            opts = self.session_options()
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            return ort.InferenceSession(os.fspath(cache), opts, providers=["CPUExecutionProvider"])
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        opts = self.session_options()
+        opts.optimized_model_filepath = os.fspath(cache)
+        return ort.InferenceSession(os.fspath(path), opts, providers=["CPUExecutionProvider"])
+
+
+@dataclass
+class Batch:
+    """Padded token ids of several utterances, one speaker and language for all."""
+
+    ids: np.ndarray  # [B, T] int64
+    lengths: np.ndarray  # [B] int64
+    embedding: np.ndarray  # [D] float32
+    language_id: int
+
+    @classmethod
+    def of(cls, utterances: Sequence[Sequence[int]], embedding: np.ndarray, language_id: int, pad_id: int) -> Batch:
+        lengths = np.array([len(u) for u in utterances], dtype=np.int64)
+        ids = np.full((len(utterances), int(lengths.max())), pad_id, dtype=np.int64)
+        for row, u in enumerate(utterances):
+            ids[row, : len(u)] = u
+        return cls(ids, lengths, np.asarray(embedding, dtype=np.float32), language_id)
+
+    @property
+    def size(self) -> int:
+        return int(self.ids.shape[0])
+
+    def embeddings(self) -> np.ndarray:
+        return np.ascontiguousarray(np.repeat(self.embedding[None, :], self.size, axis=0))
+
+    def languages(self) -> np.ndarray:
+        return np.full(self.size, self.language_id, dtype=np.int64)
+
+
+def scales_array(noise_scale: float = 0.0, length_scale: float = 1.0, noise_scale_dp: float = 0.0) -> np.ndarray:
+    return np.array([noise_scale, length_scale, noise_scale_dp], dtype=np.float32)
+
+
+@dataclass
+class Prior:
+    """Per-frame latent of a batch, ready for the decoder."""
+
+    z_p: np.ndarray  # [B, C, F] sampled latent (m_p when noise is 0)
+    frame_lengths: np.ndarray  # [B]
+
+
+@dataclass
+class OrtTTS:
+    """One bundle's graphs loaded with one :class:`OrtSettings`.
+
+    ``mode``: ``"model"`` (``model.onnx`` end to end), ``"components"`` (text encoder, duration predictor,
+    decoder) or ``"split"`` (text encoder, duration predictor, flow, vocoder; needs an optimised bundle).
+    """
+
+    bundle: Bundle
+    settings: OrtSettings = field(default_factory=OrtSettings)
+    mode: str = "components"
+    sessions: dict[str, ort.InferenceSession] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        wanted = {
+            "model": [GRAPH_MODEL],
+            "components": [GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_DECODER],
+            "split": [GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_FLOW, GRAPH_VOCODER],
+        }[self.mode]
+        for name in wanted:
+            if name not in self.sessions:
+                self.sessions[name] = self.settings.create(self.bundle.graph_path(name))
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], settings: OrtSettings | None = None, mode: str = "components") -> OrtTTS:
+        return cls(Bundle.open(path, verify_hashes=False), settings or OrtSettings(), mode)
+
+    @property
+    def hop(self) -> int:
+        return self.bundle.config.hop_length
+
+    # -- whole batches ------------------------------------------------------------------------------
+    def synthesize(self, batch: Batch, scales: np.ndarray) -> list[np.ndarray]:
+        """Each item's waveform, trimmed to its valid length."""
+        if self.mode == "model":
+            wav, lengths = self.sessions[GRAPH_MODEL].run(
+                None,
+                {
+                    "input": batch.ids,
+                    "input_lengths": batch.lengths,
+                    "scales": scales,
+                    "speaker_embedding": batch.embeddings(),
+                    "language_id": batch.languages(),
+                },
+            )
+            return [wav[i, 0, : int(n)] for i, n in enumerate(lengths)]
+        prior = self.prior(batch, scales)
+        wav = self.decode(prior.z_p, prior.frame_lengths, batch.embeddings())
+        return [wav[i, 0, : int(n) * self.hop] for i, n in enumerate(prior.frame_lengths)]
+
+    def prior(self, batch: Batch, scales: np.ndarray, rng: np.random.Generator | None = None) -> Prior:
+        enc, m_p, logs_p, mask = self.sessions[GRAPH_TEXT_ENCODER].run(
+            None, {"input": batch.ids, "input_lengths": batch.lengths, "language_id": batch.languages()}
+        )
+        (logw,) = self.sessions[GRAPH_DURATION_PREDICTOR].run(
+            None,
+            {
+                "encoder_states": enc,
+                "text_mask": mask,
+                "speaker_embedding": batch.embeddings(),
+                "language_id": batch.languages(),
+                "scales": scales,
+            },
+        )
+        frames = expand_prior(logw, mask, m_p, logs_p, float(scales[1]))
+        return Prior(sample_latent(frames.m_p, frames.logs_p, float(scales[0]), rng), frames.frame_lengths)
+
+    def decode(self, z_p: np.ndarray, frame_lengths: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+        """``[B, 1, F * hop]`` from a sampled latent (the graph's own noise is off)."""
+        if self.mode == "split":
+            z = self.sessions[GRAPH_FLOW].run(
+                None, {"z_p": z_p, "frame_lengths": frame_lengths, "speaker_embedding": embeddings}
+            )[0]
+            return self.sessions[GRAPH_VOCODER].run(None, {"z": z, "speaker_embedding": embeddings})[0]
+        feeds: dict[str, Any] = {
+            "m_p": z_p,
+            "logs_p": np.zeros_like(z_p),
+            "frame_lengths": frame_lengths,
+            "speaker_embedding": embeddings,
+            "scales": scales_array(),
+        }
+        return self.sessions[GRAPH_DECODER].run(["output"], feeds)[0]
+
+    # -- streaming ----------------------------------------------------------------------------------
+    def stages(self, embedding: np.ndarray) -> list[Stage]:
+        emb = np.ascontiguousarray(np.asarray(embedding, dtype=np.float32).reshape(1, -1))
+        if self.mode != "split":
+            return [decoder_stage(self.sessions[GRAPH_DECODER], emb, YOURTTS_DECODER_FIELD, self.hop)]
+        flow, vocoder = self.sessions[GRAPH_FLOW], self.sessions[GRAPH_VOCODER]
+
+        def run_flow(z: np.ndarray) -> np.ndarray:
+            lengths = np.array([z.shape[2]], dtype=np.int64)
+            return flow.run(None, {"z_p": z, "frame_lengths": lengths, "speaker_embedding": emb})[0]
+
+        def run_vocoder(z: np.ndarray) -> np.ndarray:
+            return vocoder.run(None, {"z": z, "speaker_embedding": emb})[0]
+
+        return [Stage(run_flow, YOURTTS_FLOW_FIELD, 1), Stage(run_vocoder, YOURTTS_VOCODER_FIELD, self.hop)]
+
+    def stream(
+        self, utterance: Sequence[int], embedding: np.ndarray, language_id: int, scales: np.ndarray,
+        schedule: ChunkSchedule | None = None, pad_id: int = 0,
+    ) -> Iterator[np.ndarray]:
+        """One sentence as chunks of samples (1-D), the first after one window of ``schedule``."""
+        batch = Batch.of([utterance], embedding, language_id, pad_id)
+        prior = self.prior(batch, scales)
+        for chunk in decode_chunks(self.stages(embedding), prior.z_p, int(prior.frame_lengths[0]), schedule):
+            yield chunk.reshape(-1)

@@ -1,0 +1,65 @@
+"""``yourtts-onnx bench``: the benchmark suite (speed, memory, size, FLOPs, quality) → benchmarks/results/."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="benchmark PyTorch vs ONNX fp32 vs optimised variants (needs the 'export' extra and matplotlib)",
+        description="One run, same inputs and threads, interleaved repetitions: RTF, time to first audio, cold "
+        "start, peak RSS, bundle size, FLOPs and %% of peak, quality. Writes bench.json, bench.md, rtf.png and "
+        "machine.json. Without --checkpoint/--bundle a random full-size checkpoint is built and exported once "
+        "(cached in --work).",
+    )
+    p.add_argument("--out", default="benchmarks/results", help="results directory (default benchmarks/results)")
+    p.add_argument("--work", default="build/bench", help="cache for checkpoints and bundles (default build/bench)")
+    p.add_argument("--checkpoint", help="Coqui checkpoint directory (default: a random one of --size)")
+    p.add_argument("--bundle", help="fp32 bundle exported from --checkpoint (default: exported here)")
+    p.add_argument("--size", default="full", choices=["tiny", "small", "full"], help="random model size (default full)")
+    p.add_argument("--threads", type=int, default=2, help="intra-op threads for every variant (default 2)")
+    p.add_argument("--reps", type=int, default=3, help="timed repetitions per measurement (default 3)")
+    p.add_argument("--cold-reps", type=int, default=3, help="fresh processes per cold-start configuration")
+    p.add_argument("--decoder-frames", type=int, default=250, help="frames for the decoder-alone section")
+    p.add_argument("--first-frames", type=int, default=16, help="frames in the first streaming window")
+    p.add_argument("--peak-gflops", type=float, help="override the fp32 peak derived from /proc/cpuinfo")
+    p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch variant")
+    p.add_argument("--quick", action="store_true", help="smoke run: tiny model, 1 repetition (not a measurement)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from yourtts_onnx.errors import require
+
+    require("onnx", "export")
+    from yourtts_onnx.bench.report import write_all
+    from yourtts_onnx.bench.suite import BenchConfig, run_suite
+
+    def progress(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    common = dict(
+        checkpoint=Path(args.checkpoint) if args.checkpoint else None,
+        bundle=Path(args.bundle) if args.bundle else None,
+        threads=args.threads, first_frames=args.first_frames, peak_gflops=args.peak_gflops, torch=not args.no_torch,
+    )
+    if args.quick:
+        cfg = BenchConfig.quick_config(Path(args.out), Path(args.work), **common)
+    else:
+        cfg = BenchConfig(
+            out=Path(args.out), work=Path(args.work), size=args.size, reps=args.reps, cold_reps=args.cold_reps,
+            decoder_frames=args.decoder_frames, **common,
+        )
+    if cfg.torch:
+        require("torch", "export")
+    result = run_suite(cfg, progress)
+    paths = write_all(result, cfg.out)
+    for t in result["targets"]:
+        mark = {True: "met", False: "NOT met", None: "-"}[t["met"]]
+        progress(f"  {t['target']}: {t['measured']} [{mark}]")
+    for p in paths.values():
+        print(p)
+    return 0

@@ -1,0 +1,43 @@
+"""``yourtts-onnx quantize``: an fp32 bundle → an INT8 or fp16 bundle (plus flow/vocoder graphs for streaming)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "quantize",
+        help="derive an int8/fp16 bundle from an fp32 bundle (needs onnx: the 'export' extra; no torch)",
+        description="int8: HiFi-GAN in model.onnx, decoder.onnx and vocoder.onnx is quantised to INT8 (static QDQ, "
+        "calibrated on the bundle's own outputs, transposed convolutions rewritten as polyphase convolutions); "
+        "the text encoder, duration predictor, flow and speaker encoder stay fp32. fp16: every graph stores "
+        "fp16 weights and computes in fp32 (half the size). fp32: only adds the streaming graphs. "
+        "config.json records the precision of the bundle and of each graph, with fresh SHA-256 hashes.",
+    )
+    p.add_argument("--bundle", required=True, help="the fp32 bundle to start from")
+    p.add_argument("--precision", required=True, choices=["int8", "fp16", "fp32"])
+    p.add_argument("--out", required=True, help="bundle directory to write (replaced atomically)")
+    p.add_argument(
+        "--no-streaming-graphs", action="store_true",
+        help="do not add flow.onnx and vocoder.onnx (the decoder split for chunked streaming)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from yourtts_onnx.errors import require
+
+    require("onnx", "export")
+    from yourtts_onnx.optimize.derive import derive_bundle
+
+    def progress(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    result = derive_bundle(
+        args.bundle, args.out, args.precision, streaming_graphs=not args.no_streaming_graphs, progress=progress
+    )
+    for name, precision in sorted(result.graphs.items()):
+        progress(f"  {name}: {precision}")
+    print(result.bundle)
+    return 0

@@ -1,0 +1,112 @@
+"""``yourtts-onnx serve``: the HTTP service (Coqui ``tts-server`` and OpenAI compatible; needs 'server')."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from yourtts_onnx.server.settings import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_TEXT_CHARS,
+    DEFAULT_MAX_UPLOAD_MB,
+    DEFAULT_PORT,
+    DEFAULT_QUEUE_SIZE,
+    DEFAULT_TIMEOUT,
+    ENV_API_KEY,
+    ServerSettings,
+    api_key_from_env,
+    available_cores,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="serve text to speech over HTTP: Coqui tts-server and OpenAI compatible API, web page at / "
+        "(needs the 'server' extra)",
+    )
+    p.add_argument("--bundle", required=True, help="bundle directory (from 'yourtts-onnx export')")
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}, as Coqui's server)"
+    )
+    p.add_argument(
+        "--voices-dir",
+        type=Path,
+        default=None,
+        help="where cloned voices are saved (default: $YOURTTS_ONNX_VOICES or ~/.local/share/yourtts-onnx/voices)",
+    )
+    p.add_argument(
+        "--api-key",
+        default=None,
+        help=f"require this key (Authorization: Bearer KEY or X-API-Key) on all but /health; default ${ENV_API_KEY}",
+    )
+    p.add_argument("--workers", type=int, default=None, help="inference threads (default: the CPU cores)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="ONNX Runtime threads per inference (default: cores / workers)",
+    )
+    p.add_argument(
+        "--queue-size",
+        type=int,
+        default=DEFAULT_QUEUE_SIZE,
+        help=f"requests that may wait for a worker; more get 503 (default {DEFAULT_QUEUE_SIZE})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds a request may take, queueing included; 504 past it (default {DEFAULT_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--max-text-chars",
+        type=int,
+        default=DEFAULT_MAX_TEXT_CHARS,
+        help=f"longest text accepted (default {DEFAULT_MAX_TEXT_CHARS})",
+    )
+    p.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=DEFAULT_MAX_UPLOAD_MB,
+        help=f"largest request body, uploads included (default {DEFAULT_MAX_UPLOAD_MB:g})",
+    )
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn log level",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> ServerSettings:
+    return ServerSettings(
+        bundle=Path(args.bundle),
+        host=args.host,
+        port=args.port,
+        voices_dir=args.voices_dir,
+        api_key=api_key_from_env(args.api_key),
+        workers=args.workers if args.workers is not None else available_cores(),
+        threads=args.threads,
+        queue_size=args.queue_size,
+        timeout=args.timeout,
+        max_text_chars=args.max_text_chars,
+        max_upload_mb=args.max_upload_mb,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from yourtts_onnx.errors import require
+
+    require("fastapi", "server")
+    require("uvicorn", "server")
+    require("multipart", "server")
+    import uvicorn
+
+    from yourtts_onnx.server.app import create_app
+
+    settings = settings_from_args(args)
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0

@@ -1,0 +1,62 @@
+"""``yourtts-onnx tokenize``: text → model input ids as JSON (reads only the bundle's config.json)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from yourtts_onnx.commands._runtime_common import add_bundle_arg
+from yourtts_onnx.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "tokenize",
+        help="print the model input ids of a text as JSON",
+        description=(
+            "Print the ids the model receives for TEXT as a JSON list. With --split, print one "
+            '{"text", "ids"} object per utterance, as synth speaks them.'
+        ),
+    )
+    add_bundle_arg(p)
+    p.add_argument("text", nargs="?", help="text (default: standard input)")
+    p.add_argument("--language", "-l", help="language (default: the only one, or en)")
+    p.add_argument(
+        "--coqui-exact",
+        action="store_true",
+        help="exactly Coqui's tokenizer: no number expansion, and empty text gives [blank] instead of an error",
+    )
+    p.add_argument("--split", action="store_true", help="split into sentences as synth does")
+    p.add_argument(
+        "--max-tokens", type=int, default=None, metavar="N", help="with --split: cut sentences at N ids"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from yourtts_onnx.runtime.bundle import Bundle
+    from yourtts_onnx.runtime.languages import resolve_language
+    from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+    from yourtts_onnx.runtime.utterances import DEFAULT_MAX_TOKENS, plan_utterances
+
+    if args.text is None:
+        if sys.stdin.isatty():
+            raise InputError("no text: give it as an argument or on standard input")
+        args.text = sys.stdin.read()
+    config = Bundle.open(args.bundle, verify_hashes=False).config
+    tokenizer = Tokenizer(TextFrontendConfig.from_dict(config.text))
+    language, _ = resolve_language(args.language, config.languages)
+    normalize = not args.coqui_exact
+    if args.split:
+        utterances = plan_utterances(
+            args.text,
+            tokenizer,
+            language,
+            normalize_numbers=normalize,
+            max_tokens=args.max_tokens or DEFAULT_MAX_TOKENS,
+        )
+        out: object = [{"text": u.text, "ids": list(u.ids)} for u in utterances]
+    else:
+        out = tokenizer.encode(args.text, language, normalize_numbers=normalize, strict=not args.coqui_exact)
+    print(json.dumps(out, ensure_ascii=False))
+    return 0

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per area: Coqui ``tts-server`` (+ MaryTTS), OpenAI speech, voices, system, web page."""

@@ -1,0 +1,57 @@
+"""Health (public), Prometheus metrics and model details."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from yourtts_onnx.server.formats import default_format, supported_formats
+from yourtts_onnx.server.metrics import CONTENT_TYPE
+from yourtts_onnx.server.models import DetailsModel, HealthModel, LanguagesModel, LimitsModel
+from yourtts_onnx.server.routes.deps import ServiceDep
+
+public_router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"])
+
+
+@public_router.get("/health", response_model=HealthModel)
+async def health(service: ServiceDep) -> HealthModel:
+    """Liveness and load; never needs the API key."""
+    runner = service.runner
+    return HealthModel(
+        workers=runner.workers, running=runner.running, queued=runner.queued, capacity=runner.capacity
+    )
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+async def metrics(service: ServiceDep) -> Response:
+    """Prometheus text format."""
+    return Response(service.metrics.render(service.runner), media_type=CONTENT_TYPE)
+
+
+@router.get("/details", response_model=DetailsModel)
+async def details(service: ServiceDep) -> DetailsModel:
+    """What the model offers and what the server accepts."""
+    synth, settings = service.synth, service.settings
+    formats = supported_formats()
+    return DetailsModel(
+        model=dict(synth.config.model),
+        sample_rate=synth.sample_rate,
+        languages=synth.languages,
+        default_language=synth.default_language,
+        speakers=synth.speakers,
+        can_clone=synth.can_clone,
+        formats=list(formats),
+        default_format=default_format(),
+        streaming_formats=[n for n, f in formats.items() if f.streamable],
+        limits=LimitsModel(
+            max_text_chars=settings.max_text_chars,
+            max_upload_mb=settings.max_upload_mb,
+            timeout_seconds=settings.timeout,
+        ),
+        auth_required=settings.api_key is not None,
+    )
+
+
+@router.get("/v1/languages", response_model=LanguagesModel)
+async def languages(service: ServiceDep) -> LanguagesModel:
+    return LanguagesModel(languages=service.synth.languages, default=service.synth.default_language)

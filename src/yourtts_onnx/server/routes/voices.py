@@ -1,0 +1,97 @@
+"""Saved (cloned) and built-in voices: ``/v1/voices``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+
+from yourtts_onnx.server.errors import ApiError
+from yourtts_onnx.server.models import DeletedVoice, VoiceList, VoiceModel
+from yourtts_onnx.server.routes.deps import ServiceDep
+from yourtts_onnx.server.voice_store import (
+    MAX_NAME_CHARS,
+    BuiltinVoiceError,
+    VoiceExistsError,
+    VoiceNotFoundError,
+    VoiceRecord,
+    check_voice_id,
+)
+
+router = APIRouter(tags=["voices"])
+
+
+def _model(record: VoiceRecord) -> VoiceModel:
+    return VoiceModel.model_validate(record.to_dict())
+
+
+@router.get("/v1/voices", response_model=VoiceList)
+async def list_voices(service: ServiceDep) -> VoiceList:
+    """Built-in speakers (``builtin: true``) then saved voices."""
+    return VoiceList(data=[_model(r) for r in service.store.list()])
+
+
+@router.get("/v1/voices/{voice_id}", response_model=VoiceModel)
+async def get_voice(voice_id: str, service: ServiceDep) -> VoiceModel:
+    try:
+        return _model(service.store.get(voice_id))
+    except VoiceNotFoundError as exc:
+        raise ApiError(404, str(exc), "voice_not_found") from None
+
+
+@router.post("/v1/voices", response_model=VoiceModel, status_code=201)
+async def create_voice(
+    request: Request,
+    service: ServiceDep,
+    name: str = Form(..., min_length=1, max_length=MAX_NAME_CHARS, description="A name for people"),
+    voice_id: str | None = Form(
+        None,
+        alias="id",
+        description="The id to save it under (default: from the name); ^[a-z0-9][a-z0-9_-]{0,63}$",
+    ),
+    files: list[UploadFile] | None = File(
+        None, description="One or more recordings of the voice (WAV/FLAC/OGG/MP3)"
+    ),
+    file: UploadFile | None = File(None, description="A single recording (same as one 'files' part)"),
+) -> VoiceModel:
+    """Clone a voice from one or more recordings and save it; ``201`` with the new voice."""
+    if not name.strip():
+        raise ApiError(422, "'name' must not be blank", "invalid_input")
+    if voice_id is not None and voice_id != "":
+        check_voice_id(voice_id)
+        if service.store.exists(voice_id):
+            raise ApiError(
+                409,
+                f"voice '{voice_id}' already exists; choose another id or delete it first",
+                "voice_exists",
+            )
+    uploads = [*(files or []), *([file] if file is not None else [])]
+    recordings = [await f.read() for f in uploads]
+    cloned = await service.clone(recordings, request.is_disconnected)
+    for _attempt in range(3):  # an id chosen from the name may be taken meanwhile: choose again
+        new_id = voice_id or service.store.new_id(name)
+        try:
+            record = service.store.create(
+                new_id,
+                name.strip(),
+                cloned,
+                recipe=service.recipe(),
+                speaker_encoder_sha256=service.speaker_encoder_sha256(),
+            )
+            break
+        except VoiceExistsError as exc:
+            if voice_id:
+                raise ApiError(409, str(exc), "voice_exists") from None
+    else:
+        raise ApiError(409, "could not choose a free voice id; give one with 'id'", "voice_exists")
+    return _model(record)
+
+
+@router.delete("/v1/voices/{voice_id}", response_model=DeletedVoice)
+async def delete_voice(voice_id: str, service: ServiceDep) -> DeletedVoice:
+    """Delete a saved voice; built-in speakers cannot be deleted (403)."""
+    try:
+        service.store.delete(voice_id)
+    except BuiltinVoiceError as exc:
+        raise ApiError(403, str(exc), "builtin_voice") from None
+    except VoiceNotFoundError as exc:
+        raise ApiError(404, str(exc), "voice_not_found") from None
+    return DeletedVoice(id=voice_id)

@@ -1,0 +1,107 @@
+"""The server's settings: one frozen, validated value built by ``yourtts-onnx serve`` (or by tests).
+
+Nothing here imports FastAPI, so the CLI can build and check settings before importing the server stack.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yourtts_onnx.errors import InputError
+
+ENV_API_KEY = "YOURTTS_ONNX_API_KEY"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5002  # Coqui's tts-server port, so existing clients keep their URL
+DEFAULT_QUEUE_SIZE = 16
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_TEXT_CHARS = 5000
+DEFAULT_MAX_UPLOAD_MB = 20.0
+RETRY_AFTER_SECONDS = 1
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (the affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything ``create_app`` needs besides the model.
+
+    ``workers``: inference threads (default: the cores); ``threads``: ONNX Runtime intra-op threads per
+    call (default: cores // workers, at least 1); ``queue_size``: requests that may wait for a worker
+    beyond those running (more get 503); ``timeout``: seconds a request may take in all, queueing
+    included (504 past it); ``max_text_chars``/``max_upload_mb``: input limits (413 past them).
+    """
+
+    bundle: Path | None = None
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    voices_dir: Path | None = None
+    api_key: str | None = None
+    workers: int = field(default_factory=available_cores)
+    threads: int | None = None
+    queue_size: int = DEFAULT_QUEUE_SIZE
+    timeout: float = DEFAULT_TIMEOUT
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
+    retry_after: int = RETRY_AFTER_SECONDS
+
+    def __post_init__(self) -> None:
+        _positive_int("workers", self.workers)
+        if self.threads is not None:
+            _positive_int("threads", self.threads)
+        _positive_int("queue_size", self.queue_size, allow_zero=True)
+        _positive_int("max_text_chars", self.max_text_chars)
+        _positive_int("retry_after", self.retry_after)
+        _positive_int("port", self.port, allow_zero=True)
+        if self.port > 65535:
+            raise InputError(f"port must be at most 65535, got {self.port}")
+        _positive_number("timeout", self.timeout)
+        _positive_number("max_upload_mb", self.max_upload_mb)
+        if self.api_key is not None and not self.api_key.strip():
+            raise InputError("the API key must not be empty (leave it unset to serve without one)")
+
+    @property
+    def intra_op_threads(self) -> int:
+        """ONNX Runtime threads per model call, so that all workers together use the cores once."""
+        return self.threads if self.threads is not None else max(1, available_cores() // self.workers)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def capacity(self) -> int:
+        """Requests admitted at once: running plus queued."""
+        return self.workers + self.queue_size
+
+
+def api_key_from_env(given: str | None) -> str | None:
+    """The ``--api-key`` value, else ``$YOURTTS_ONNX_API_KEY``, else ``None`` (no authentication)."""
+    if given is not None:
+        return given
+    env = os.environ.get(ENV_API_KEY)
+    return env if env else None
+
+
+def _positive_int(name: str, value: object, *, allow_zero: bool = False) -> None:
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InputError(f"{name} must be an integer of at least {low}, got {value!r}")
+
+
+def _positive_number(name: str, value: object) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InputError(f"{name} must be a positive number, got {value!r}")

@@ -1,0 +1,148 @@
+"""Regenerate ``tests/data/stub_bundle/``: a tiny random-weight bundle for fast runtime, CLI and server tests.
+
+    .venv/bin/python tests/generate_stub_bundle.py            # needs the 'export' extra (torch, onnx)
+
+The stub is a real export through :func:`yourtts_onnx.export.bundle_writer.export_bundle` (so it follows
+the bundle contract exactly) of a "micro" YourTTS with random weights: hidden width 8, one layer
+everywhere, and the deterministic duration predictor instead of the stochastic one (whose 192-channel
+flows alone would weigh ~3 MB). Its speech is noise; only shapes, names and plumbing matter.
+
+The speaker encoder of real bundles is ~33 MB, so the stub gets a *micro* ResNet encoder (16 mels,
+128-point FFT, 8 filters per stage) with the same graph interface, exported with the project's own spec and
+added to ``config.json`` with its recipe and hash. Cloning *accuracy* is tested against a real export of
+the reference checkpoint; the stub tests the cloning *pipeline* (files, errors, profiles).
+
+Deterministic: a fixed seed. The model is small, so everything runs in a few seconds on a CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+from yourtts_onnx.export.bundle_writer import export_bundle
+from yourtts_onnx.export.checkpoint_config import YourTTSConfig
+from yourtts_onnx.export.graphs import speaker_encoder_spec
+from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder
+from yourtts_onnx.export.onnx_export import check_graph, simplify, trace_to_onnx
+from yourtts_onnx.export.random_checkpoint import (
+    YOURTTS_LANGUAGES,
+    ModelSize,
+    _random_speakers,
+    _vocabulary_size,
+    coqui_config,
+    random_yourtts,
+    speaker_encoder_config,
+)
+from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig, recipe_from_config
+from yourtts_onnx.runtime.bundle import CONFIG_NAME, GRAPH_SPEAKER_ENCODER, Bundle, sha256_file
+from yourtts_onnx.runtime.graph_contract import GRAPH_FILES
+
+OUT = Path(__file__).resolve().parent / "data" / "stub_bundle"
+SEED = 20240601
+MICRO = ModelSize(
+    hidden=8, ffn=16, heads=2, encoder_layers=1, posterior_layers=1, flow_layers=1, decoder_channels=16
+)
+SE_LAYERS = (1, 1, 1, 1)
+SE_FILTERS = (8, 8, 8, 8)
+
+
+def micro_config() -> dict:
+    config = coqui_config(MICRO, _vocabulary_size())
+    config["run_name"] = "yourtts-onnx-stub"
+    config["model_args"]["use_sdp"] = False
+    return config
+
+
+def micro_speaker_encoder_config() -> dict:
+    config = speaker_encoder_config()
+    config["model_params"]["input_dim"] = 16
+    config["audio"].update({"num_mels": 16, "fft_size": 128, "win_length": 128})
+    return config
+
+
+def write_checkpoint(directory: Path) -> None:
+    config_dict = micro_config()
+    config = YourTTSConfig.from_dict(config_dict, "<stub config>")
+    model = random_yourtts(config, len(YOURTTS_LANGUAGES), SEED)
+    (directory / "config.json").write_text(
+        json.dumps(config_dict, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    (directory / "language_ids.json").write_text(
+        json.dumps({name: i for i, name in enumerate(YOURTTS_LANGUAGES)}), encoding="utf-8"
+    )
+    (directory / "speakers.json").write_text(json.dumps(_random_speakers(3, 512, SEED)), encoding="utf-8")
+    torch.save({"model": model.state_dict(), "config": config_dict, "step": 0}, directory / "model_file.pth")
+
+
+def add_speaker_encoder(bundle_dir: Path) -> None:
+    se_config = SpeakerEncoderConfig.from_dict(micro_speaker_encoder_config(), "<stub config_se>")
+    a = se_config.audio
+    torch.manual_seed(SEED + 1)
+    encoder = ResNetSpeakerEncoder(
+        se_config.input_dim,
+        se_config.proj_dim,
+        sample_rate=a.sample_rate,
+        fft_size=a.fft_size,
+        win_length=a.win_length,
+        hop_length=a.hop_length,
+        preemphasis=a.preemphasis,
+        log_input=se_config.log_input,
+        layers=SE_LAYERS,
+        num_filters=SE_FILTERS,
+    ).eval()
+    spec = speaker_encoder_spec(encoder, se_config.proj_dim)
+    path = bundle_dir / GRAPH_FILES[GRAPH_SPEAKER_ENCODER]
+    trace_to_onnx(spec, path, 17)
+    check_graph(path)
+    simplify(path)
+    check_graph(path)
+
+    cfg_path = bundle_dir / CONFIG_NAME
+    raw = json.loads(cfg_path.read_text(encoding="utf-8"))
+    raw["graphs"][GRAPH_SPEAKER_ENCODER] = spec.contract.to_dict()
+    raw["speaker_encoder"] = {
+        "graph": GRAPH_SPEAKER_ENCODER,
+        "recipe": recipe_from_config(se_config).to_dict(),
+    }
+    raw["files"][path.name] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    raw["files"] = dict(sorted(raw["files"].items()))
+    raw["model"]["note"] = "test stub: random micro weights, speech is noise (tests/generate_stub_bundle.py)"
+    cfg_path.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def generate(out: Path = OUT) -> Path:
+    with tempfile.TemporaryDirectory(prefix="stub-ckpt-") as tmp:
+        ckpt = Path(tmp) / "checkpoint"
+        ckpt.mkdir()
+        write_checkpoint(ckpt)
+        staged = Path(tmp) / "bundle"
+        export_bundle(ckpt, staged, only=["model"], progress=lambda msg: print(msg, file=sys.stderr))
+        add_speaker_encoder(staged)
+        Bundle.open(staged)  # the result must open and pass its own hash check
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(staged, out)
+        out.chmod(0o755)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help=f"bundle directory (default {OUT})")
+    args = parser.parse_args()
+    out = generate(args.out)
+    total = sum(p.stat().st_size for p in out.iterdir())
+    print(f"wrote {out} ({total / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Fixtures for the runtime and CLI tests; a test module enables them with
+
+    pytest_plugins = ["runtime_fixtures"]
+
+(plain helpers live in ``runtime_helpers``).
+
+* ``stub_bundle`` / ``stub_synth``: the committed micro bundle (``tests/data/stub_bundle``), no torch.
+* ``runtime_tiny_bundle`` / ``tiny_synth``: the reference checkpoint exported once per session (torch
+  needed; a few seconds), for parity with Coqui's golden outputs.
+* ``voices_dir``: an empty voices directory, also set as ``$YOURTTS_ONNX_VOICES``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import CHECKPOINT, STUB_BUNDLE, _require_reference
+
+
+@pytest.fixture(scope="session")
+def stub_bundle() -> Path:
+    if not (STUB_BUNDLE / "config.json").is_file():
+        pytest.fail(
+            f"stub bundle missing: run .venv/bin/python tests/generate_stub_bundle.py (expected {STUB_BUNDLE})"
+        )
+    return STUB_BUNDLE
+
+
+@pytest.fixture(scope="session")
+def stub_synth(stub_bundle):
+    from yourtts_onnx.runtime import Synthesizer
+
+    return Synthesizer.from_bundle(stub_bundle, threads=1)
+
+
+@pytest.fixture(scope="session")
+def runtime_tiny_bundle(tmp_path_factory) -> Path:
+    """The reference checkpoint exported once per session, fast: only the graphs the runtime uses, and
+    neither verification nor simplification (the exporter's own tests cover both; conftest's verified
+    ``tiny_bundle`` takes several times longer)."""
+    _require_reference()
+    from yourtts_onnx.export.bundle_writer import export_bundle
+
+    out = tmp_path_factory.mktemp("runtime") / "tiny"
+    export_bundle(
+        CHECKPOINT,
+        out,
+        only=["model", "speaker_encoder"],
+        verify=False,
+        do_simplify=False,
+        progress=lambda _m: None,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_synth(runtime_tiny_bundle):
+    from yourtts_onnx.runtime import Synthesizer
+
+    return Synthesizer.from_bundle(runtime_tiny_bundle, threads=2)
+
+
+@pytest.fixture
+def voices_dir(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "voices"
+    monkeypatch.setenv("YOURTTS_ONNX_VOICES", str(d))
+    return d
+
+
+@pytest.fixture
+def copy_bundle(tmp_path, stub_bundle):
+    """A writable copy of the stub bundle (for corrupting it)."""
+
+    def make() -> Path:
+        dest = tmp_path / "bundle"
+        shutil.copytree(stub_bundle, dest)
+        return dest
+
+    return make
