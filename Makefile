@@ -4,7 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean bench
+.PHONY: demo test lint venv clean bench node-deps
+
+# The Node.js host example (examples/node) is tested when node is installed; npm ci runs here, never in a test.
+NODE := $(shell command -v node 2>/dev/null)
+NODE_EXAMPLE := examples/node
+NODE_STAMP := $(NODE_EXAMPLE)/node_modules/.package-lock.json
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +21,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+$(NODE_STAMP): $(NODE_EXAMPLE)/package.json $(NODE_EXAMPLE)/package-lock.json
+	cd $(NODE_EXAMPLE) && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+
+node-deps: $(NODE_STAMP)
+
 demo: $(STAMP)
 	$(PY) -m yourtts_onnx demo --workdir build/demo
 
-test: $(STAMP)
+test: $(STAMP) $(if $(NODE),$(NODE_STAMP))
 	bash scripts/install-system-deps.sh
 	$(PY) -m ruff check src tests
 	$(PY) -m pytest -q $(PYTEST_ARGS)
@@ -31,4 +41,4 @@ bench: $(STAMP)
 	$(PY) -m yourtts_onnx bench --out benchmarks/results
 
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) $(NODE_EXAMPLE)/node_modules

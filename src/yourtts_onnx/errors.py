@@ -49,6 +49,12 @@ class VerificationError(ExportError):
     exit_code = 6
 
 
+class DownloadError(YourTTSError):
+    """A download or unpack that failed: network, HTTP status, checksum, or a bad archive."""
+
+    exit_code = 8
+
+
 class MissingDependencyError(YourTTSError):
     """An optional dependency is not installed; the message names the package and the extra."""
 

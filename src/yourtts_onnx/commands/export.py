@@ -11,7 +11,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "export", help="export a Coqui YourTTS checkpoint to an ONNX bundle (needs the 'export' extra)"
     )
     p.add_argument(
-        "--checkpoint", required=True, help="Coqui checkpoint directory (config.json, model_file.pth, ...)"
+        "--checkpoint",
+        required=True,
+        help="Coqui checkpoint directory (config.json, model_file.pth, ...), or your_tts to download the released model",
     )
     p.add_argument("--out", required=True, help="bundle directory to write (replaced atomically)")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
@@ -34,12 +36,14 @@ def run(args: argparse.Namespace) -> int:
     require("torch", "export")
     require("onnx", "export")
     from yourtts_onnx.export.bundle_writer import export_bundle
+    from yourtts_onnx.runtime.download import resolve_checkpoint
 
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    checkpoint = resolve_checkpoint(args.checkpoint, progress=progress)
     result = export_bundle(
-        args.checkpoint,
+        checkpoint,
         args.out,
         opset=args.opset,
         do_simplify=not args.no_simplify,

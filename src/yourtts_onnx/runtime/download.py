@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from yourtts_onnx.errors import CheckpointError, YourTTSError
+from yourtts_onnx.errors import CheckpointError, DownloadError
 
 ENV_URL = "YOURTTS_ONNX_DOWNLOAD_URL"
 ENV_CACHE = "YOURTTS_ONNX_CACHE"
@@ -51,12 +51,6 @@ TIMEOUT_S = 30.0
 USER_AGENT = "yourtts-onnx-download/1 (+urllib)"
 
 Progress = Callable[[str], None]
-
-
-class DownloadError(YourTTSError):
-    """A download or unpack that failed: network, HTTP status, checksum, or a bad archive."""
-
-    exit_code = 8
 
 
 @dataclass(frozen=True)
