@@ -57,10 +57,9 @@ def compare(
     reference_embeddings: Sequence[np.ndarray] | None = None,
 ) -> dict[str, float | None]:
     """SNR over all items together, the worst item's SNR, and the mean/min embedding cosine."""
-    ref_all = np.concatenate([np.asarray(r).ravel() for r in reference])
-    test_all = np.concatenate(
-        [np.asarray(t).ravel()[: len(np.asarray(r).ravel())] for r, t in zip(reference, test, strict=True)]
-    )
+    pairs = [(np.asarray(r).ravel(), np.asarray(t).ravel()) for r, t in zip(reference, test, strict=True)]
+    ref_all = np.concatenate([r[: min(len(r), len(t))] for r, t in pairs])
+    test_all = np.concatenate([t[: min(len(r), len(t))] for r, t in pairs])
     per_item = [snr_db(r, t) for r, t in zip(reference, test, strict=True)]
     lengths_equal = all(len(r) == len(t) for r, t in zip(reference, test, strict=True))
     out: dict[str, float | None] = {
