@@ -5,8 +5,8 @@
 (plain helpers live in ``runtime_helpers``).
 
 * ``stub_bundle`` / ``stub_synth``: the committed micro bundle (``tests/data/stub_bundle``), no torch.
-* ``runtime_tiny_bundle`` / ``tiny_synth``: the reference checkpoint exported once per session (torch
-  needed; a few seconds), for parity with Coqui's golden outputs.
+* ``runtime_tiny_bundle`` / ``tiny_synth``: the reference checkpoint exported once per session (conftest's
+  ``tiny_bundle``; torch needed), for parity with Coqui's golden outputs.
 * ``voices_dir``: an empty voices directory, also set as ``$YOURTTS_ONNX_VOICES``.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHECKPOINT, STUB_BUNDLE, _require_reference
+from conftest import STUB_BUNDLE
 
 
 @pytest.fixture(scope="session")
@@ -37,23 +37,9 @@ def stub_synth(stub_bundle):
 
 
 @pytest.fixture(scope="session")
-def runtime_tiny_bundle(tmp_path_factory) -> Path:
-    """The reference checkpoint exported once per session, fast: only the graphs the runtime uses, and
-    neither verification nor simplification (the exporter's own tests cover both; conftest's verified
-    ``tiny_bundle`` takes several times longer)."""
-    _require_reference()
-    from yourtts_onnx.export.bundle_writer import export_bundle
-
-    out = tmp_path_factory.mktemp("runtime") / "tiny"
-    export_bundle(
-        CHECKPOINT,
-        out,
-        only=["model", "speaker_encoder"],
-        verify=False,
-        do_simplify=False,
-        progress=lambda _m: None,
-    )
-    return out
+def runtime_tiny_bundle(tiny_bundle: Path) -> Path:
+    """The reference checkpoint's bundle, exported and verified once per session (conftest)."""
+    return tiny_bundle
 
 
 @pytest.fixture(scope="session")

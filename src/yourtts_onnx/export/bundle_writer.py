@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -26,6 +25,7 @@ from yourtts_onnx.export.graphs import ExportSpec, ModelDims, speaker_encoder_sp
 from yourtts_onnx.export.onnx_export import check_graph, check_opset, simplify, stamp_metadata, trace_to_onnx
 from yourtts_onnx.export.speaker_encoder_loader import load_speaker_encoder
 from yourtts_onnx.export.verify import GraphReport, verify_graph
+from yourtts_onnx.runtime.atomic import prepare_output_dir, replace_dir
 from yourtts_onnx.runtime.bundle import (
     COMPONENT_GRAPHS,
     CONFIG_NAME,
@@ -137,30 +137,6 @@ def _export_one(
     return report
 
 
-def _atomic_target(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ExportError(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_NAME).is_file():
-        raise ExportError(f"{out}: exists, is not empty and is not a bundle; refusing to overwrite it")
-    parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(f"{parent}: cannot create output directory ({exc.strerror})") from None
-    if not os.access(parent, os.W_OK):
-        raise ExportError(f"{parent}: output directory is not writable")
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
 def export_bundle(
     checkpoint_dir: str | Path,
     out: str | Path,
@@ -179,7 +155,7 @@ def export_bundle(
     check_opset(opset)
     wanted = select_graphs(only)
     out = Path(out)
-    _atomic_target(out)
+    prepare_output_dir(out, CONFIG_NAME, ExportError)
 
     t0 = time.perf_counter()
     ckpt = load_checkpoint(checkpoint_dir, trust=trust)
@@ -238,7 +214,7 @@ def export_bundle(
             table = np.stack([ckpt.speakers[n].embedding for n in speakers]).astype(np.float32)
             np.save(tmp / SPEAKERS_FILE, table, allow_pickle=False)
         write_config(tmp, ckpt, text, specs, recipe, opset, speakers)
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -38,6 +38,7 @@ from yourtts_onnx.optimize.calibration import make_calibration
 from yourtts_onnx.optimize.fp16 import weights_to_fp16
 from yourtts_onnx.optimize.quantize import quantize_vocoder
 from yourtts_onnx.optimize.split_decoder import Z_P, Z, split_decoder
+from yourtts_onnx.runtime.atomic import replace_dir
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     GRAPH_DECODER,
@@ -184,13 +185,7 @@ def derive_bundle(
         raw["precision"] = precision
         _write_config(tmp, raw)
         Bundle.open(tmp)  # the result must verify like any bundle
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

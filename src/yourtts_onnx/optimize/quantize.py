@@ -4,8 +4,9 @@ Why only HiFi-GAN: it does ~95% of the decoder's arithmetic and ~90% of the whol
 tolerant to 8-bit activations; the text encoder and duration predictor decide the durations (a
 rounding change there shifts the whole utterance), and the flow is cheap.
 
-Recipe, chosen by measurement (see the benchmark report): transposed convolutions first rewritten as
-polyphase convolutions (:mod:`.surgery`) so that they become ``QLinearConv`` too; weights int8 per
+Recipe, chosen by measurement (see the benchmark report): the ``/ num_kernels`` averages folded into the
+next convolution and transposed convolutions rewritten as polyphase convolutions (:mod:`.surgery`), so
+that every convolution becomes a ``QLinearConv`` and no fp32 op is left between them; weights int8 per
 output channel, activations uint8 per tensor with MinMax ranges from calibration windows; Conv,
 LeakyRelu, Add, Concat, Reshape and Transpose quantised so that the activations stay 8-bit between
 convolutions (fewer Quantize/Dequantize passes). Dynamic quantisation (``ConvInteger``) was slower than
@@ -19,12 +20,13 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
 
 from yourtts_onnx.optimize.split_decoder import find_vocoder_input
-from yourtts_onnx.optimize.surgery import conv_transpose_to_conv
+from yourtts_onnx.optimize.surgery import conv_transpose_to_conv, fold_scalar_div
 
 log = logging.getLogger(__name__)
 
@@ -79,33 +81,47 @@ def quantize_vocoder(
     polyphase rewrite); for a graph that *is* the vocoder, pass its input name. ``calibration``: feeds
     for the graph's inputs (a few windows of real activations).
     """
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import quantize_static
 
     m = onnx.ModelProto()
     m.CopyFrom(model)
     boundary = boundary or find_vocoder_input(m.graph)
+    fold_scalar_div(m)
     rewritten = conv_transpose_to_conv(m)
     _name_nodes(m.graph)
     nodes = descendants(m.graph, boundary)
     log.info("quantising %d nodes after %s (%d transposed convolutions rewritten)", len(nodes), boundary, rewritten)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantiser's generic "consider pre-processing" advice
     with tempfile.TemporaryDirectory(prefix="yourtts-quant-") as tmp:
         src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         onnx.save(m, os.fspath(src))
-        quantize_static(
-            os.fspath(src),
-            os.fspath(dst),
-            _Reader(calibration),
-            quant_format=QuantFormat.QDQ,
-            op_types_to_quantize=op_types or QUANTISED_OPS,
-            nodes_to_quantize=nodes,
-            per_channel=per_channel,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.MinMax,
-            extra_options={"CalibTensorRangeSymmetric": False},
-        )
+        try:
+            _quantize(quantize_static, src, dst, calibration, nodes, op_types, per_channel)
+        finally:
+            root.setLevel(level)
         out = onnx.load(os.fspath(dst))
     del out.metadata_props[:]
     for meta in model.metadata_props:
         out.metadata_props.add().CopyFrom(meta)
     return out
+
+
+def _quantize(quantize_static: Any, src: Path, dst: Path, calibration: Iterable[Feeds], nodes: list[str],
+              op_types: list[str] | None, per_channel: bool) -> None:
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType
+
+    quantize_static(
+        os.fspath(src),
+        os.fspath(dst),
+        _Reader(calibration),
+        quant_format=QuantFormat.QDQ,
+        op_types_to_quantize=op_types or QUANTISED_OPS,
+        nodes_to_quantize=nodes,
+        per_channel=per_channel,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        calibrate_method=CalibrationMethod.MinMax,
+        extra_options={"CalibTensorRangeSymmetric": False},
+    )

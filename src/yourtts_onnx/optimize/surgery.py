@@ -1,5 +1,7 @@
 """Graph rewrites that remove work or make it quantisable.
 
+:func:`fold_scalar_div`: HiFi-GAN's ``/ num_kernels`` after each stage folded into the next convolution.
+
 :func:`conv_transpose_to_conv`: a 1-D ``ConvTranspose`` with stride ``s``, kernel ``K`` and padding ``p``
 where ``K - 2p == s`` (all of HiFi-GAN's upsamplers) is rewritten as its polyphase form. Output sample
 ``n*s + r`` is ``sum_j x[n + a_r - j] @ W[b_r + j*s]`` with ``a_r = (r + p) // s``, ``b_r = (r + p) % s``:
@@ -117,3 +119,51 @@ def conv_transpose_to_conv(model: onnx.ModelProto) -> int:
     if done:
         drop_unused_initializers(graph)
     return done
+
+
+def fold_scalar_div(model: onnx.ModelProto) -> int:
+    """Remove ``Div(x, c) -> LeakyRelu -> Conv/ConvTranspose`` divisions by a positive constant ``c`` (HiFi-GAN's
+    average of its residual blocks) by scaling the convolutions' weights by ``1/c``: LeakyRelu is positively
+    homogeneous, so ``conv(lrelu(x / c)) == (W / c) * lrelu(x) + b``. Returns how many were folded."""
+    graph = model.graph
+    inits = initializers(graph)
+    users: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            users.setdefault(name, []).append(node)
+    rewire: dict[str, str] = {}  # LeakyRelu output -> its new input (the Div's numerator)
+    removed: set[str] = set()
+    for div in [n for n in graph.node if n.op_type == "Div"]:
+        if div.input[1] not in inits:
+            continue
+        c = numpy_helper.to_array(inits[div.input[1]])
+        if c.size != 1 or not float(c.reshape(-1)[0]) > 0:
+            continue
+        after = users.get(div.output[0], [])
+        if len(after) != 1 or after[0].op_type != "LeakyRelu":
+            continue
+        act = after[0]
+        convs = users.get(act.output[0], [])
+        if not convs or any(n.op_type not in ("Conv", "ConvTranspose") or n.input[0] != act.output[0] for n in convs):
+            continue
+        weights = [n.input[1] for n in convs]
+        if any(w not in inits or len(users.get(w, [])) != 1 for w in weights):
+            continue  # shared or computed weights: leave alone
+        scale = 1.0 / float(c.reshape(-1)[0])
+        for w in weights:
+            value = numpy_helper.to_array(inits[w]) * np.float32(scale)
+            inits[w].CopyFrom(numpy_helper.from_array(value.astype(np.float32), w))
+        rewire[act.output[0]] = div.input[0]
+        removed.add(div.output[0])
+    if removed:
+        kept = []
+        for node in graph.node:
+            if node.output[0] in removed:
+                continue
+            if node.output[0] in rewire:
+                node.input[0] = rewire[node.output[0]]
+            kept.append(node)
+        del graph.node[:]
+        graph.node.extend(kept)
+        drop_unused_initializers(graph)
+    return len(removed)

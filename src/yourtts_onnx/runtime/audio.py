@@ -7,19 +7,18 @@ resampling trimmed/padded to ``ceil(n * sr_out / sr_in)`` samples.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 import os
-import tempfile
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
 import soxr
 
-from yourtts_onnx.errors import AudioError, YourTTSError
+from yourtts_onnx.errors import AudioError
+from yourtts_onnx.runtime.atomic import atomic_write_bytes
+from yourtts_onnx.runtime.waveform import pcm16, wav_header
 
 AudioSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
@@ -153,33 +152,11 @@ def rms_volume_norm(x: np.ndarray, db_level: float) -> np.ndarray:
 
 
 def write_wav_atomic(path: str | os.PathLike[str], samples: np.ndarray, sr: int) -> None:
-    """Write mono float samples in [-1, 1] as a 16-bit PCM WAV, atomically.
+    """Write mono float samples in [-1, 1] as a 16-bit PCM WAV, atomically (temp file + rename).
 
-    The data goes to a temporary file in the destination directory which then replaces ``path``,
-    so readers never see a half-written file. Values outside [-1, 1] are clipped.
+    Values outside [-1, 1] are clipped.
     """
-    dest = Path(path)
     x = np.asarray(samples, dtype=np.float32)
     if x.ndim != 1:
         raise ValueError(f"write_wav_atomic expects 1-D samples, got shape {x.shape}")
-    pcm = np.round(np.clip(np.nan_to_num(x), -1.0, 1.0) * 32767.0).astype(np.int16)
-    directory = dest.parent if str(dest.parent) else Path(".")
-    tmp_name: str | None = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "wb") as fh:
-            sf.write(fh, pcm, int(sr), subtype="PCM_16", format="WAV")
-        # mkstemp creates 0600 files; keep an existing file's mode, else use the usual 0644.
-        try:
-            mode = dest.stat().st_mode & 0o777
-        except OSError:
-            mode = 0o644
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, dest)
-        tmp_name = None
-    except OSError as exc:
-        raise YourTTSError(f"cannot write WAV file '{dest}': {exc.strerror or exc}") from exc
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
+    atomic_write_bytes(path, wav_header(int(sr), x.size) + pcm16(x))

@@ -42,6 +42,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from yourtts_onnx.errors import CheckpointError, DownloadError
+from yourtts_onnx.runtime.atomic import replace_dir
 
 ENV_URL = "YOURTTS_ONNX_DOWNLOAD_URL"
 ENV_CACHE = "YOURTTS_ONNX_CACHE"
@@ -300,13 +301,7 @@ def unpack(archive_path: Path, dest: Path, metadata: dict[str, object]) -> Path:
             raise DownloadError(f"{archive_path}: not a valid zip archive ({exc})") from None
         root = _checkpoint_root(tmp)
         (root / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-            os.replace(dest, old)
-            os.replace(root, dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(root, dest)
+        replace_dir(root, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest

@@ -21,6 +21,7 @@ import numpy as np
 
 from yourtts_onnx import __version__
 from yourtts_onnx.errors import ExportError, InputError, require
+from yourtts_onnx.runtime.atomic import prepare_output_dir, replace_dir
 from yourtts_onnx.runtime.bundle import GRAPH_MODEL, Bundle
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.runtime.voices import load_profile, looks_like_path
@@ -97,32 +98,6 @@ def _check(emb: np.ndarray, dim: int, what: str) -> np.ndarray:
     return emb
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise InputError(
-            f"{out}: exists, is not empty and was not written by export-voice; refusing to replace it"
-        )
-    parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{parent}: cannot create output directory ({exc.strerror})") from None
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{parent}: output directory is not writable")
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
 def default_name(language: str, voice: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"yourtts-{language}-{voice}").strip("_.-")[:100]
 
@@ -159,7 +134,7 @@ def export_voice(
     if not _NAME.match(name):
         raise InputError(f"invalid name '{name}': use letters, digits, '_', '-' and '.' (at most 100)")
     out = Path(out)
-    _check_out(out)
+    prepare_output_dir(out, MANIFEST)
 
     text = TextFrontendConfig.from_dict(config.text)
     table = char_table(text, language)
@@ -230,7 +205,7 @@ def export_voice(
         for rel, data in files.items():
             (tmp / rel).write_bytes(data)
         os.chmod(tmp, 0o755)
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
