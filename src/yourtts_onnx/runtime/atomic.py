@@ -90,7 +90,13 @@ def prepare_output_dir(out: Path, marker: str, error: type[YourTTSError] = Input
 
 
 def replace_dir(src: Path, dest: Path) -> None:
-    """Move the finished directory ``src`` to ``dest``, replacing an older ``dest`` as one rename."""
+    """Move the finished directory ``src`` to ``dest``, replacing an older ``dest`` as one rename.
+
+    ``src`` usually comes from ``tempfile.mkdtemp`` (mode 0700); it gets the usual directory mode first.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(src, 0o777 & ~umask)
     if dest.exists():
         old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
         os.replace(dest, old)
