@@ -34,11 +34,11 @@ from yourtts_onnx.export.onnx_export import check_graph, simplify, trace_to_onnx
 from yourtts_onnx.export.random_checkpoint import (
     YOURTTS_LANGUAGES,
     ModelSize,
-    _random_speakers,
-    _vocabulary_size,
     coqui_config,
+    random_speakers,
     random_yourtts,
     speaker_encoder_config,
+    vocabulary_size,
 )
 from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig, recipe_from_config
 from yourtts_onnx.runtime.bundle import CONFIG_NAME, GRAPH_SPEAKER_ENCODER, Bundle, sha256_file
@@ -54,7 +54,7 @@ SE_FILTERS = (8, 8, 8, 8)
 
 
 def micro_config() -> dict:
-    config = coqui_config(MICRO, _vocabulary_size())
+    config = coqui_config(MICRO, vocabulary_size())
     config["run_name"] = "yourtts-onnx-stub"
     config["model_args"]["use_sdp"] = False
     return config
@@ -77,7 +77,7 @@ def write_checkpoint(directory: Path) -> None:
     (directory / "language_ids.json").write_text(
         json.dumps({name: i for i, name in enumerate(YOURTTS_LANGUAGES)}), encoding="utf-8"
     )
-    (directory / "speakers.json").write_text(json.dumps(_random_speakers(3, 512, SEED)), encoding="utf-8")
+    (directory / "speakers.json").write_text(json.dumps(random_speakers(3, 512, SEED)), encoding="utf-8")
     torch.save({"model": model.state_dict(), "config": config_dict, "step": 0}, directory / "model_file.pth")
 
 

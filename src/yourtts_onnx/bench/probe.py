@@ -34,6 +34,7 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--level", default="all")
     p.add_argument("--no-arena", action="store_true")
+    p.add_argument("--spinning", action="store_true", help="let intra-op threads spin (ORT's default)")
     p.add_argument("--optimized-dir", default=None)
     p.add_argument("--verify-hashes", action="store_true")
     p.add_argument("--first-frames", type=int, default=16)
@@ -53,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_imported = time.monotonic()
     bundle = Bundle.open(args.bundle, verify_hashes=args.verify_hashes)
     settings = OrtSettings(
-        threads=args.threads, level=args.level, arena=not args.no_arena, optimized_dir=args.optimized_dir
+        threads=args.threads, level=args.level, arena=not args.no_arena, optimized_dir=args.optimized_dir,
+        spinning=args.spinning,
     )
     tts = OrtTTS(bundle, settings, args.mode)
     t_loaded = time.monotonic()

@@ -194,7 +194,7 @@ def speaker_encoder_config() -> dict[str, Any]:
     }
 
 
-def _vocabulary_size() -> int:
+def vocabulary_size() -> int:
     # [pad] + punctuations + characters + [blank], exactly as the vocabulary is laid out for YourTTS
     return 1 + len(YOURTTS_PUNCTUATIONS) + len(YOURTTS_CHARACTERS) + 1
 
@@ -219,7 +219,7 @@ def random_yourtts(
     return model
 
 
-def _random_speakers(count: int, dim: int, seed: int) -> dict[str, dict[str, Any]]:
+def random_speakers(count: int, dim: int, seed: int) -> dict[str, dict[str, Any]]:
     rng = np.random.default_rng(seed)
     out: dict[str, dict[str, Any]] = {}
     names = ["random-en-1", "random-fr-1", "random-pt-1", "random-en-2"]
@@ -248,7 +248,7 @@ def write_random_checkpoint(
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
     out = Path(out_dir)
-    config_dict = coqui_config(SIZES[size], _vocabulary_size())
+    config_dict = coqui_config(SIZES[size], vocabulary_size())
     config = YourTTSConfig.from_dict(config_dict, "<random config>")
     model = random_yourtts(config, len(YOURTTS_LANGUAGES), seed)
 
@@ -262,7 +262,7 @@ def write_random_checkpoint(
             json.dumps({name: i for i, name in enumerate(YOURTTS_LANGUAGES)}, indent=2), encoding="utf-8"
         )
         (tmp / "speakers.json").write_text(
-            json.dumps(_random_speakers(num_speakers, 512, seed)), encoding="utf-8"
+            json.dumps(random_speakers(num_speakers, 512, seed)), encoding="utf-8"
         )
         torch.save(
             {"model": model.state_dict(), "config": config_dict, "step": 0, "epoch": 0},
