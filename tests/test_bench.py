@@ -44,7 +44,7 @@ def test_quick_bench_json_is_complete(quick_results: Path):
     r = json.loads((quick_results / "bench.json").read_text())  # strict JSON: no NaN/Infinity literals
     assert r["config"]["quick"] is True
     for key in ("machine", "sizes", "flops", "rtf", "decoder", "streaming", "cold_start", "peak_rss", "quality",
-                "targets", "speedup_vs_onnx_fp32", "section_seconds"):
+                "targets", "speedup_vs_onnx_fp32", "section_seconds", "int8_recipes"):
         assert key in r, key
     variants = {"pytorch", "onnx-fp32", "onnx-int8"}
     assert {v["name"] for v in r["variants"]} == variants
@@ -58,6 +58,9 @@ def test_quick_bench_json_is_complete(quick_results: Path):
     assert r["flops"]["decoder"]["gflop_per_audio_s"] > 0 and r["flops"]["decoder"]["uncounted"] == 0
     assert set(r["decoder"]["variants"]) >= {"onnx-fp32", "onnx-int8", "onnx-fp16w", "pytorch"}
     assert {"default", "io-binding", "saved-optimized", "polyphase"} <= set(r["decoder"]["sweep"])
+    recipes = r["int8_recipes"]["recipes"]
+    assert "fp32" in recipes and any("shipped" in n for n in recipes)
+    assert all(v["speedup_vs_fp32"] > 0 for v in recipes.values())
     streams = r["streaming"]["variants"]
     chunked = streams["onnx-fp32 stream, flow+vocoder"]
     assert chunked["streaming"] and len(chunked["chunk_samples"]) >= 1

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "tokenize": "tokenize",
     "serve": "serve",
     "bench": "bench",
+    "quantize": "quantize",
     "export-voice": "export_voice",
     "download": "download",
 }

@@ -19,18 +19,19 @@ from yourtts_onnx.runtime.alignment import expand_prior
 from yourtts_onnx.runtime.bundle import (
     GRAPH_DECODER,
     GRAPH_DURATION_PREDICTOR,
+    GRAPH_FLOW,
     GRAPH_MODEL,
     GRAPH_TEXT_ENCODER,
+    GRAPH_VOCODER,
     Bundle,
 )
 from yourtts_onnx.runtime.chunked_decoding import (
     YOURTTS_DECODER_FIELD,
-    YOURTTS_FLOW_FIELD,
-    YOURTTS_VOCODER_FIELD,
     ChunkSchedule,
     Stage,
     decode_chunks,
     decoder_stage,
+    flow_vocoder_stages,
     sample_latent,
 )
 
@@ -40,9 +41,6 @@ LEVELS = {
     "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
     "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
 }
-# graphs an optimised bundle may add: the decoder split at HiFi-GAN's input (see optimize.split_decoder)
-GRAPH_FLOW = "flow"
-GRAPH_VOCODER = "vocoder"
 
 
 @dataclass(frozen=True)
@@ -215,19 +213,9 @@ class OrtTTS:
 
     # -- streaming ----------------------------------------------------------------------------------
     def stages(self, embedding: np.ndarray) -> list[Stage]:
-        emb = np.ascontiguousarray(np.asarray(embedding, dtype=np.float32).reshape(1, -1))
         if self.mode != "split":
-            return [decoder_stage(self.sessions[GRAPH_DECODER], emb, YOURTTS_DECODER_FIELD, self.hop)]
-        flow, vocoder = self.sessions[GRAPH_FLOW], self.sessions[GRAPH_VOCODER]
-
-        def run_flow(z: np.ndarray) -> np.ndarray:
-            lengths = np.array([z.shape[2]], dtype=np.int64)
-            return flow.run(None, {"z_p": z, "frame_lengths": lengths, "speaker_embedding": emb})[0]
-
-        def run_vocoder(z: np.ndarray) -> np.ndarray:
-            return vocoder.run(None, {"z": z, "speaker_embedding": emb})[0]
-
-        return [Stage(run_flow, YOURTTS_FLOW_FIELD, 1), Stage(run_vocoder, YOURTTS_VOCODER_FIELD, self.hop)]
+            return [decoder_stage(self.sessions[GRAPH_DECODER], embedding, YOURTTS_DECODER_FIELD, self.hop)]
+        return flow_vocoder_stages(self.sessions[GRAPH_FLOW], self.sessions[GRAPH_VOCODER], embedding, hop=self.hop)
 
     def stream(
         self, utterance: Sequence[int], embedding: np.ndarray, language_id: int, scales: np.ndarray,

@@ -64,7 +64,9 @@ def prepare(
             seconds["export"] = time.perf_counter() - t0
             stamp.write_text(ckpt_hash)
     bundles = {"fp32": bundle}
-    source_hash = sha256_file(bundle / CONFIG_NAME)
+    from yourtts_onnx.optimize.derive import RECIPE_VERSION
+
+    source_hash = f"{sha256_file(bundle / CONFIG_NAME)}:recipe-{RECIPE_VERSION}"
     for precision in precisions:
         out = work / f"{bundle.name.removesuffix('-fp32')}-{precision}"
         stamp = _stamp(work, out.name)

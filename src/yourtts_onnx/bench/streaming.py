@@ -9,6 +9,7 @@ when it arrives after the audio before it has finished playing.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,11 +56,10 @@ def _one_stream(v: OnnxVariant, ids: list[int], emb: np.ndarray, lang: int, scal
         arrivals.append(time.perf_counter() - start)
         chunks.append(chunk)
     total = time.perf_counter() - start
-    played = 0.0
-    slack = float("inf")
-    for arrival, chunk in zip(arrivals, chunks, strict=True):
-        deadline = arrivals[0] + played
-        slack = min(slack, deadline - arrival)
+    played = len(chunks[0]) / sr
+    slack = float("inf")  # playback starts with the first chunk: every later chunk must arrive before its turn
+    for arrival, chunk in zip(arrivals[1:], chunks[1:], strict=True):
+        slack = min(slack, arrivals[0] + played - arrival)
         played += len(chunk) / sr
     return arrivals[0], total, slack, chunks
 
@@ -85,7 +85,8 @@ def run_streaming(
                     res.seam_max_abs = float(np.max(np.abs(stitched[:n] - whole[name][:n])))
                     res.seam_snr_db = snr_db(whole[name], stitched)
                     continue
-                res.worst_slack_s.append(slack)
+                if math.isfinite(slack):
+                    res.worst_slack_s.append(slack)
             else:
                 if rep == 0:
                     continue

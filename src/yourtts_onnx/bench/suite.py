@@ -26,6 +26,7 @@ from yourtts_onnx.bench.decoder_bench import (
     torch_runner,
 )
 from yourtts_onnx.bench.flops import count_flops
+from yourtts_onnx.bench.int8_recipes import compare_recipes
 from yourtts_onnx.bench.ort_pipeline import Batch, OrtSettings, OrtTTS, scales_array
 from yourtts_onnx.bench.prepare import prepare
 from yourtts_onnx.bench.process import ProbeConfig, cold_starts, peak_rss
@@ -146,7 +147,8 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
                          "checkpoint": str(prep.checkpoint) if prep.checkpoint else None}
     result["sizes"] = _sizes(bundles)
 
-    base = OrtSettings(threads=cfg.threads)
+    base = OrtSettings(threads=cfg.threads, spinning=True)  # what a plain InferenceSession gets
+    tuned = OrtSettings(threads=cfg.threads)  # spinning off: see OrtSettings
     specs: dict[str, VariantSpec] = {}
     if cfg.torch and prep.checkpoint is not None:
         specs["pytorch"] = VariantSpec("pytorch", "torch", "our PyTorch YourTTS.synthesize", prep.checkpoint)
@@ -195,7 +197,7 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
     # -- decoder alone -------------------------------------------------------------------------------
     clock.mark("decoder")
     progress("decoder alone: variants and ORT settings")
-    prior = ref_components(bundles["fp32"], base).prior(Batch.of([stream_ids], embedding, lang_id, tok.pad_id), scales)
+    prior = ref_components(bundles["fp32"], tuned).prior(Batch.of([stream_ids], embedding, lang_id, tok.pad_id), scales)
     dec_in = DecoderInputs(tile_frames(prior.z_p, cfg.decoder_frames), embedding[None, :].astype(np.float32))
     dec_gflop = flops["decoder"]["gflop"]
     runners: dict[str, Any] = {}
@@ -208,7 +210,7 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
         runners[label] = session_runner(session, dec_in)
     dec_stats = interleaved(runners, cfg.reps, warmup=1)
     sweep = settings_sweep(bundles["fp32"] / "decoder.onnx", dec_in, base, hop, cfg.work)
-    sweep_stats = interleaved({k: v["runner"] for k, v in sweep.items()}, cfg.reps, warmup=1)
+    sweep_stats = interleaved({k: v["runner"] for k, v in sweep.items()}, cfg.reps + (0 if cfg.quick else 2), warmup=1)
     default_t = sweep_stats["default"].median
     result["decoder"] = {
         "frames": cfg.decoder_frames, "audio_s": cfg.decoder_frames * hop / sr, "gflop": dec_gflop,
@@ -225,15 +227,23 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
         },
     }
 
+    progress("INT8 recipes on HiFi-GAN alone")
+    result["int8_recipes"] = compare_recipes(
+        bundles["fp32"], bundles["fp32-split"], dec_in.z_p, dec_in.embedding, base, cfg.reps, progress
+    )
+
     # -- streaming -----------------------------------------------------------------------------------
     clock.mark("streaming")
     progress("streaming: time to first audio")
     schedule = ChunkSchedule(first=cfg.first_frames)
     stream_variants: dict[str, Any] = {
         "onnx-fp32 whole sentence": ref,
-        "onnx-fp32 stream, fused decoder": OnnxVariant(VariantSpec("s1", "onnx", "", bundles["fp32"], "components", base)),
-        "onnx-fp32 stream, flow+vocoder": OnnxVariant(VariantSpec("s2", "onnx", "", bundles["fp32-split"], "split", base)),
-        "onnx-int8 stream, flow+vocoder": OnnxVariant(VariantSpec("s3", "onnx", "", bundles["int8"], "split", base)),
+        "onnx-fp32 stream, fused decoder": OnnxVariant(VariantSpec("s1", "onnx", "", bundles["fp32"], "components", tuned)),
+        "onnx-fp32 stream, flow+vocoder": OnnxVariant(VariantSpec("s2", "onnx", "", bundles["fp32-split"], "split", tuned)),
+        "onnx-int8 stream, flow+vocoder": OnnxVariant(VariantSpec("s3", "onnx", "", bundles["int8"], "split", tuned)),
+        "onnx-int8 stream, flow+vocoder, ORT default spinning": OnnxVariant(
+            VariantSpec("s4", "onnx", "", bundles["int8"], "split", base)
+        ),
     }
     if "pytorch" in variants:
         stream_variants = {"pytorch whole sentence": variants["pytorch"], **stream_variants}
@@ -251,7 +261,7 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
     progress("cold start and peak RSS (fresh processes)")
     cache = str(cfg.work / "ort-optimized")
     cold_cfgs = [
-        ProbeConfig("onnx-fp32 model.onnx, whole sentence", str(bundles["fp32"]), "model"),
+        ProbeConfig("onnx-fp32 model.onnx, whole sentence, ORT defaults", str(bundles["fp32"]), "model", ["--spinning"]),
         ProbeConfig("onnx-fp32 flow+vocoder stream", str(bundles["fp32-split"]), "split"),
         ProbeConfig("onnx-int8 flow+vocoder stream", str(bundles["int8"]), "split"),
         ProbeConfig("onnx-int8 flow+vocoder stream, saved optimised graphs", str(bundles["int8"]), "split",
@@ -265,7 +275,7 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
     )
     long_text = texts[cfg.text_classes[-1]][0]
     rss_cfgs = [
-        ProbeConfig("onnx-fp32 model.onnx", str(bundles["fp32"]), "model"),
+        ProbeConfig("onnx-fp32 model.onnx, ORT defaults", str(bundles["fp32"]), "model", ["--spinning"]),
         ProbeConfig("onnx-fp32 components (whole sentence)", str(bundles["fp32"]), "components"),
         ProbeConfig("onnx-fp32 flow+vocoder stream", str(bundles["fp32-split"]), "split"),
         ProbeConfig("onnx-int8 model.onnx", str(bundles["int8"]), "model"),
@@ -282,6 +292,7 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
     progress("quality against onnx-fp32")
     embedder = Embedder(ref.tts.bundle, cfg.threads) if ref.tts.bundle.has_graph(GRAPH_SPEAKER_ENCODER) else None
     fp16 = OnnxVariant(VariantSpec("onnx-fp16w", "onnx", "", bundles["fp16"], "model", base))
+    ref_embedding_variant = ref
     quality: dict[str, Any] = {}
     singles = [(c, b) for c, b in cases if c.batch_size == 1]
     refs = [w for case, _ in singles for w in outputs[(case.text_class, 1)][REFERENCE]]
@@ -293,12 +304,18 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
         for case, batch in singles:
             tests += outputs[(case.text_class, 1)][name] if name in variants else fp16.synthesize(batch, scales)
         quality[name] = compare(refs, tests, embedder, ref_embeddings)
-    # batching: item outputs of a padded batch of 4 against the same texts one at a time
+    # batching: the shortest item of a padded batch (most padding) against the same text alone
     batched: dict[str, Any] = {}
-    for case, _ in cases:
-        if case.batch_size > 1 and (case.text_class, 1) in outputs:
-            one = outputs[(case.text_class, 1)][REFERENCE][0]
-            batched[case.text_class] = compare([one], [outputs[(case.text_class, case.batch_size)][REFERENCE][0]], None)
+    for case, batch in cases:
+        if case.batch_size > 1:
+            i = int(np.argmin(batch.lengths))
+            alone = Batch.of([batch.ids[i, : int(batch.lengths[i])].tolist()], embedding, lang_id, tok.pad_id)
+            one = ref_embedding_variant.synthesize(alone, scales)
+            in_batch = [outputs[(case.text_class, case.batch_size)][REFERENCE][i]]
+            batched[f"{case.text_class} x{case.batch_size}"] = {
+                "item": i, "ids": int(batch.lengths[i]), "longest_ids": int(batch.lengths.max()),
+                **compare(one, in_batch, None),
+            }
     result["quality"] = {"reference": REFERENCE, "variants": quality, "batched_vs_single": batched}
 
     clock.mark("end")

@@ -42,7 +42,9 @@ from yourtts_onnx.runtime.atomic import replace_dir
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     GRAPH_DECODER,
+    GRAPH_FLOW,
     GRAPH_MODEL,
+    GRAPH_VOCODER,
     Bundle,
     GraphInfo,
     TensorSpec,
@@ -50,8 +52,7 @@ from yourtts_onnx.runtime.bundle import (
 )
 
 PRECISIONS = ("fp32", "fp16", "int8")
-GRAPH_FLOW = "flow"
-GRAPH_VOCODER = "vocoder"
+RECIPE_VERSION = 2  # bump when the conversion changes, so cached derived bundles are rebuilt
 Progress = Callable[[str], None]
 
 
@@ -101,7 +102,7 @@ def _session_from(model: onnx.ModelProto) -> ort.InferenceSession:
     return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
 
-def _vocoder_feeds(flow: onnx.ModelProto, latents: list[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+def vocoder_feeds(flow: onnx.ModelProto, latents: list[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, np.ndarray]]:
     session = _session_from(flow)
     feeds = []
     for z_p, emb in latents:
@@ -167,7 +168,7 @@ def derive_bundle(
                     labels[name] = "mixed"
             if GRAPH_VOCODER in graphs:
                 progress("quantising vocoder.onnx")
-                feeds = _vocoder_feeds(graphs[GRAPH_FLOW], cal.vocoder_latents)
+                feeds = vocoder_feeds(graphs[GRAPH_FLOW], cal.vocoder_latents)
                 graphs[GRAPH_VOCODER] = quantize_vocoder(graphs[GRAPH_VOCODER], feeds, boundary=Z)
                 labels[GRAPH_VOCODER] = "int8"
         elif precision == "fp16":

@@ -74,20 +74,24 @@ def quantize_vocoder(
     boundary: str | None = None,
     op_types: list[str] | None = None,
     per_channel: bool = True,
+    rewrite: bool = True,
 ) -> onnx.ModelProto:
     """A copy of ``model`` with every node downstream of HiFi-GAN's input quantised to INT8 (QDQ).
 
     ``boundary``: HiFi-GAN's input tensor (default: found with :func:`find_vocoder_input`, before the
     polyphase rewrite); for a graph that *is* the vocoder, pass its input name. ``calibration``: feeds
-    for the graph's inputs (a few windows of real activations).
+    for the graph's inputs (a few windows of real activations). ``op_types``, ``per_channel`` and ``rewrite``
+    (the Div fold and polyphase rewrite) exist to compare recipes; the defaults are the shipped one.
     """
     from onnxruntime.quantization import quantize_static
 
     m = onnx.ModelProto()
     m.CopyFrom(model)
     boundary = boundary or find_vocoder_input(m.graph)
-    fold_scalar_div(m)
-    rewritten = conv_transpose_to_conv(m)
+    rewritten = 0
+    if rewrite:
+        fold_scalar_div(m)
+        rewritten = conv_transpose_to_conv(m)
     _name_nodes(m.graph)
     nodes = descendants(m.graph, boundary)
     log.info("quantising %d nodes after %s (%d transposed convolutions rewritten)", len(nodes), boundary, rewritten)
@@ -125,3 +129,24 @@ def _quantize(quantize_static: Any, src: Path, dst: Path, calibration: Iterable[
         calibrate_method=CalibrationMethod.MinMax,
         extra_options={"CalibTensorRangeSymmetric": False},
     )
+
+
+def quantize_dynamic_convs(model: onnx.ModelProto, *, per_channel: bool, signed_weights: bool) -> onnx.ModelProto:
+    """Dynamic quantisation of every Conv (``ConvInteger``, activations quantised at run time). Not shipped:
+    kept to measure it (it was slower than fp32 with int8 weights and barely faster with uint8 weights)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with tempfile.TemporaryDirectory(prefix="yourtts-quant-") as tmp:
+            src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+            onnx.save(model, os.fspath(src))
+            quantize_dynamic(
+                os.fspath(src), os.fspath(dst), op_types_to_quantize=["Conv"], per_channel=per_channel,
+                weight_type=QuantType.QInt8 if signed_weights else QuantType.QUInt8,
+            )
+            return onnx.load(os.fspath(dst))
+    finally:
+        root.setLevel(level)

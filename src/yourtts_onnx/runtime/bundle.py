@@ -27,6 +27,9 @@ GRAPH_SPEAKER_ENCODER = "speaker_encoder"
 GRAPH_TEXT_ENCODER = "text_encoder"
 GRAPH_DURATION_PREDICTOR = "duration_predictor"
 GRAPH_DECODER = "decoder"
+# written by `quantize` for streaming: the decoder split into the flow and the HiFi-GAN vocoder
+GRAPH_FLOW = "flow"
+GRAPH_VOCODER = "vocoder"
 COMPONENT_GRAPHS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_DECODER)
 ALL_GRAPHS = (GRAPH_MODEL, GRAPH_SPEAKER_ENCODER, *COMPONENT_GRAPHS)
 

@@ -78,6 +78,9 @@ class SessionOptions:
             opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
         opts.log_severity_level = 3  # errors only; ORT's warnings are not for end users
+        # Idle worker threads must not spin: sessions often run one after another (streaming stages,
+        # the speaker encoder then the model), and spinning threads steal the next session's cores.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return opts
 
     def resolved_providers(self) -> tuple[list[str], list[dict[str, Any]]]:
