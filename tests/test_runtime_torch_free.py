@@ -12,6 +12,8 @@ from runtime_helpers import FAKE_TORCH, write_tone
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["runtime_fixtures"]
+
 
 def _run(code_or_args: list[str], tmp_path: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     fake = tmp_path / "fake_modules"
@@ -49,6 +51,21 @@ print(len(audio), emb.shape, len(chunks))
     proc = _run(["-c", code], tmp_path)
     assert proc.returncode == 0, proc.stderr.decode()
     assert b"(512,) 2" in proc.stdout
+
+
+def test_streaming_within_sentences_without_torch(tmp_path, runtime_tiny_bundle):
+    code = f"""
+import sys
+from yourtts_onnx.runtime import Synthesizer
+
+synth = Synthesizer.from_bundle({str(runtime_tiny_bundle)!r})
+chunks = list(synth.stream("A sentence long enough for several windows of frames, surely.", noise_scale=0))
+assert synth.has_components and "torch" not in sys.modules, "torch was imported"
+print(len(chunks))
+"""
+    proc = _run(["-c", code], tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert int(proc.stdout) > 1  # one sentence, several chunks
 
 
 def test_cli_without_torch(tmp_path, stub_bundle):

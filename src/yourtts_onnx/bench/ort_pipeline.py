@@ -1,7 +1,9 @@
 """ONNX Runtime synthesis for the benchmark: the end-to-end graph, or the component graphs with the
 decoder run whole, in chunks (streaming), or split in flow + vocoder.
 
-Torch-free. Sessions are made from :class:`OrtSettings`, the knobs the benchmark compares.
+Torch-free. Sessions are made from :class:`OrtSettings`, the knobs the benchmark compares; the component
+modes run the runtime's own :class:`~yourtts_onnx.runtime.component_pipeline.ComponentPipeline` (what
+``Synthesizer.stream`` uses) on those sessions, so the benchmark measures the shipped implementation.
 """
 
 from __future__ import annotations
@@ -10,12 +12,10 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
-from yourtts_onnx.runtime.alignment import expand_prior
 from yourtts_onnx.runtime.bundle import (
     GRAPH_DECODER,
     GRAPH_DURATION_PREDICTOR,
@@ -25,15 +25,8 @@ from yourtts_onnx.runtime.bundle import (
     GRAPH_VOCODER,
     Bundle,
 )
-from yourtts_onnx.runtime.chunked_decoding import (
-    YOURTTS_DECODER_FIELD,
-    ChunkSchedule,
-    Stage,
-    decode_chunks,
-    decoder_stage,
-    flow_vocoder_stages,
-    sample_latent,
-)
+from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, Stage, sample_latent
+from yourtts_onnx.runtime.component_pipeline import ComponentPipeline
 
 LEVELS = {
     "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
@@ -140,6 +133,7 @@ class OrtTTS:
     settings: OrtSettings = field(default_factory=OrtSettings)
     mode: str = "components"
     sessions: dict[str, ort.InferenceSession] = field(default_factory=dict)
+    components: ComponentPipeline | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         wanted = {
@@ -150,6 +144,17 @@ class OrtTTS:
         for name in wanted:
             if name not in self.sessions:
                 self.sessions[name] = self.settings.create(self.bundle.graph_path(name))
+        if self.mode != "model":
+            s = self.sessions
+            split = self.mode == "split"
+            self.components = ComponentPipeline(
+                s[GRAPH_TEXT_ENCODER],
+                s[GRAPH_DURATION_PREDICTOR],
+                decoder=None if split else s[GRAPH_DECODER],
+                flow=s[GRAPH_FLOW] if split else None,
+                vocoder=s[GRAPH_VOCODER] if split else None,
+                hop=self.hop,
+            )
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], settings: OrtSettings | None = None, mode: str = "components") -> OrtTTS:
@@ -178,51 +183,27 @@ class OrtTTS:
         wav = self.decode(prior.z_p, prior.frame_lengths, batch.embeddings())
         return [wav[i, 0, : int(n) * self.hop] for i, n in enumerate(prior.frame_lengths)]
 
+    def _pipeline(self) -> ComponentPipeline:
+        if self.components is None:
+            raise ValueError("mode 'model' has no component pipeline")
+        return self.components
+
     def prior(self, batch: Batch, scales: np.ndarray, rng: np.random.Generator | None = None) -> Prior:
-        enc, m_p, logs_p, mask = self.sessions[GRAPH_TEXT_ENCODER].run(
-            None, {"input": batch.ids, "input_lengths": batch.lengths, "language_id": batch.languages()}
-        )
-        (logw,) = self.sessions[GRAPH_DURATION_PREDICTOR].run(
-            None,
-            {
-                "encoder_states": enc,
-                "text_mask": mask,
-                "speaker_embedding": batch.embeddings(),
-                "language_id": batch.languages(),
-                "scales": scales,
-            },
-        )
-        frames = expand_prior(logw, mask, m_p, logs_p, float(scales[1]))
+        frames = self._pipeline().prior(batch.ids, batch.lengths, batch.embeddings(), batch.languages(), scales)
         return Prior(sample_latent(frames.m_p, frames.logs_p, float(scales[0]), rng), frames.frame_lengths)
 
     def decode(self, z_p: np.ndarray, frame_lengths: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
         """``[B, 1, F * hop]`` from a sampled latent (the graph's own noise is off)."""
-        if self.mode == "split":
-            z = self.sessions[GRAPH_FLOW].run(
-                None, {"z_p": z_p, "frame_lengths": frame_lengths, "speaker_embedding": embeddings}
-            )[0]
-            return self.sessions[GRAPH_VOCODER].run(None, {"z": z, "speaker_embedding": embeddings})[0]
-        feeds: dict[str, Any] = {
-            "m_p": z_p,
-            "logs_p": np.zeros_like(z_p),
-            "frame_lengths": frame_lengths,
-            "speaker_embedding": embeddings,
-            "scales": scales_array(),
-        }
-        return self.sessions[GRAPH_DECODER].run(["output"], feeds)[0]
+        return self._pipeline().decode(z_p, frame_lengths, embeddings)
 
     # -- streaming ----------------------------------------------------------------------------------
     def stages(self, embedding: np.ndarray) -> list[Stage]:
-        if self.mode != "split":
-            return [decoder_stage(self.sessions[GRAPH_DECODER], embedding, YOURTTS_DECODER_FIELD, self.hop)]
-        return flow_vocoder_stages(self.sessions[GRAPH_FLOW], self.sessions[GRAPH_VOCODER], embedding, hop=self.hop)
+        return self._pipeline().stages(embedding)
 
     def stream(
         self, utterance: Sequence[int], embedding: np.ndarray, language_id: int, scales: np.ndarray,
-        schedule: ChunkSchedule | None = None, pad_id: int = 0,
+        schedule: ChunkSchedule | None = None,
     ) -> Iterator[np.ndarray]:
-        """One sentence as chunks of samples (1-D), the first after one window of ``schedule``."""
-        batch = Batch.of([utterance], embedding, language_id, pad_id)
-        prior = self.prior(batch, scales)
-        for chunk in decode_chunks(self.stages(embedding), prior.z_p, int(prior.frame_lengths[0]), schedule):
-            yield chunk.reshape(-1)
+        """One sentence as chunks of samples (1-D), the first after one window of ``schedule``
+        (default :class:`ChunkSchedule`; the runtime's :meth:`ComponentPipeline.stream`)."""
+        return self._pipeline().stream(utterance, embedding, language_id, scales, schedule or ChunkSchedule())

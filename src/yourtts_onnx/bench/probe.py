@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         samples = len(tts.synthesize(Batch.of([ids], emb, lang, tok.pad_id), scales)[0])
         t_first = time.monotonic()
     else:
-        for chunk in tts.stream(ids, emb, lang, scales, ChunkSchedule(first=args.first_frames), tok.pad_id):
+        for chunk in tts.stream(ids, emb, lang, scales, ChunkSchedule(first=args.first_frames)):
             if t_first is None:
                 t_first = time.monotonic()
                 if args.what == "cold":

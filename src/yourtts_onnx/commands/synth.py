@@ -1,7 +1,8 @@
 """``yourtts-onnx synth``: text → WAV with ONNX Runtime alone (never imports torch).
 
 Text comes from the argument, ``--text-file`` (``-`` for stdin) or standard input. ``--out -`` writes WAV
-bytes to standard output. With ``--stream`` each sentence is written as soon as it is synthesised: to
+bytes to standard output. With ``--stream`` audio is written as soon as it is synthesised — window by
+window within each sentence when the bundle has the component graphs, else sentence by sentence: to
 stdout as a WAV whose header says "length unknown" (players read to the end), to a file incrementally
 into a temporary sibling whose header is fixed at the end before it replaces the destination.
 """
@@ -77,7 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="tokenise exactly as Coqui: no number expansion, no sentence splitting",
     )
-    p.add_argument("--stream", action="store_true", help="write each sentence as soon as it is ready")
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        help="write audio as soon as it is ready (within sentences when the bundle has component graphs)",
+    )
     add_session_args(p)
 
 

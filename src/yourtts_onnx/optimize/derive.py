@@ -37,7 +37,7 @@ from yourtts_onnx.errors import ExportError
 from yourtts_onnx.optimize.calibration import make_calibration
 from yourtts_onnx.optimize.fp16 import weights_to_fp16
 from yourtts_onnx.optimize.quantize import quantize_vocoder
-from yourtts_onnx.optimize.split_decoder import Z_P, Z, split_decoder
+from yourtts_onnx.optimize.split_decoder import split_decoder
 from yourtts_onnx.runtime.atomic import replace_dir
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
@@ -46,10 +46,9 @@ from yourtts_onnx.runtime.bundle import (
     GRAPH_MODEL,
     GRAPH_VOCODER,
     Bundle,
-    GraphInfo,
-    TensorSpec,
     sha256_file,
 )
+from yourtts_onnx.runtime.graph_contract import Z_P, Z, streaming_contracts
 
 PRECISIONS = ("fp32", "fp16", "int8")
 RECIPE_VERSION = 2  # bump when the conversion changes, so cached derived bundles are rebuilt
@@ -62,29 +61,6 @@ class DeriveResult:
     precision: str
     graphs: dict[str, str] = field(default_factory=dict)  # graph → precision
     seconds: float = 0.0
-
-
-def streaming_contracts(hidden: int, embedding_dim: int) -> dict[str, GraphInfo]:
-    frames = ("batch", hidden, "frames")
-    speaker = TensorSpec("speaker_embedding", "float32", ("batch", embedding_dim), "d-vector; L2-normalised inside")
-    return {
-        GRAPH_FLOW: GraphInfo(
-            file="flow.onnx",
-            description="decoder part 1: sampled latent z_p -> flow reversed -> z (for chunked streaming)",
-            inputs=(
-                TensorSpec(Z_P, "float32", frames, "m_p + noise * exp(logs_p) * noise_scale, per frame"),
-                TensorSpec("frame_lengths", "int64", ("batch",), "valid frames per item"),
-                speaker,
-            ),
-            outputs=(TensorSpec(Z, "float32", frames, "acoustic latent, zero after each item's frames"),),
-        ),
-        GRAPH_VOCODER: GraphInfo(
-            file="vocoder.onnx",
-            description="decoder part 2: HiFi-GAN, latent z -> waveform (for chunked streaming)",
-            inputs=(TensorSpec(Z, "float32", frames, "output of the flow graph"), speaker),
-            outputs=(TensorSpec("output", "float32", ("batch", 1, "samples"), "waveform in [-1, 1]"),),
-        ),
-    }
 
 
 def _set_precision_metadata(model: onnx.ModelProto, precision: str) -> None:
@@ -102,7 +78,9 @@ def _session_from(model: onnx.ModelProto) -> ort.InferenceSession:
     return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
 
-def vocoder_feeds(flow: onnx.ModelProto, latents: list[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+def vocoder_feeds(
+    flow: onnx.ModelProto, latents: list[tuple[np.ndarray, np.ndarray]]
+) -> list[dict[str, np.ndarray]]:
     session = _session_from(flow)
     feeds = []
     for z_p, emb in latents:

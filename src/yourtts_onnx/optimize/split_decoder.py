@@ -18,9 +18,7 @@ import onnx
 from onnx import utils as onnx_utils
 
 from yourtts_onnx.errors import ExportError
-
-Z_P = "z_p"
-Z = "z"
+from yourtts_onnx.runtime.graph_contract import Z_P, Z
 
 
 def _producers(graph: onnx.GraphProto) -> dict[str, onnx.NodeProto]:

@@ -16,6 +16,7 @@ _EXPORTS: dict[str, str] = {
     "BatchOutput": "vits_graph",
     "Bundle": "bundle",
     "BundleConfig": "bundle",
+    "ChunkSchedule": "chunked_decoding",
     "ClipInfo": "speaker_encoder",
     "Cloned": "speaker_encoder",
     "DEFAULT_BATCH_SIZE": "synthesizer",
@@ -40,6 +41,7 @@ __all__ = [
     "BatchOutput",
     "Bundle",
     "BundleConfig",
+    "ChunkSchedule",
     "ClipInfo",
     "Cloned",
     "Scales",
@@ -55,6 +57,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from yourtts_onnx.runtime.bundle import Bundle, BundleConfig
+    from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule
     from yourtts_onnx.runtime.session import SessionOptions
     from yourtts_onnx.runtime.speaker_encoder import ClipInfo, Cloned, SpeakerEncoder
     from yourtts_onnx.runtime.synthesizer import (

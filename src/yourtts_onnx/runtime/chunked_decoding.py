@@ -25,7 +25,9 @@ Use (one sentence, batch 1; ``prior`` from :func:`yourtts_onnx.runtime.alignment
 With ``noise_scale = 0`` the stitched chunks equal the whole-sentence decoder output (measured: max-abs
 1e-8); with noise they equal the whole-sentence output for the same host-drawn noise.
 
-Torch-free: numpy and a callable that runs a graph.
+Torch-free: numpy, and ONNX Runtime sessions for the stage helpers. The user-facing streaming of
+:meth:`yourtts_onnx.runtime.synthesizer.Synthesizer.stream` runs on this through
+:mod:`yourtts_onnx.runtime.component_pipeline`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import onnxruntime as ort
+
+from yourtts_onnx.runtime.bundle import GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER
+from yourtts_onnx.runtime.graph_contract import Z_P, Z
+from yourtts_onnx.runtime.session import input_dtypes, run_session
 
 # Frames (of the decoder's input) → waveform; ``run(z [1, C, W]) -> [1, 1, W * hop]`` or ``[1, C', W]``.
 StageFn = Callable[[np.ndarray], np.ndarray]
@@ -159,7 +166,9 @@ def sample_latent(
         return m.copy()
     rng = rng or np.random.default_rng()
     eps = rng.standard_normal(m.shape, dtype=np.float32)
-    return (m + eps * np.exp(np.asarray(logs_p, dtype=np.float32)) * np.float32(noise_scale)).astype(np.float32)
+    return (m + eps * np.exp(np.asarray(logs_p, dtype=np.float32)) * np.float32(noise_scale)).astype(
+        np.float32
+    )
 
 
 def _crop(x: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -211,30 +220,33 @@ def decode_window(stages: Sequence[Stage], z_p: np.ndarray, start: int, end: int
 
 
 def decoder_stage(
-    session: object, speaker_embedding: np.ndarray, field: ReceptiveField = YOURTTS_DECODER_FIELD, hop: int = 256
+    session: ort.InferenceSession,
+    speaker_embedding: np.ndarray,
+    field: ReceptiveField = YOURTTS_DECODER_FIELD,
+    hop: int = 256,
 ) -> Stage:
-    """``decoder.onnx`` (an ``onnxruntime.InferenceSession``) as one stage fed with a sampled latent:
-    ``m_p = z_p``, ``logs_p = 0`` and ``noise_scale = 0``, so the graph draws nothing."""
+    """``decoder.onnx`` as one stage fed with a sampled latent: ``m_p = z_p``, ``logs_p = 0`` and
+    ``noise_scale = 0``, so the graph draws nothing."""
     emb = np.ascontiguousarray(np.asarray(speaker_embedding, dtype=np.float32).reshape(1, -1))
     scales = np.array([0.0, 1.0, 0.0], dtype=np.float32)
+    dtypes = input_dtypes(session)
 
     def run(z: np.ndarray) -> np.ndarray:
-        width = z.shape[2]
         feeds = {
             "m_p": z,
             "logs_p": np.zeros_like(z),
-            "frame_lengths": np.array([width], dtype=np.int64),
+            "frame_lengths": np.array([z.shape[2]], dtype=np.int64),
             "speaker_embedding": emb,
             "scales": scales,
         }
-        return session.run(["output"], feeds)[0]  # type: ignore[attr-defined]
+        return run_session(session, feeds, ["output"], GRAPH_DECODER, dtypes)[0]
 
     return Stage(run, field, hop)
 
 
 def flow_vocoder_stages(
-    flow_session: object,
-    vocoder_session: object,
+    flow_session: ort.InferenceSession,
+    vocoder_session: ort.InferenceSession,
     speaker_embedding: np.ndarray,
     *,
     flow_field: ReceptiveField = YOURTTS_FLOW_FIELD,
@@ -244,14 +256,16 @@ def flow_vocoder_stages(
     """``flow.onnx`` then ``vocoder.onnx`` (the decoder split at HiFi-GAN's input) as two stages: the
     vocoder, ~95% of the work, only pays for its own 9-frame context, so windows are far cheaper."""
     emb = np.ascontiguousarray(np.asarray(speaker_embedding, dtype=np.float32).reshape(1, -1))
+    flow_dtypes, vocoder_dtypes = input_dtypes(flow_session), input_dtypes(vocoder_session)
 
     def run_flow(z_p: np.ndarray) -> np.ndarray:
         lengths = np.array([z_p.shape[2]], dtype=np.int64)
-        feeds = {"z_p": z_p, "frame_lengths": lengths, "speaker_embedding": emb}
-        return flow_session.run(["z"], feeds)[0]  # type: ignore[attr-defined]
+        feeds = {Z_P: z_p, "frame_lengths": lengths, "speaker_embedding": emb}
+        return run_session(flow_session, feeds, [Z], GRAPH_FLOW, flow_dtypes)[0]
 
     def run_vocoder(z: np.ndarray) -> np.ndarray:
-        return vocoder_session.run(["output"], {"z": z, "speaker_embedding": emb})[0]  # type: ignore[attr-defined]
+        feeds = {Z: z, "speaker_embedding": emb}
+        return run_session(vocoder_session, feeds, ["output"], GRAPH_VOCODER, vocoder_dtypes)[0]
 
     return [Stage(run_flow, flow_field, 1), Stage(run_vocoder, vocoder_field, hop)]
 

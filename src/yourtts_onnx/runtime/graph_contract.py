@@ -10,9 +10,11 @@ from __future__ import annotations
 from yourtts_onnx.runtime.bundle import (
     GRAPH_DECODER,
     GRAPH_DURATION_PREDICTOR,
+    GRAPH_FLOW,
     GRAPH_MODEL,
     GRAPH_SPEAKER_ENCODER,
     GRAPH_TEXT_ENCODER,
+    GRAPH_VOCODER,
     GraphInfo,
     TensorSpec,
 )
@@ -29,7 +31,13 @@ GRAPH_FILES = {
     GRAPH_TEXT_ENCODER: "text_encoder.onnx",
     GRAPH_DURATION_PREDICTOR: "duration_predictor.onnx",
     GRAPH_DECODER: "decoder.onnx",
+    GRAPH_FLOW: "flow.onnx",
+    GRAPH_VOCODER: "vocoder.onnx",
 }
+
+# the tensor between the two streaming graphs, and the flow's input (see streaming_contracts)
+Z_P = "z_p"
+Z = "z"
 
 
 def _ids() -> TensorSpec:
@@ -123,5 +131,30 @@ def graph_contracts(embedding_dim: int, hidden: int, language_dim: int) -> dict[
                 _scales(),
             ),
             outputs=_waveform_outputs(),
+        ),
+    }
+
+
+def streaming_contracts(hidden: int, embedding_dim: int) -> dict[str, GraphInfo]:
+    """``flow.onnx`` and ``vocoder.onnx``: ``decoder.onnx`` split at HiFi-GAN's input (written by
+    ``quantize``). Their noise is drawn on the host, so the flow takes the sampled latent ``z_p``."""
+    frames = (BATCH, hidden, FRAMES)
+    speaker = _speaker(embedding_dim)
+    return {
+        GRAPH_FLOW: GraphInfo(
+            file=GRAPH_FILES[GRAPH_FLOW],
+            description="decoder part 1: sampled latent z_p -> flow reversed -> z (for chunked streaming)",
+            inputs=(
+                TensorSpec(Z_P, "float32", frames, "m_p + noise * exp(logs_p) * noise_scale, per frame"),
+                TensorSpec("frame_lengths", "int64", (BATCH,), "valid frames per item"),
+                speaker,
+            ),
+            outputs=(TensorSpec(Z, "float32", frames, "acoustic latent, zero after each item's frames"),),
+        ),
+        GRAPH_VOCODER: GraphInfo(
+            file=GRAPH_FILES[GRAPH_VOCODER],
+            description="decoder part 2: HiFi-GAN, latent z -> waveform (for chunked streaming)",
+            inputs=(TensorSpec(Z, "float32", frames, "output of the flow graph"), speaker),
+            outputs=(TensorSpec("output", "float32", (BATCH, 1, SAMPLES), "waveform in [-1, 1]"),),
         ),
     }

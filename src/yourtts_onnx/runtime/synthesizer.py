@@ -4,11 +4,20 @@
 >>> tts.synthesize("Hello there. How are you?", language="en", voice="female-en-5").save("out.wav")
 
 How text becomes audio: the text is split into sentences, over-long sentences are cut at ``max_tokens``
-ids, each piece is tokenised, pieces are synthesised ``batch_size`` at a time in one ``model.onnx`` call
-(each item trimmed with ``output_lengths``), and the pieces are joined with ``sentence_pause`` seconds of
-silence. :meth:`Synthesizer.synthesize` is literally the concatenation of :meth:`Synthesizer.stream`,
-so streamed and whole results are equal sample for sample (with ``noise_scale`` and ``noise_scale_dp``
-at 0; with noise, every call draws new noise anyway).
+ids, each piece is tokenised, and the pieces are joined with ``sentence_pause`` seconds of silence. Each
+piece is spoken by one of two pipelines:
+
+* ``"components"`` (chosen by ``pipeline="auto"`` when the bundle has the component graphs and
+  ``batch_size`` is 1): text encoder, duration predictor, then the decoder on overlapping windows of
+  frames (:mod:`~.component_pipeline`), so audio streams *within* a sentence: the first chunk of a long
+  sentence arrives after one short window (``chunk_frames``);
+* ``"model"``: ``batch_size`` pieces per ``model.onnx`` call (each trimmed with ``output_lengths``), one
+  chunk per sentence. Bundles without the component graphs always use it.
+
+Both give Coqui's waveform (noise 0) within 1e-4; the component pipeline's windows stitched equal its
+one-window result within float rounding (≤ 1e-7 measured). :meth:`Synthesizer.synthesize` is literally the
+concatenation of :meth:`Synthesizer.stream`, so streamed and whole results are equal sample for sample
+(with ``noise_scale`` and ``noise_scale_dp`` at 0; with noise, every call draws new noise anyway).
 
 Coqui parity: ``synthesize(text, normalize_numbers=False, split_sentences=False, embedding=...)`` feeds
 exactly the ids Coqui's tokenizer produces and returns Coqui's waveform; :meth:`Synthesizer.synthesize_ids`
@@ -31,6 +40,14 @@ import onnxruntime as ort
 from yourtts_onnx.errors import BundleError, InputError
 from yourtts_onnx.runtime.audio import AudioSource
 from yourtts_onnx.runtime.bundle import GRAPH_MODEL, GRAPH_SPEAKER_ENCODER, Bundle, InferenceDefaults
+from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule
+from yourtts_onnx.runtime.component_pipeline import (
+    PIPELINES,
+    ChunkFrames,
+    ComponentPipeline,
+    component_graphs,
+    resolve_schedule,
+)
 from yourtts_onnx.runtime.languages import default_language, resolve_language
 from yourtts_onnx.runtime.session import ProviderSpec, SessionOptions, create_session
 from yourtts_onnx.runtime.speaker_encoder import Cloned, SpeakerEncoder, recipe_from_bundle
@@ -84,7 +101,11 @@ class Scales:
 
 
 class Synthesizer:
-    """A loaded bundle ready to speak. Thread-safe: sessions are shared, calls hold no state."""
+    """A loaded bundle ready to speak. Thread-safe: sessions are shared, calls hold no state.
+
+    ``pipeline`` is the default of :meth:`stream`'s (``"auto"``, ``"components"`` or ``"model"``);
+    ``components`` a ready :class:`~.component_pipeline.ComponentPipeline` (else loaded on first use).
+    """
 
     def __init__(
         self,
@@ -96,6 +117,8 @@ class Synthesizer:
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         voices_dir: str | os.PathLike[str] | None = None,
+        pipeline: str = "auto",
+        components: ComponentPipeline | None = None,
     ) -> None:
         self.bundle = bundle
         self.config = bundle.config
@@ -107,6 +130,9 @@ class Synthesizer:
         if speaker_encoder_session is not None:
             self._encoder = self._make_encoder(speaker_encoder_session)
         self._speakers: dict[str, np.ndarray] | None = None
+        self._components = components
+        self._components_lock = threading.Lock()
+        self.pipeline = _check_pipeline(pipeline)
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.voices_dir = voices_dir
@@ -131,7 +157,8 @@ class Synthesizer:
         ``threads``: intra-op threads; ``providers``: e.g. ``["CUDAExecutionProvider"]`` (``None``: CUDA if
         available, else CPU); ``graph_optimization``: ``"all"``/``"extended"``/``"basic"``/``"disable"``;
         ``verify_hashes``: check every file's SHA-256 against ``config.json``. Other keyword arguments
-        (``batch_size``, ``max_tokens``, ``voices_dir``) go to the constructor.
+        (``batch_size``, ``max_tokens``, ``voices_dir``, ``pipeline``) go to the constructor. The component
+        graphs load on first use (:meth:`component_pipeline`).
         """
         options = SessionOptions(threads=threads, providers=providers, graph_optimization=graph_optimization)
         bundle = Bundle.open(path, verify_hashes=verify_hashes)
@@ -182,6 +209,19 @@ class Synthesizer:
         return self._encoder is not None or (
             self.bundle.has_graph(GRAPH_SPEAKER_ENCODER) and self.config.speaker_encoder is not None
         )
+
+    @property
+    def has_components(self) -> bool:
+        """Whether the bundle can stream within sentences (text encoder, duration predictor, decoder or
+        flow + vocoder)."""
+        return self._components is not None or component_graphs(self.bundle) is not None
+
+    def component_pipeline(self) -> ComponentPipeline:
+        """The component graphs, loaded on first use (a :class:`BundleError` when the bundle lacks them)."""
+        with self._components_lock:
+            if self._components is None:
+                self._components = ComponentPipeline.from_bundle(self.bundle, self._session_options)
+            return self._components
 
     def saved_voices(self) -> list[VoiceProfile]:
         return list_profiles(self.voices_dir)
@@ -399,12 +439,21 @@ class Synthesizer:
         split_sentences: bool = True,
         batch_size: int | None = None,
         progress: Progress | None = None,
+        chunk_frames: ChunkFrames = None,
+        pipeline: str | None = None,
     ) -> Iterator[Audio]:
-        """Yield one :class:`Audio` per utterance as soon as its batch is done.
+        """Yield the audio as it is made: one :class:`Audio` per decoded window of frames (component
+        pipeline), or one per utterance as soon as its batch is done (``model.onnx``).
 
-        Every chunk after the first starts with the ``sentence_pause`` of silence, so the chunks
-        concatenated are exactly :meth:`synthesize`'s result. All input (text, language, voice, scales)
-        is checked by this call itself, before any model runs; the model runs as the chunks are taken.
+        The first chunk of every sentence after the first starts with the ``sentence_pause`` of silence,
+        so the chunks concatenated are exactly :meth:`synthesize`'s result. All input (text, language,
+        voice, scales, options) is checked by this call itself, before any model runs; the models run as
+        the chunks are taken.
+
+        ``chunk_frames`` (component pipeline): ``None`` a short first window (~0.25 s of audio) then
+        windows doubling up to ~4 s; ``n`` windows of ``n`` frames (``hop_length`` samples each); ``0``
+        one window per sentence; or a :class:`~.chunked_decoding.ChunkSchedule`. ``pipeline``:
+        ``"auto"`` (default: the constructor's), ``"components"`` or ``"model"`` (see the module doc).
         """
         pause = _pause_samples(sentence_pause, self.sample_rate)
         name, lang_id = resolve_language(language, self.config.languages)
@@ -417,9 +466,60 @@ class Synthesizer:
             split=split_sentences,
             max_tokens=self.max_tokens,
         )
+        size = self.batch_size if batch_size is None else batch_size
+        groups = list(batches(utterances, size))
+        frames_per_second = self.sample_rate / self.config.hop_length
+        schedule = resolve_schedule(chunk_frames, frames_per_second)
+        use = self._resolve_pipeline(self.pipeline if pipeline is None else pipeline, size)
         emb = self.speaker_embedding(voice=voice, speaker_wav=speaker_wav, embedding=embedding)
-        groups = list(batches(utterances, self.batch_size if batch_size is None else batch_size))
+        if use == "components":
+            components = self.component_pipeline()
+            return self._stream_components(
+                components, utterances, emb, lang_id, scales, schedule, pause, progress
+            )
         return self._stream(groups, emb, lang_id, scales, pause, progress)
+
+    def _resolve_pipeline(self, pipeline: str, batch_size: int) -> str:
+        """``"model"`` or ``"components"`` for this call."""
+        _check_pipeline(pipeline)
+        if pipeline == "auto":
+            return "components" if self.has_components and batch_size == 1 else "model"
+        if pipeline == "components":
+            if batch_size != 1:
+                raise InputError(
+                    "the component pipeline speaks one utterance at a time: use batch_size=1, or pipeline='model'"
+                )
+            if not self.has_components:
+                raise BundleError(
+                    f"{self.bundle.root}: pipeline='components' needs text_encoder, duration_predictor and "
+                    f"decoder (or flow + vocoder) graphs; the bundle has {', '.join(self.config.graphs)}"
+                )
+        return pipeline
+
+    def _stream_components(
+        self,
+        components: ComponentPipeline,
+        utterances: list[Utterance],
+        embedding: np.ndarray,
+        language_id: int,
+        scales: np.ndarray,
+        schedule: ChunkSchedule | None,
+        pause: int,
+        progress: Progress | None,
+    ) -> Iterator[Audio]:
+        rng = np.random.default_rng()  # the latent's noise, drawn once per sentence
+        silence = np.zeros(pause, dtype=np.float32)
+        stages = components.stages(embedding)
+        for i, utterance in enumerate(utterances):
+            latent = components.latent(utterance.ids, embedding, language_id, scales, rng)
+            windows = components.windows(latent.frames, schedule)
+            for j, (start, end) in enumerate(windows):
+                samples = components.decode_window(latent, start, end, stages)
+                if j == len(windows) - 1 and progress is not None:
+                    progress(i + 1, len(utterances))
+                if pause and i > 0 and j == 0:
+                    samples = np.concatenate([silence, samples])
+                yield Audio(np.ascontiguousarray(samples, dtype=np.float32), self.sample_rate)
 
     def _stream(
         self,
@@ -476,6 +576,8 @@ class Synthesizer:
         split_sentences: bool = True,
         batch_size: int | None = None,
         progress: Progress | None = None,
+        chunk_frames: ChunkFrames = None,
+        pipeline: str | None = None,
     ) -> Audio:
         """Speak ``text``.
 
@@ -491,7 +593,9 @@ class Synthesizer:
             sentence_pause: seconds of silence between sentences.
             normalize_numbers: write numbers out as words (``False`` is Coqui's exact tokenisation).
             batch_size: utterances per model call (default :attr:`batch_size`).
-            progress: called with ``(done, total)`` utterances after each model call.
+            progress: called with ``(done, total)`` utterances as each utterance is finished.
+            chunk_frames, pipeline: how :meth:`stream` decodes (the result is the same within float
+                rounding; see there).
         """
         chunks = list(
             self.stream(
@@ -508,6 +612,8 @@ class Synthesizer:
                 split_sentences=split_sentences,
                 batch_size=batch_size,
                 progress=progress,
+                chunk_frames=chunk_frames,
+                pipeline=pipeline,
             )
         )
         return Audio.concatenate(chunks, self.sample_rate)
@@ -522,3 +628,9 @@ def _pause_samples(seconds: float, sample_rate: int) -> int:
     ):
         raise InputError(f"sentence_pause must be zero or a positive number of seconds, got {seconds!r}")
     return round(seconds * sample_rate)
+
+
+def _check_pipeline(pipeline: object) -> str:
+    if pipeline not in PIPELINES:
+        raise InputError(f"pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}")
+    return str(pipeline)

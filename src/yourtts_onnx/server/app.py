@@ -43,7 +43,10 @@ TAGS = [
 def load_synthesizer(settings: ServerSettings) -> Synthesizer:
     if settings.bundle is None:
         raise InputError("no bundle given: pass --bundle DIR")
-    return Synthesizer.from_bundle(settings.bundle, threads=settings.intra_op_threads)
+    synth = Synthesizer.from_bundle(settings.bundle, threads=settings.intra_op_threads)
+    if synth.has_components:  # streams within sentences: load those graphs now, not on the first request
+        synth.component_pipeline()
+    return synth
 
 
 def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None) -> FastAPI:

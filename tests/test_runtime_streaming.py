@@ -1,0 +1,230 @@
+"""Streaming within sentences: the component pipeline (text encoder, duration predictor, chunked decoder).
+
+Tolerances (noise 0, reference model):
+
+* one window per sentence against Coqui's golden waveform: ≤ ``WAVEFORM_ATOL`` = 1e-4 (measured ~1.2e-7,
+  the same as ``model.onnx``), and against ``model.onnx`` through the runtime: ≤ ``SAME_GRAPHS_ATOL``
+  = 1e-6 (measured 0.0 with ``decoder.onnx``, 0.0 with ``flow.onnx`` + ``vocoder.onnx``);
+* windows stitched against one window: ≤ ``SEAM_ATOL`` = 1e-6 everywhere, seams included (measured
+  ≤ 9e-8 with windows of 1 to 17 frames).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import load_synthesis_cases
+from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.runtime import Synthesizer
+from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, stitch
+from yourtts_onnx.runtime.component_pipeline import default_schedule, resolve_schedule
+
+pytest_plugins = ["runtime_fixtures"]
+
+CASES = load_synthesis_cases()
+WAVEFORM_ATOL = 1e-4
+SAME_GRAPHS_ATOL = 1e-6
+SEAM_ATOL = 1e-6
+QUIET = {"noise_scale": 0.0, "noise_scale_dp": 0.0}
+LONG = "The quick brown fox jumps over the lazy dog while the sun sets slowly behind the distant green hills tonight."
+TWO = "Hello there, this is the first sentence. And this is the second one, a little longer than the first."
+
+
+@pytest.fixture(scope="module")
+def split_bundle(tmp_path_factory: pytest.TempPathFactory, runtime_tiny_bundle: Path) -> Path:
+    """The reference bundle plus flow.onnx + vocoder.onnx (``quantize --precision fp32``)."""
+    from yourtts_onnx.optimize.derive import derive_bundle
+
+    out = tmp_path_factory.mktemp("streaming") / "fp32-split"
+    derive_bundle(runtime_tiny_bundle, out, "fp32", progress=lambda _m: None)
+    return out
+
+
+@pytest.fixture(scope="module", params=["decoder", "flow+vocoder"])
+def synth(request, tiny_synth, split_bundle) -> Synthesizer:
+    if request.param == "decoder":
+        return tiny_synth
+    return Synthesizer.from_bundle(split_bundle, threads=2)
+
+
+def _golden_texts():
+    for case in CASES:
+        for i, text in enumerate(case.texts):
+            yield pytest.param(case, i, text, id=f"{case.name}-{i}")
+
+
+def _case_kwargs(synth: Synthesizer, case, i: int) -> dict:
+    language = {v: k for k, v in synth.config.languages.items()}[int(case.language_ids[i])]
+    return {
+        "language": language,
+        "embedding": case.d_vectors[i],
+        "noise_scale": case.noise_scale,
+        "length_scale": case.length_scale,
+        "noise_scale_dp": case.noise_scale_dp,
+        "normalize_numbers": False,
+        "split_sentences": False,
+    }
+
+
+def _joined(chunks) -> np.ndarray:
+    return np.concatenate([c.samples for c in chunks])
+
+
+# -- which pipeline -------------------------------------------------------------------------------------
+
+
+def test_reference_bundle_streams_through_components(tiny_synth, synth):
+    assert tiny_synth.has_components and not tiny_synth.component_pipeline().split
+    assert synth.component_pipeline().split == (synth is not tiny_synth)
+
+
+def test_stub_bundle_falls_back_to_model_per_sentence(stub_synth):
+    """No component graphs: one chunk per sentence through model.onnx, whatever chunk_frames says."""
+    assert not stub_synth.has_components
+    plain = list(stub_synth.stream(TWO, **QUIET))
+    assert len(plain) == 2
+    for options in ({"chunk_frames": 4}, {"pipeline": "model"}, {"chunk_frames": 0, "pipeline": "auto"}):
+        chunks = list(stub_synth.stream(TWO, **QUIET, **options))
+        assert [len(c) for c in chunks] == [len(c) for c in plain]
+        np.testing.assert_array_equal(_joined(chunks), _joined(plain))
+    with pytest.raises(BundleError, match="needs text_encoder"):
+        stub_synth.stream(TWO, pipeline="components")
+
+
+def test_batching_selects_model_onnx(tiny_synth):
+    assert len(list(tiny_synth.stream(LONG, batch_size=2, **QUIET))) == 1
+    with pytest.raises(InputError, match="one utterance at a time"):
+        tiny_synth.stream(LONG, batch_size=2, pipeline="components")
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"chunk_frames": -1}, "chunk_frames"),
+        ({"chunk_frames": 2.5}, "chunk_frames"),
+        ({"chunk_frames": True}, "chunk_frames"),
+        ({"pipeline": "fast"}, "pipeline must be one of"),
+    ],
+)
+def test_options_are_checked_at_the_call(tiny_synth, options, error):
+    with pytest.raises(InputError, match=error):
+        tiny_synth.stream(LONG, **options)
+
+
+def test_schedules():
+    assert resolve_schedule(0, 62.5) is None
+    assert resolve_schedule(None, 62.5) == default_schedule(62.5)
+    assert default_schedule(62.5).first == 16 and default_schedule(62.5).max_frames == 250
+    assert resolve_schedule(5, 62.5).bounds(12) == [(0, 5), (5, 12)]
+    custom = ChunkSchedule(first=3, growth=1.5, max_frames=10)
+    assert resolve_schedule(custom, 62.5) is custom
+
+
+# -- parity: one window per sentence is model.onnx and Coqui ---------------------------------------------
+
+
+@pytest.mark.parametrize(("case", "i", "text"), list(_golden_texts()))
+def test_whole_sentence_components_match_coqui_and_model_onnx(synth, case, i, text):
+    kwargs = _case_kwargs(synth, case, i)
+    chunks = list(synth.stream(text, pipeline="components", chunk_frames=0, **kwargs))
+    assert len(chunks) == 1
+    got = chunks[0].samples
+    n = int(case.durations[i].sum()) * 256
+    assert len(got) == n
+    model = synth.synthesize(text, pipeline="model", **kwargs).samples
+    assert float(np.abs(got - model).max()) <= SAME_GRAPHS_ATOL
+    if case.waveform.shape[0] == 1:  # a padded batch item differs at its tail (see test_runtime_parity)
+        err = float(np.abs(got - case.waveform[i].reshape(-1)[:n]).max())
+        assert err <= WAVEFORM_ATOL, f"{case.name}: max-abs error {err:.3g}"
+
+
+# -- chunking: stitched windows equal the whole sentence -------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk_frames", [1, 3, 8, 17, None])
+def test_chunked_stream_equals_whole_sentence(synth, chunk_frames):
+    whole = synth.synthesize(LONG, chunk_frames=0, **QUIET).samples
+    chunks = list(synth.stream(LONG, chunk_frames=chunk_frames, **QUIET))
+    assert len(chunks) > 1  # more chunks than sentences
+    assert all(len(c) % 256 == 0 for c in chunks)
+    got = _joined(chunks)
+    assert len(got) == len(whole)
+    assert float(np.abs(got - whole).max()) <= SEAM_ATOL
+    if chunk_frames is not None:
+        assert len(chunks[0]) == chunk_frames * 256
+
+
+def test_default_stream_starts_with_a_short_window(tiny_synth):
+    chunks = list(tiny_synth.stream(LONG, **QUIET))
+    frames = [len(c) // 256 for c in chunks]
+    assert frames[0] == 16 and frames[1] == 32  # ~0.25 s first, then doubling
+
+
+def test_synthesize_is_the_stream_concatenated_with_pauses(tiny_synth):
+    chunks = list(tiny_synth.stream(TWO, chunk_frames=8, **QUIET))
+    assert np.array_equal(_joined(chunks), tiny_synth.synthesize(TWO, chunk_frames=8, **QUIET).samples)
+    first, second = (
+        tiny_synth.synthesize(u.text, split_sentences=False, **QUIET) for u in tiny_synth.plan(TWO)
+    )
+    pause = round(0.2 * 16000)
+    whole = tiny_synth.synthesize(TWO, **QUIET).samples
+    assert len(whole) == len(first) + pause + len(second)
+    assert not np.any(whole[len(first) : len(first) + pause])
+    np.testing.assert_allclose(whole[: len(first)], first.samples, atol=SEAM_ATOL)
+    np.testing.assert_allclose(whole[len(first) + pause :], second.samples, atol=SEAM_ATOL)
+    # the pause leads the first chunk of the second sentence, and only that one
+    boundary = next(k for k in range(len(chunks)) if sum(len(c) for c in chunks[: k + 1]) > len(first))
+    assert sum(len(c) for c in chunks[:boundary]) == len(first)
+    assert not np.any(chunks[boundary].samples[:pause]) and len(chunks[boundary]) == pause + 8 * 256
+
+
+def test_stream_is_lazy_and_reports_each_sentence(tiny_synth):
+    calls: list[tuple[int, int]] = []
+    gen = tiny_synth.stream(TWO, chunk_frames=8, progress=lambda d, t: calls.append((d, t)), **QUIET)
+    assert calls == []
+    next(gen)
+    assert calls == []  # the first sentence is not finished after its first window
+    list(gen)
+    assert calls == [(1, 2), (2, 2)]
+
+
+def test_noise_is_drawn_once_per_sentence_so_seams_are_invisible(synth):
+    """With noise, every window decodes the same host-drawn latent: stitched == one window."""
+    pipe = synth.component_pipeline()
+    ids = synth.tokenize(LONG, "en")
+    emb = synth.speaker_embedding()
+    scales = synth.scales(noise_scale=0.667, noise_scale_dp=0.0).array()
+    latent = pipe.latent(ids, emb, 0, scales, np.random.default_rng(0))
+    quiet = pipe.latent(ids, emb, 0, synth.scales(noise_scale=0.0, noise_scale_dp=0.0).array())
+    assert latent.frames == quiet.frames and not np.array_equal(latent.z_p, quiet.z_p)
+    whole = pipe.decode_window(latent, 0, latent.frames)
+    for first in (4, 16):
+        windows = pipe.windows(latent.frames, ChunkSchedule(first=first))
+        assert len(windows) > 2
+        stitched = stitch([pipe.decode_window(latent, a, b) for a, b in windows])
+        assert float(np.abs(stitched - whole).max()) <= SEAM_ATOL
+    again = pipe.latent(ids, emb, 0, scales, np.random.default_rng(0))
+    np.testing.assert_array_equal(again.z_p, latent.z_p)  # the host noise is the only randomness
+
+
+# -- derived INT8 bundle (quantize: ~4 s for the reference model) ---------------------------------
+
+
+def test_int8_bundle_streams_through_the_int8_vocoder(tmp_path: Path, runtime_tiny_bundle: Path, tiny_synth):
+    from yourtts_onnx.bench.quality import snr_db
+    from yourtts_onnx.optimize.derive import derive_bundle
+
+    out = tmp_path / "int8"
+    derive_bundle(runtime_tiny_bundle, out, "int8", progress=lambda _m: None)
+    q = Synthesizer.from_bundle(out, threads=2)
+    assert q.component_pipeline().split and q.config.graphs["vocoder"].precision == "int8"
+    whole = q.synthesize(LONG, chunk_frames=0, **QUIET).samples
+    chunks = list(q.stream(LONG, chunk_frames=8, **QUIET))
+    assert len(chunks) > 1
+    got = _joined(chunks)
+    assert float(np.abs(got - whole).max()) <= SEAM_ATOL  # static quantisation: windows see the same values
+    fp32 = tiny_synth.synthesize(LONG, chunk_frames=0, **QUIET).samples
+    assert len(got) == len(fp32) and snr_db(fp32, got) > 15
