@@ -228,3 +228,14 @@ def test_int8_bundle_streams_through_the_int8_vocoder(tmp_path: Path, runtime_ti
     assert float(np.abs(got - whole).max()) <= SEAM_ATOL  # static quantisation: windows see the same values
     fp32 = tiny_synth.synthesize(LONG, chunk_frames=0, **QUIET).samples
     assert len(got) == len(fp32) and snr_db(fp32, got) > 15
+
+
+def test_default_synthesize_decodes_whole_sentences_and_the_stream_matches_it(tiny_synth):
+    whole = tiny_synth.synthesize(LONG, **QUIET).samples
+    model = tiny_synth.synthesize(LONG, pipeline="model", **QUIET).samples
+    np.testing.assert_allclose(whole, model, atol=1e-6, rtol=0)
+    chunks = list(tiny_synth.stream(LONG, **QUIET))
+    assert len(chunks) > len(tiny_synth.plan(LONG))
+    streamed = _joined(chunks)
+    assert len(streamed) == len(whole)
+    np.testing.assert_allclose(streamed, whole, atol=SEAM_ATOL, rtol=0)
