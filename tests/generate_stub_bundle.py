@@ -83,20 +83,8 @@ def write_checkpoint(directory: Path) -> None:
 
 def add_speaker_encoder(bundle_dir: Path) -> None:
     se_config = SpeakerEncoderConfig.from_dict(micro_speaker_encoder_config(), "<stub config_se>")
-    a = se_config.audio
     torch.manual_seed(SEED + 1)
-    encoder = ResNetSpeakerEncoder(
-        se_config.input_dim,
-        se_config.proj_dim,
-        sample_rate=a.sample_rate,
-        fft_size=a.fft_size,
-        win_length=a.win_length,
-        hop_length=a.hop_length,
-        preemphasis=a.preemphasis,
-        log_input=se_config.log_input,
-        layers=SE_LAYERS,
-        num_filters=SE_FILTERS,
-    ).eval()
+    encoder = ResNetSpeakerEncoder.from_config(se_config, layers=SE_LAYERS, num_filters=SE_FILTERS).eval()
     spec = speaker_encoder_spec(encoder, se_config.proj_dim)
     path = bundle_dir / GRAPH_FILES[GRAPH_SPEAKER_ENCODER]
     trace_to_onnx(spec, path, 17)

@@ -19,6 +19,7 @@ import torch
 import yourtts_onnx
 from yourtts_onnx.errors import AudioError, BundleError, CheckpointError
 from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder, export_speaker_encoder_onnx
+from yourtts_onnx.export.random_checkpoint import speaker_encoder_config
 from yourtts_onnx.export.speaker_embedding import embed_clip, embed_files, embed_windows
 from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig, recipe_from_config
 from yourtts_onnx.runtime.audio import load_audio, resample, rms_volume_norm, trim_silence, write_wav_atomic
@@ -36,31 +37,8 @@ GOLDEN = REF / "golden"
 HAVE_REF = (CKPT / "model_se.pth").is_file() and (GOLDEN / "cases.json").is_file()
 needs_ref = pytest.mark.skipif(not HAVE_REF, reason=f"reference checkpoint not found at {REF}")
 
-CONFIG_DICT: dict[str, Any] = {
-    "model": "speaker_encoder",
-    "model_params": {
-        "model_name": "resnet",
-        "input_dim": 64,
-        "proj_dim": 512,
-        "use_torch_spec": True,
-        "log_input": True,
-    },
-    "audio": {
-        "fft_size": 512,
-        "win_length": 400,
-        "hop_length": 160,
-        "sample_rate": 16000,
-        "preemphasis": 0.97,
-        "num_mels": 64,
-        "mel_fmin": 0.0,
-        "mel_fmax": 8000.0,
-        "do_trim_silence": False,
-        "trim_db": 60,
-        "do_rms_norm": True,
-        "db_level": -27.0,
-        "do_sound_norm": False,
-    },
-}
+# Coqui's config_se.json for YourTTS's encoder (the same dict our random checkpoints write)
+CONFIG_DICT: dict[str, Any] = speaker_encoder_config()
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

@@ -21,6 +21,7 @@ import math
 import os
 import warnings
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -252,8 +253,9 @@ class ResNetSpeakerEncoder(nn.Module):
         self.fc = nn.Linear(pooled * 2 if encoder_type == "ASP" else pooled, proj_dim)
 
     @classmethod
-    def from_config(cls, config: SpeakerEncoderConfig) -> ResNetSpeakerEncoder:
-        """An untrained module shaped by ``config`` (Coqui's default depth and widths)."""
+    def from_config(cls, config: SpeakerEncoderConfig, **widths: Any) -> ResNetSpeakerEncoder:
+        """An untrained module shaped by ``config``: Coqui's default depth and widths, unless ``widths``
+        (``layers``, ``num_filters``) say otherwise, e.g. for a micro test encoder."""
         if not config.use_torch_spec:
             raise CheckpointError(
                 f"{config.source}: field 'model_params.use_torch_spec' is false; only encoders that "
@@ -270,6 +272,7 @@ class ResNetSpeakerEncoder(nn.Module):
             preemphasis=a.preemphasis,
             log_input=config.log_input,
             encoder_type=config.encoder_type,
+            **widths,
         )
 
     @classmethod
