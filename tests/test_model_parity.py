@@ -27,16 +27,21 @@ def test_loader_reports_dropped_keys(checkpoint):
     assert set(checkpoint.speakers) == {"VCTK_p225", "VCTK_p226", "female-en-5", "male-pt-3"}
 
 
+def _synthesize(checkpoint, case, items: slice, tokens: int | None = None):
+    """Our model on (a slice of) a golden case's exact inputs."""
+    with torch.no_grad():
+        return checkpoint.model.synthesize(
+            torch.from_numpy(case.input[items, :tokens]),
+            torch.from_numpy(case.input_lengths[items]),
+            torch.from_numpy(case.scales),
+            torch.from_numpy(case.d_vectors[items]).float(),
+            torch.from_numpy(case.language_ids[items]),
+        )
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_synthesis_matches_coqui(checkpoint, case):
-    with torch.no_grad():
-        out = checkpoint.model.synthesize(
-            torch.from_numpy(case.input),
-            torch.from_numpy(case.input_lengths),
-            torch.from_numpy(case.scales),
-            torch.from_numpy(case.d_vectors).float(),
-            torch.from_numpy(case.language_ids),
-        )
+    out = _synthesize(checkpoint, case, slice(None))
     wav = out.waveform.numpy()
     assert wav.shape == case.waveform.shape
     np.testing.assert_array_equal(out.durations.numpy(), case.durations)
@@ -46,14 +51,7 @@ def test_synthesis_matches_coqui(checkpoint, case):
 
 def test_batch_output_lengths_trim_each_item(checkpoint):
     case = next(c for c in CASES if c.name == "batch_2")
-    with torch.no_grad():
-        out = checkpoint.model.synthesize(
-            torch.from_numpy(case.input),
-            torch.from_numpy(case.input_lengths),
-            torch.from_numpy(case.scales),
-            torch.from_numpy(case.d_vectors).float(),
-            torch.from_numpy(case.language_ids),
-        )
+    out = _synthesize(checkpoint, case, slice(None))
     lengths = out.output_lengths.numpy()
     expected = case.durations.sum(axis=(1, 2)).astype(np.int64) * 256
     np.testing.assert_array_equal(lengths, expected)
@@ -61,14 +59,7 @@ def test_batch_output_lengths_trim_each_item(checkpoint):
     # an item synthesised alone equals its trimmed slice of the padded batch
     i = int(np.argmin(lengths))
     n = int(case.input_lengths[i])
-    with torch.no_grad():
-        alone = checkpoint.model.synthesize(
-            torch.from_numpy(case.input[i : i + 1, :n]),
-            torch.from_numpy(case.input_lengths[i : i + 1]),
-            torch.from_numpy(case.scales),
-            torch.from_numpy(case.d_vectors[i : i + 1]).float(),
-            torch.from_numpy(case.language_ids[i : i + 1]),
-        )
+    alone = _synthesize(checkpoint, case, slice(i, i + 1), tokens=n)
     assert alone.waveform.shape[-1] == lengths[i]
     # the decoder's receptive field reaches into padding near the end; compare away from it
     np.testing.assert_allclose(
