@@ -31,7 +31,6 @@ GRAPH_DECODER = "decoder"
 GRAPH_FLOW = "flow"
 GRAPH_VOCODER = "vocoder"
 COMPONENT_GRAPHS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_DECODER)
-ALL_GRAPHS = (GRAPH_MODEL, GRAPH_SPEAKER_ENCODER, *COMPONENT_GRAPHS)
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -155,6 +154,39 @@ class SpeakersInfo:
 
 
 @dataclass(frozen=True)
+class ReceptiveField:
+    """Frames of past (``left``) and future (``right``) context one output frame of a decoder stage
+    depends on; recorded per stage in ``config.json`` at export, read by chunked decoding."""
+
+    left: int
+    right: int
+
+    def __add__(self, other: ReceptiveField) -> ReceptiveField:
+        return ReceptiveField(self.left + other.left, self.right + other.right)
+
+    def to_list(self) -> list[int]:
+        return [self.left, self.right]
+
+    @classmethod
+    def from_value(cls, value: Any, where: str) -> ReceptiveField:
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 100_000 for v in value)
+        ):
+            raise BundleError(f"{where}: expected [left, right] frames (two integers >= 0), got {value!r}")
+        return cls(value[0], value[1])
+
+
+def _receptive_fields(d: Any, where: str) -> dict[str, ReceptiveField]:
+    if d is None:
+        return {}
+    if not isinstance(d, dict):
+        raise BundleError(f"{where}: 'receptive_fields' must be an object of stage -> [left, right]")
+    return {str(k): ReceptiveField.from_value(v, f"{where}: receptive_fields.{k}") for k, v in d.items()}
+
+
+@dataclass(frozen=True)
 class BundleConfig:
     """Parsed ``config.json`` of a bundle."""
 
@@ -172,6 +204,9 @@ class BundleConfig:
     graphs: dict[str, GraphInfo]
     files: dict[str, dict[str, Any]]  # relative path → {"sha256", "bytes"}
     model: dict[str, Any] = field(default_factory=dict)  # provenance: name, licence, source checkpoint
+    # decoder stage name ("decoder", "flow", "vocoder") -> its receptive field in frames; empty in
+    # bundles from before it was recorded (they then stream one window per sentence)
+    receptive_fields: dict[str, ReceptiveField] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -188,6 +223,7 @@ class BundleConfig:
             "precision": self.precision,
             "opset": self.opset,
             "graphs": {name: g.to_dict() for name, g in self.graphs.items()},
+            "receptive_fields": {k: v.to_list() for k, v in self.receptive_fields.items()},
             "files": self.files,
         }
 
@@ -234,6 +270,7 @@ class BundleConfig:
             graphs={n: GraphInfo.from_dict(g, f"{where}: graphs.{n}") for n, g in graphs_raw.items()},
             files=files,
             model=dict(d.get("model") or {}),
+            receptive_fields=_receptive_fields(d.get("receptive_fields"), where),
         )
 
 

@@ -1,16 +1,33 @@
-"""ONNX Runtime sessions: options (threads, providers, graph optimisation) and graph loading.
+"""The one ONNX Runtime session factory of the project: every session, in the runtime, the exporter's
+verification, the optimisers, voice export and the benchmark, is created by :func:`create_session`.
 
-Every session in the runtime is created here, so the options a user passes to
-:class:`~yourtts_onnx.runtime.synthesizer.Synthesizer` apply to all graphs alike. Errors become
-:class:`~yourtts_onnx.errors.BundleError` (a graph that cannot be loaded) or
+:class:`SessionOptions` holds what can be tuned, with the defaults the benchmark found worth having:
+
+* ``threads``: intra-op threads (``None``: ONNX Runtime's default, one per physical core);
+* ``providers``: CUDA when this onnxruntime build has it, else the CPU (CUDA gets
+  ``cudnn_conv_algo_search=HEURISTIC``: exhaustive search re-runs for every new input shape, and TTS
+  shapes change with every sentence);
+* ``spinning``: off — sessions run one after another (text encoder, duration predictor, flow,
+  vocoder; speaker encoder then model), and spinning idle threads steal the next session's cores;
+* ``arena``: ONNX Runtime's CPU memory arena (on; the bench saw no difference within noise);
+* ``cache_dir``: where graphs optimised at the chosen level are saved and reloaded next time (faster
+  session start); ``None`` (default) keeps nothing. The cache key is the graph's SHA-256 (from the
+  bundle's ``config.json``, or the file's size and mtime), the onnxruntime version, the level and the
+  providers, so a changed graph or runtime never loads a stale optimised copy.
+
+Errors become :class:`~yourtts_onnx.errors.BundleError` (a graph that cannot be loaded) or
 :class:`~yourtts_onnx.errors.InputError` (an option that makes no sense).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import platform
+import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +39,6 @@ from yourtts_onnx.errors import BundleError, InputError
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 
-# Per-provider defaults merged under user options. cuDNN's exhaustive algorithm search re-runs for
-# every new input shape, and TTS shapes change with every sentence: the heuristic is much faster.
 PROVIDER_DEFAULTS: dict[str, dict[str, str]] = {CUDA: {"cudnn_conv_algo_search": "HEURISTIC"}}
 
 GRAPH_OPTIMIZATION_LEVELS: dict[str, ort.GraphOptimizationLevel] = {
@@ -34,6 +49,7 @@ GRAPH_OPTIMIZATION_LEVELS: dict[str, ort.GraphOptimizationLevel] = {
 }
 
 ProviderSpec = str | tuple[str, Mapping[str, Any]]
+GraphSource = str | os.PathLike[str] | bytes
 
 _NUMPY_TYPES = {
     "tensor(float)": np.float32,
@@ -44,32 +60,39 @@ _NUMPY_TYPES = {
 }
 
 
+def default_cache_dir() -> Path:
+    """``$YOURTTS_ONNX_CACHE/ort``, else ``$XDG_CACHE_HOME/yourtts-onnx/ort`` (``~/.cache`` by default)."""
+    env = os.environ.get("YOURTTS_ONNX_CACHE")
+    if env:
+        return Path(env).expanduser() / "ort"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "yourtts-onnx" / "ort"
+
+
 @dataclass(frozen=True)
 class SessionOptions:
-    """How graphs are run.
-
-    Attributes:
-        threads: intra-op threads (``None``: ONNX Runtime's default, one per physical core).
-        providers: execution providers in priority order, as names or ``(name, options)`` pairs;
-            ``None`` or ``"auto"`` picks CUDA when this onnxruntime build has it, else the CPU.
-            The CPU provider is always appended as the fallback.
-        graph_optimization: ``"all"`` (default), ``"extended"``, ``"basic"`` or ``"disable"``.
-    """
+    """How graphs are run (see the module doc for each field)."""
 
     threads: int | None = None
     providers: Sequence[ProviderSpec] | str | None = None
     graph_optimization: str = "all"
+    spinning: bool = False
+    arena: bool = True
+    cache_dir: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
         if self.threads is not None and (
-            isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1
+            isinstance(self.threads, bool) or not isinstance(self.threads, int) or not 1 <= self.threads <= 1024
         ):
-            raise InputError(f"threads must be a positive integer, got {self.threads!r}")
+            raise InputError(f"threads must be an integer from 1 to 1024, got {self.threads!r}")
         if self.graph_optimization not in GRAPH_OPTIMIZATION_LEVELS:
             raise InputError(
                 f"unknown graph optimisation level {self.graph_optimization!r}; "
                 f"choose one of {', '.join(GRAPH_OPTIMIZATION_LEVELS)}"
             )
+
+    def with_(self, **changes: Any) -> SessionOptions:
+        return replace(self, **changes)
 
     def ort_options(self) -> ort.SessionOptions:
         opts = ort.SessionOptions()
@@ -77,10 +100,10 @@ class SessionOptions:
         if self.threads is not None:
             opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.enable_cpu_mem_arena = self.arena
         opts.log_severity_level = 3  # errors only; ORT's warnings are not for end users
-        # Idle worker threads must not spin: sessions often run one after another (streaming stages,
-        # the speaker encoder then the model), and spinning threads steal the next session's cores.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.spinning else "0")
         return opts
 
     def resolved_providers(self) -> tuple[list[str], list[dict[str, Any]]]:
@@ -112,25 +135,104 @@ class SessionOptions:
         return names, options
 
 
+#: For tools that compare graphs (export verification, optimisers, voice export): CPU, no spinning.
+CPU_OPTIONS = SessionOptions(threads=1, providers=[CPU])
+
+
+def _detail(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _cache_key(file: Path, sha256: str | None, options: SessionOptions, providers: Sequence[str]) -> str:
+    if sha256 is None:
+        st = file.stat()
+        sha256 = f"{file.resolve()}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    parts = [sha256, ort.__version__, options.graph_optimization, ",".join(providers), platform.machine()]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
 def create_session(
-    path: str | os.PathLike[str], options: SessionOptions | None = None
+    source: GraphSource,
+    options: SessionOptions | None = None,
+    *,
+    sha256: str | None = None,
+    name: str | None = None,
 ) -> ort.InferenceSession:
-    """Load one ONNX graph; a missing or unloadable file is a :class:`BundleError` naming it."""
+    """Load one ONNX graph (a path, or serialized bytes); a missing or unloadable graph is a
+    :class:`BundleError` naming it. ``sha256`` (the bundle's record of the file) keys the optimised-graph
+    cache; ``name`` is used in messages for graphs given as bytes."""
     options = options or SessionOptions()
-    file = Path(path)
+    names, provider_options = options.resolved_providers()
+    what = name or "<in-memory graph>"
+    if isinstance(source, bytes):
+        return _load(source, options.ort_options(), names, provider_options, what)
+    file = Path(source)
     if not file.is_file():
         raise BundleError(f"ONNX graph '{file}' not found")
-    names, provider_options = options.resolved_providers()
+    if options.cache_dir is None or file.stat().st_size == 0:
+        return _load(os.fspath(file), options.ort_options(), names, provider_options, str(file))
+    return _load_cached(file, options, names, provider_options, sha256)
+
+
+def _load(
+    source: str | bytes,
+    opts: ort.SessionOptions,
+    providers: list[str],
+    provider_options: list[dict[str, Any]],
+    what: str,
+) -> ort.InferenceSession:
     try:
         return ort.InferenceSession(
-            os.fspath(file),
-            sess_options=options.ort_options(),
-            providers=names,
-            provider_options=provider_options,
+            source, sess_options=opts, providers=providers, provider_options=provider_options
         )
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BundleError(f"cannot load ONNX graph '{file}': {detail}") from exc
+        raise BundleError(f"cannot load ONNX graph '{what}': {_detail(exc)}") from exc
+
+
+def _load_cached(
+    file: Path,
+    options: SessionOptions,
+    providers: list[str],
+    provider_options: list[dict[str, Any]],
+    sha256: str | None,
+) -> ort.InferenceSession:
+    """Load the optimised copy from the cache, or optimise, save (atomically) and load."""
+    cache = Path(options.cache_dir or default_cache_dir())
+    key = _cache_key(file, sha256, options, providers)
+    cached = cache / f"{file.stem}.{key}.onnx"
+    if cached.is_file():
+        opts = options.ort_options()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(
+                os.fspath(cached), sess_options=opts, providers=providers, provider_options=provider_options
+            )
+        except Exception:  # a damaged cache entry: drop it and rebuild below
+            with contextlib.suppress(OSError):
+                cached.unlink()
+    opts = options.ort_options()
+    tmp: str | None = None
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{cached.name}.", suffix=".tmp", dir=cache)
+        os.close(fd)
+        opts.optimized_model_filepath = tmp
+    except OSError:
+        tmp = None  # an unwritable cache only costs speed
+    session = _load(os.fspath(file), opts, providers, provider_options, str(file))
+    if tmp is not None:
+        try:
+            if os.path.getsize(tmp) > 0:
+                os.replace(tmp, cached)
+                tmp = None
+        except OSError:
+            pass
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+    return session
 
 
 def check_io(
@@ -164,5 +266,4 @@ def run_session(
     try:
         return session.run(list(outputs) if outputs is not None else None, dict(feeds))
     except Exception as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BundleError(f"graph '{graph}' failed to run: {detail}") from exc
+        raise BundleError(f"graph '{graph}' failed to run: {_detail(exc)}") from exc
