@@ -81,3 +81,11 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bundles") / "tiny"
     export_bundle(CHECKPOINT, out, progress=lambda _msg: None)
     return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Integrity stamps and optimised graphs go to a per-session cache, never the user's."""
+    import os
+
+    os.environ["YOURTTS_ONNX_CACHE"] = str(tmp_path_factory.mktemp("cache"))

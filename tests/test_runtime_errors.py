@@ -52,7 +52,7 @@ def test_unknown_language_lists_known(stub_synth):
 
 def test_unknown_speaker_lists_builtins(stub_synth):
     with pytest.raises(InputError) as exc:
-        stub_synth.speaker("nobody")
+        stub_synth.voices.speaker("nobody")
     assert _one_line(exc) == f"unknown speaker 'nobody' (built-in speakers: {', '.join(stub_synth.speakers)})"
 
 
@@ -106,14 +106,17 @@ def test_bundle_hash_mismatch(copy_bundle):
     with pytest.raises(BundleError) as exc:
         Synthesizer.from_bundle(root)
     assert "SHA-256 mismatch" in _one_line(exc)
-    Synthesizer.from_bundle(root, verify_hashes=False)  # an explicit opt-out
+    Synthesizer.from_bundle(root, integrity="none")  # an explicit opt-out
+    with pytest.raises(BundleError, match="SHA-256 mismatch"):  # the verified stamp never hides a change
+        Synthesizer.from_bundle(root)
 
 
 def test_bundle_corrupt_graph_without_hash_check(copy_bundle):
     root = copy_bundle()
-    (root / "model.onnx").write_bytes(b"garbage")
+    size = (root / "model.onnx").stat().st_size
+    (root / "model.onnx").write_bytes(b"garbage".ljust(size, b"\0"))
     with pytest.raises(BundleError, match="cannot load ONNX graph"):
-        Synthesizer.from_bundle(root, verify_hashes=False)
+        Synthesizer.from_bundle(root, integrity="none", backend="model")
 
 
 def test_bundle_not_a_bundle(tmp_path):
@@ -159,8 +162,9 @@ def test_unwritable_output(stub_synth, tmp_path):
             ro.chmod(0o700)
 
 
-def test_bad_ids_for_synthesize_ids(stub_synth):
-    emb = stub_synth.speaker(stub_synth.speakers[0])
+def test_bad_ids_for_synthesize_ids(stub_bundle):
+    stub_synth = Synthesizer.from_bundle(stub_bundle, backend="model")
+    emb = stub_synth.voices.speaker(stub_synth.speakers[0])
     with pytest.raises(InputError, match="lengths"):
         stub_synth.synthesize_ids([[1, 2, 3]], [5], emb, [0], [0, 1, 0])
     with pytest.raises(InputError, match="scales"):

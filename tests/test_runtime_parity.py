@@ -14,6 +14,7 @@ import pytest
 from conftest import REFERENCE, load_synthesis_cases
 from runtime_helpers import cosine, golden_embedding, golden_ref
 from yourtts_onnx.cli import main
+from yourtts_onnx.runtime import Synthesizer
 
 pytest_plugins = ["runtime_fixtures"]
 
@@ -73,8 +74,9 @@ def test_golden_case_ids_equal_runtime_tokenization(tiny_synth):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_synthesize_ids_matches_coqui(tiny_synth, case):
-    out = tiny_synth.synthesize_ids(
+def test_synthesize_ids_matches_coqui(runtime_tiny_bundle, case):
+    model = Synthesizer.from_bundle(runtime_tiny_bundle, backend="model")
+    out = model.synthesize_ids(
         case.input, case.input_lengths, case.d_vectors, case.language_ids, case.scales
     )
     expected = case.waveform.reshape(case.waveform.shape[0], -1)

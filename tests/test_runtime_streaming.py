@@ -1,4 +1,4 @@
-"""Streaming within sentences: the component pipeline (text encoder, duration predictor, chunked decoder).
+"""Streaming within sentences: the component backends (text encoder, duration predictor, chunked decoder).
 
 Tolerances (noise 0, reference model):
 
@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 
 from conftest import load_synthesis_cases
-from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime import Synthesizer
-from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, stitch
-from yourtts_onnx.runtime.component_pipeline import default_schedule, resolve_schedule
+from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, default_schedule, resolve_schedule
 
 pytest_plugins = ["runtime_fixtures"]
 
@@ -33,21 +32,15 @@ LONG = "The quick brown fox jumps over the lazy dog while the sun sets slowly be
 TWO = "Hello there, this is the first sentence. And this is the second one, a little longer than the first."
 
 
+@pytest.fixture(scope="module", params=["components", "split"])
+def synth(request, runtime_tiny_bundle) -> Synthesizer:
+    """The reference bundle through decoder.onnx, and through flow.onnx + vocoder.onnx."""
+    return Synthesizer.from_bundle(runtime_tiny_bundle, threads=2, backend=request.param)
+
+
 @pytest.fixture(scope="module")
-def split_bundle(tmp_path_factory: pytest.TempPathFactory, runtime_tiny_bundle: Path) -> Path:
-    """The reference bundle plus flow.onnx + vocoder.onnx (``quantize --precision fp32``)."""
-    from yourtts_onnx.optimize.derive import derive_bundle
-
-    out = tmp_path_factory.mktemp("streaming") / "fp32-split"
-    derive_bundle(runtime_tiny_bundle, out, "fp32", progress=lambda _m: None)
-    return out
-
-
-@pytest.fixture(scope="module", params=["decoder", "flow+vocoder"])
-def synth(request, tiny_synth, split_bundle) -> Synthesizer:
-    if request.param == "decoder":
-        return tiny_synth
-    return Synthesizer.from_bundle(split_bundle, threads=2)
+def model_synth(runtime_tiny_bundle) -> Synthesizer:
+    return Synthesizer.from_bundle(runtime_tiny_bundle, threads=2, backend="model")
 
 
 def _golden_texts():
@@ -73,31 +66,39 @@ def _joined(chunks) -> np.ndarray:
     return np.concatenate([c.samples for c in chunks])
 
 
-# -- which pipeline -------------------------------------------------------------------------------------
+# -- which backend -------------------------------------------------------------------------------------
 
 
-def test_reference_bundle_streams_through_components(tiny_synth, synth):
-    assert tiny_synth.has_components and not tiny_synth.component_pipeline().split
-    assert synth.component_pipeline().split == (synth is not tiny_synth)
+def test_backend_is_chosen_once_and_loads_only_its_graphs(runtime_tiny_bundle, tiny_synth):
+    assert tiny_synth.backend.name == "split" and tiny_synth.streams  # auto prefers flow + vocoder
+    for name, graphs in (("split", 4), ("components", 3), ("model", 1)):
+        s = Synthesizer.from_bundle(runtime_tiny_bundle, backend=name)
+        assert s.backend.name == name and len(s.backend.graphs) == graphs
+    with pytest.raises(InputError, match="unknown backend"):
+        Synthesizer.from_bundle(runtime_tiny_bundle, backend="fast")
 
 
-def test_stub_bundle_falls_back_to_model_per_sentence(stub_synth):
-    """No component graphs: one chunk per sentence through model.onnx, whatever chunk_frames says."""
-    assert not stub_synth.has_components
-    plain = list(stub_synth.stream(TWO, **QUIET))
+def test_model_backend_speaks_whole_sentences(model_synth):
+    """model.onnx cannot decode windows: one chunk per sentence, whatever chunk_frames says."""
+    assert not model_synth.streams
+    plain = list(model_synth.stream(TWO, **QUIET))
     assert len(plain) == 2
-    for options in ({"chunk_frames": 4}, {"pipeline": "model"}, {"chunk_frames": 0, "pipeline": "auto"}):
-        chunks = list(stub_synth.stream(TWO, **QUIET, **options))
-        assert [len(c) for c in chunks] == [len(c) for c in plain]
-        np.testing.assert_array_equal(_joined(chunks), _joined(plain))
-    with pytest.raises(BundleError, match="needs text_encoder"):
-        stub_synth.stream(TWO, pipeline="components")
+    chunks = list(model_synth.stream(TWO, chunk_frames=4, **QUIET))
+    np.testing.assert_array_equal(_joined(chunks), _joined(plain))
 
 
-def test_batching_selects_model_onnx(tiny_synth):
-    assert len(list(tiny_synth.stream(LONG, batch_size=2, **QUIET))) == 1
-    with pytest.raises(InputError, match="one utterance at a time"):
-        tiny_synth.stream(LONG, batch_size=2, pipeline="components")
+def test_bundle_without_receptive_fields_streams_per_sentence(tmp_path, runtime_tiny_bundle, caplog):
+    import json
+    import shutil
+
+    copy = tmp_path / "old"
+    shutil.copytree(runtime_tiny_bundle, copy)
+    config = json.loads((copy / "config.json").read_text())
+    config.pop("receptive_fields")
+    (copy / "config.json").write_text(json.dumps(config))
+    s = Synthesizer.from_bundle(copy)
+    assert "receptive field" in caplog.text and not s.streams
+    assert len(list(s.stream(TWO, **QUIET))) == 2
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,6 @@ def test_batching_selects_model_onnx(tiny_synth):
         ({"chunk_frames": -1}, "chunk_frames"),
         ({"chunk_frames": 2.5}, "chunk_frames"),
         ({"chunk_frames": True}, "chunk_frames"),
-        ({"pipeline": "fast"}, "pipeline must be one of"),
     ],
 )
 def test_options_are_checked_at_the_call(tiny_synth, options, error):
@@ -127,14 +127,14 @@ def test_schedules():
 
 
 @pytest.mark.parametrize(("case", "i", "text"), list(_golden_texts()))
-def test_whole_sentence_components_match_coqui_and_model_onnx(synth, case, i, text):
+def test_whole_sentence_components_match_coqui_and_model_onnx(synth, model_synth, case, i, text):
     kwargs = _case_kwargs(synth, case, i)
-    chunks = list(synth.stream(text, pipeline="components", chunk_frames=0, **kwargs))
+    chunks = list(synth.stream(text, chunk_frames=0, **kwargs))
     assert len(chunks) == 1
     got = chunks[0].samples
     n = int(case.durations[i].sum()) * 256
     assert len(got) == n
-    model = synth.synthesize(text, pipeline="model", **kwargs).samples
+    model = model_synth.synthesize(text, **kwargs).samples
     assert float(np.abs(got - model).max()) <= SAME_GRAPHS_ATOL
     if case.waveform.shape[0] == 1:  # a padded batch item differs at its tail (see test_runtime_parity)
         err = float(np.abs(got - case.waveform[i].reshape(-1)[:n]).max())
@@ -146,7 +146,7 @@ def test_whole_sentence_components_match_coqui_and_model_onnx(synth, case, i, te
 
 @pytest.mark.parametrize("chunk_frames", [1, 3, 8, 17, None])
 def test_chunked_stream_equals_whole_sentence(synth, chunk_frames):
-    whole = synth.synthesize(LONG, chunk_frames=0, **QUIET).samples
+    whole = synth.synthesize(LONG, **QUIET).samples
     chunks = list(synth.stream(LONG, chunk_frames=chunk_frames, **QUIET))
     assert len(chunks) > 1  # more chunks than sentences
     assert all(len(c) % 256 == 0 for c in chunks)
@@ -165,7 +165,7 @@ def test_default_stream_starts_with_a_short_window(tiny_synth):
 
 def test_synthesize_is_the_stream_concatenated_with_pauses(tiny_synth):
     chunks = list(tiny_synth.stream(TWO, chunk_frames=8, **QUIET))
-    assert np.array_equal(_joined(chunks), tiny_synth.synthesize(TWO, chunk_frames=8, **QUIET).samples)
+    np.testing.assert_allclose(_joined(chunks), tiny_synth.synthesize(TWO, **QUIET).samples, atol=SEAM_ATOL)
     first, second = (
         tiny_synth.synthesize(u.text, split_sentences=False, **QUIET) for u in tiny_synth.plan(TWO)
     )
@@ -192,22 +192,32 @@ def test_stream_is_lazy_and_reports_each_sentence(tiny_synth):
 
 
 def test_noise_is_drawn_once_per_sentence_so_seams_are_invisible(synth):
-    """With noise, every window decodes the same host-drawn latent: stitched == one window."""
-    pipe = synth.component_pipeline()
-    ids = synth.tokenize(LONG, "en")
-    emb = synth.speaker_embedding()
-    scales = synth.scales(noise_scale=0.667, noise_scale_dp=0.0).array()
-    latent = pipe.latent(ids, emb, 0, scales, np.random.default_rng(0))
-    quiet = pipe.latent(ids, emb, 0, synth.scales(noise_scale=0.0, noise_scale_dp=0.0).array())
-    assert latent.frames == quiet.frames and not np.array_equal(latent.z_p, quiet.z_p)
-    whole = pipe.decode_window(latent, 0, latent.frames)
+    """With noise, every window decodes the same host-drawn latent: stitched == whole sentences."""
+    noisy = {"noise_scale": 0.667, "noise_scale_dp": 1.0, "seed": 3}
+    whole = synth.synthesize(LONG, **noisy).samples
+    quiet = synth.synthesize(LONG, **QUIET).samples
+    assert len(whole) != len(quiet) or not np.array_equal(whole, quiet)
     for first in (4, 16):
-        windows = pipe.windows(latent.frames, ChunkSchedule(first=first))
-        assert len(windows) > 2
-        stitched = stitch([pipe.decode_window(latent, a, b) for a, b in windows])
+        stitched = _joined(synth.stream(LONG, chunk_frames=ChunkSchedule(first=first), **noisy))
         assert float(np.abs(stitched - whole).max()) <= SEAM_ATOL
-    again = pipe.latent(ids, emb, 0, scales, np.random.default_rng(0))
-    np.testing.assert_array_equal(again.z_p, latent.z_p)  # the host noise is the only randomness
+    np.testing.assert_array_equal(synth.synthesize(LONG, **noisy).samples, whole)  # the seed is all the noise
+
+
+def test_seed_gives_the_same_audio_in_any_process(runtime_tiny_bundle):
+    """A seed fixes duration and latent noise: a fresh process reproduces the samples exactly."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from yourtts_onnx.runtime import Synthesizer\n"
+        f"s = Synthesizer.from_bundle({str(runtime_tiny_bundle)!r}, threads=1)\n"
+        f"a = s.synthesize({TWO!r}, seed=11).samples\n"
+        "sys.stdout.buffer.write(a.tobytes())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
+    here = Synthesizer.from_bundle(runtime_tiny_bundle, threads=2).synthesize(TWO, seed=11).samples
+    np.testing.assert_array_equal(np.frombuffer(out, dtype=np.float32), here)
 
 
 # -- derived INT8 bundle (quantize: ~4 s for the reference model) ---------------------------------
@@ -220,19 +230,19 @@ def test_int8_bundle_streams_through_the_int8_vocoder(tmp_path: Path, runtime_ti
     out = tmp_path / "int8"
     derive_bundle(runtime_tiny_bundle, out, "int8", progress=lambda _m: None)
     q = Synthesizer.from_bundle(out, threads=2)
-    assert q.component_pipeline().split and q.config.graphs["vocoder"].precision == "int8"
-    whole = q.synthesize(LONG, chunk_frames=0, **QUIET).samples
+    assert q.backend.name == "split" and q.config.graphs["vocoder"].precision == "int8"
+    whole = q.synthesize(LONG, **QUIET).samples
     chunks = list(q.stream(LONG, chunk_frames=8, **QUIET))
     assert len(chunks) > 1
     got = _joined(chunks)
     assert float(np.abs(got - whole).max()) <= SEAM_ATOL  # static quantisation: windows see the same values
-    fp32 = tiny_synth.synthesize(LONG, chunk_frames=0, **QUIET).samples
+    fp32 = tiny_synth.synthesize(LONG, **QUIET).samples
     assert len(got) == len(fp32) and snr_db(fp32, got) > 15
 
 
-def test_default_synthesize_decodes_whole_sentences_and_the_stream_matches_it(tiny_synth):
+def test_default_synthesize_decodes_whole_sentences_and_the_stream_matches_it(tiny_synth, model_synth):
     whole = tiny_synth.synthesize(LONG, **QUIET).samples
-    model = tiny_synth.synthesize(LONG, pipeline="model", **QUIET).samples
+    model = model_synth.synthesize(LONG, **QUIET).samples
     np.testing.assert_allclose(whole, model, atol=1e-6, rtol=0)
     chunks = list(tiny_synth.stream(LONG, **QUIET))
     assert len(chunks) > len(tiny_synth.plan(LONG))

@@ -9,9 +9,10 @@ import onnxruntime as ort
 import pytest
 import soundfile as sf
 
-from yourtts_onnx.errors import InputError
-from yourtts_onnx.runtime import Audio, Bundle, SessionOptions, Synthesizer
+from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.runtime import Audio, Bundle, SessionOptions, SynthesisOptions, Synthesizer
 from yourtts_onnx.runtime.languages import default_language, resolve_language
+from yourtts_onnx.runtime.session import create_session
 
 pytest_plugins = ["runtime_fixtures"]
 
@@ -64,23 +65,46 @@ def test_sentence_pause_is_configurable(stub_synth, pause):
     assert len(audio) == len(base) + 3 * round(pause * 16000)
 
 
-@pytest.mark.parametrize("batch_size", [1, 2, 3, 8])
-def test_stream_concatenation_equals_synthesize(stub_synth, batch_size):
-    chunks = list(stub_synth.stream(TEXT, batch_size=batch_size, **QUIET))
-    assert len(chunks) == 4
-    whole = stub_synth.synthesize(TEXT, batch_size=batch_size, **QUIET)
-    np.testing.assert_array_equal(np.concatenate([c.samples for c in chunks]), whole.samples)
+@pytest.mark.parametrize("windows", [False, True])
+def test_stream_concatenation_equals_synthesize(stub_synth, windows):
+    chunks = list(stub_synth.stream(TEXT, windows=windows, **QUIET))
+    assert len(chunks) >= 4
+    whole = stub_synth.synthesize(TEXT, **QUIET)
+    got = np.concatenate([c.samples for c in chunks])
+    if windows:  # stitched windows equal whole sentences up to float rounding
+        np.testing.assert_allclose(got, whole.samples, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(got, whole.samples)
 
 
-def test_batched_items_are_trimmed_to_their_length(stub_synth):
+def test_stream_without_windows_yields_one_chunk_per_sentence(stub_synth):
     plan = stub_synth.plan(TEXT)
     alone = [len(stub_synth.synthesize(u.text, split_sentences=False, **QUIET)) for u in plan]
-    chunks = list(stub_synth.stream(TEXT, batch_size=4, sentence_pause=0.0, **QUIET))
+    chunks = list(stub_synth.stream(TEXT, windows=False, sentence_pause=0.0, **QUIET))
     assert [len(c) for c in chunks] == alone
-    # the longest item of a batch has no padding at all, so it equals its unbatched synthesis
-    longest = int(np.argmax(alone))
-    single = stub_synth.synthesize(plan[longest].text, split_sentences=False, **QUIET)
-    np.testing.assert_allclose(chunks[longest].samples, single.samples, atol=1e-5)
+
+
+def test_options_object_and_fields_are_the_same_call(stub_synth):
+    opts = SynthesisOptions(language="en", voice=stub_synth.speakers[1], length_scale=1.2, **QUIET)
+    a = stub_synth.synthesize(TEXT, opts)
+    b = stub_synth.synthesize(TEXT, language="en", voice=stub_synth.speakers[1], length_scale=1.2, **QUIET)
+    c = stub_synth.synthesize(TEXT, SynthesisOptions(language="en"), voice=stub_synth.speakers[1], length_scale=1.2, **QUIET)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    np.testing.assert_array_equal(a.samples, c.samples)
+    with pytest.raises(InputError, match="options must be SynthesisOptions"):
+        stub_synth.synthesize(TEXT, "en")  # options is an object, not a language
+    with pytest.raises(InputError, match="unknown synthesis option"):
+        stub_synth.synthesize(TEXT, opts, batch_size=2)
+
+
+def test_seed_fixes_the_noise(stub_synth):
+    a = stub_synth.synthesize(TEXT, seed=7)
+    b = stub_synth.synthesize(TEXT, seed=7)
+    c = stub_synth.synthesize(TEXT, seed=8)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    assert len(a) != len(c) or not np.array_equal(a.samples, c.samples)
+    streamed = np.concatenate([x.samples for x in stub_synth.stream(TEXT, seed=7)])
+    np.testing.assert_allclose(streamed, a.samples, atol=1e-6)
 
 
 def test_stream_is_lazy_but_validates_eagerly(stub_synth):
@@ -99,9 +123,8 @@ def test_long_sentence_is_capped(stub_synth):
     text = ", ".join(["this clause goes on"] * 40) + "."
     plan = stub_synth.plan(text)
     assert len(plan) > 1
-    assert all(len(u.ids) <= stub_synth.max_tokens for u in plan)
-    small = Synthesizer.from_bundle(stub_synth.bundle.root, max_tokens=41)
-    assert all(len(u.ids) <= 41 for u in small.plan(text))
+    assert all(len(u.ids) <= SynthesisOptions().max_tokens for u in plan)
+    assert all(len(u.ids) <= 41 for u in stub_synth.plan(text, max_tokens=41))
 
 
 def test_numbers_are_expanded_unless_coqui_exact(stub_synth):
@@ -111,14 +134,14 @@ def test_numbers_are_expanded_unless_coqui_exact(stub_synth):
 
 
 def test_scales_default_to_bundle_config(stub_synth):
-    s = stub_synth.scales()
+    s = stub_synth.scales(SynthesisOptions())
     d = stub_synth.config.inference
     assert (s.noise_scale, s.length_scale, s.noise_scale_dp) == (
         d.noise_scale,
         d.length_scale,
         d.noise_scale_dp,
     )
-    assert stub_synth.scales(length_scale=2.0).length_scale == 2.0
+    assert stub_synth.scales(SynthesisOptions(length_scale=2.0)).length_scale == 2.0
 
 
 def test_length_scale_slows_down(stub_synth):
@@ -134,6 +157,11 @@ def test_length_scale_slows_down(stub_synth):
         {"length_scale": 0.0},
         {"noise_scale_dp": float("nan")},
         {"sentence_pause": -0.1},
+        {"sentence_pause": 1e12},
+        {"length_scale": 1e9},
+        {"max_tokens": 10**9},
+        {"seed": -1},
+        {"noise_scale": "0.5"},
     ],
 )
 def test_bad_scales_are_input_errors(stub_synth, kwargs):
@@ -144,7 +172,7 @@ def test_bad_scales_are_input_errors(stub_synth, kwargs):
 def test_voices_builtin_and_embedding(stub_synth):
     name = stub_synth.speakers[1]
     a = stub_synth.synthesize("Hello.", voice=name, **QUIET)
-    b = stub_synth.synthesize("Hello.", embedding=stub_synth.speaker(name), **QUIET)
+    b = stub_synth.synthesize("Hello.", embedding=stub_synth.voices.speaker(name), **QUIET)
     np.testing.assert_array_equal(a.samples, b.samples)
     default = stub_synth.synthesize("Hello.", **QUIET)
     first = stub_synth.synthesize("Hello.", voice=stub_synth.speakers[0], **QUIET)
@@ -196,10 +224,13 @@ def test_audio_wav_roundtrip(stub_synth, tmp_path):
 
 def test_from_sessions_injection(stub_bundle):
     bundle = Bundle.open(stub_bundle)
-    session = ort.InferenceSession(str(bundle.graph_path("model")), providers=["CPUExecutionProvider"])
-    synth = Synthesizer.from_sessions(bundle, session)
+    session = create_session(bundle.graph_path("model"), SessionOptions(threads=1))
+    synth = Synthesizer.from_sessions(bundle, {"model": session})
+    assert synth.backend.name == "model"
     assert len(synth.synthesize("Hello.")) > 0
     assert synth.embed(_wav_bytes()).shape == (512,)  # the speaker encoder loads lazily from the bundle
+    with pytest.raises(BundleError, match="needs the graph"):
+        Synthesizer.from_sessions(bundle, {"model": session}, backend="split")
 
 
 def _wav_bytes() -> bytes:

@@ -49,7 +49,7 @@ def test_clone_any_format_rate_and_channels(stub_synth, tmp_path, fmt, sr, chann
 def test_save_and_use_voice(stub_synth, tmp_path, voices_dir):
     clips = [write_tone(tmp_path / "a.wav", 1.5), write_tone(tmp_path / "b.flac", 2.5, sr=22050)]
     synth = Synthesizer.from_bundle(stub_synth.bundle.root)
-    profile = synth.save_voice("alice", clips)
+    profile = synth.voices.save("alice", clips)
     assert profile.path == voices_dir / "alice.json"
     assert sorted(p.name for p in voices_dir.iterdir()) == ["alice.json", "alice.npy"]
     meta = json.loads(profile.path.read_text())
@@ -74,22 +74,24 @@ def test_save_and_use_voice(stub_synth, tmp_path, voices_dir):
 def test_existing_voice_is_not_overwritten(stub_synth, tmp_path, voices_dir):
     clip = write_tone(tmp_path / "a.wav", 1.0)
     synth = Synthesizer.from_bundle(stub_synth.bundle.root, voices_dir=voices_dir)
-    synth.save_voice("carol", clip)
+    synth.voices.save("carol", clip)
     with pytest.raises(InputError, match="already exists"):
-        synth.save_voice("carol", clip)
-    synth.save_voice("carol", clip, overwrite=True)
+        synth.voices.save("carol", clip)
+    synth.voices.save("carol", clip, overwrite=True)
+    with pytest.raises(InputError, match="built-in speaker"):
+        synth.voices.save(synth.speakers[0], clip)
 
 
 @pytest.mark.parametrize("name", ["", "../evil", "a/b", ".hidden", "x" * 65, "name.json"])
 def test_invalid_voice_names(stub_synth, tmp_path, voices_dir, name):
     with pytest.raises(InputError, match="invalid voice name"):
-        stub_synth.save_voice(name, write_tone(tmp_path / "a.wav", 1.0))
+        stub_synth.voices.save(name, write_tone(tmp_path / "a.wav", 1.0))
     assert not voices_dir.exists() or not any(voices_dir.iterdir())
 
 
 def test_bare_npy_voice(stub_synth, tmp_path):
     path = tmp_path / "v.npy"
-    np.save(path, stub_synth.speaker(stub_synth.speakers[2]))
+    np.save(path, stub_synth.voices.speaker(stub_synth.speakers[2]))
     a = stub_synth.synthesize("Hi.", voice=str(path), noise_scale=0, noise_scale_dp=0)
     b = stub_synth.synthesize("Hi.", voice=stub_synth.speakers[2], noise_scale=0, noise_scale_dp=0)
     np.testing.assert_array_equal(a.samples, b.samples)
@@ -130,3 +132,29 @@ def test_profile_write_is_atomic(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="No space left"):
         save_profile(VoiceProfile(name="eve", embedding=np.ones(512, dtype=np.float32)), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_voice_service_deletes_damaged_voices(stub_synth, voices_dir):
+    from yourtts_onnx.runtime import Voices
+
+    voices = Voices(stub_synth.bundle, voices_dir)
+    voices_dir.mkdir(parents=True)
+    (voices_dir / "broken.json").write_text("{truncated")
+    (voices_dir / "broken.npy").write_bytes(b"\x93NUMPY garbage")
+    assert voices.saved() == [] and voices.saved_names() == ["broken"]
+    with pytest.raises(InputError, match="cannot be read"):
+        voices.embedding("broken")
+    voices.delete("broken")
+    assert list(voices_dir.iterdir()) == []
+    with pytest.raises(InputError, match="unknown voice 'broken'"):
+        voices.delete("broken")
+    with pytest.raises(InputError, match="built-in speaker"):
+        voices.delete(stub_synth.speakers[0])
+
+
+def test_voice_service_keeps_a_label(stub_synth, tmp_path, voices_dir):
+    from yourtts_onnx.runtime import Voices
+
+    voices = Voices(stub_synth.bundle, voices_dir)
+    profile = voices.save("ann", write_tone(tmp_path / "a.wav", 1.0), label="Ann (kitchen)")
+    assert voices.profile("ann").label == "Ann (kitchen)" and profile.path == voices_dir / "ann.json"

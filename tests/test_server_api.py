@@ -316,6 +316,6 @@ def test_pcm_samples_match_synthesizer(client, server_synth):
     )
     got = np.frombuffer(r.content, dtype="<i2").astype(np.float32) / 32767.0
     want = server_synth.synthesize(
-        TEXT, "en", voice="random-en-1", noise_scale=0.0, noise_scale_dp=0.0
+        TEXT, language="en", voice="random-en-1", noise_scale=0.0, noise_scale_dp=0.0
     ).samples
     assert got.shape == want.shape and np.max(np.abs(got - want)) < 1e-4

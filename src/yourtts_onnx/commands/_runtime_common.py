@@ -1,4 +1,5 @@
-"""Shared pieces of the runtime commands (synth, embed, voices, tokenize): options and a progress bar.
+"""Shared pieces of the runtime commands (synth, embed, voices, tokenize): arguments, the mapping from
+arguments to :class:`~yourtts_onnx.runtime.options.SynthesisOptions` (one place), and a progress bar.
 
 Nothing heavy is imported at module level; the runtime is imported inside the functions.
 """
@@ -11,7 +12,10 @@ import time
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from yourtts_onnx.runtime.options import SynthesisOptions
+    from yourtts_onnx.runtime.session import SessionOptions
     from yourtts_onnx.runtime.synthesizer import Synthesizer
+    from yourtts_onnx.runtime.voice_service import Voices
 
 
 def add_bundle_arg(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -34,9 +38,26 @@ def add_session_args(p: argparse.ArgumentParser) -> None:
         help="ONNX Runtime graph optimisation level (default: all)",
     )
     g.add_argument(
+        "--backend",
+        choices=["auto", "split", "components", "model"],
+        default="auto",
+        help="decoding graphs: flow+vocoder, decoder, or model.onnx (default auto: the first the bundle has)",
+    )
+    g.add_argument(
+        "--cache-optimized",
+        action="store_true",
+        help="save graphs optimised by ONNX Runtime in the user cache and reuse them (faster start)",
+    )
+    h = g.add_mutually_exclusive_group()
+    h.add_argument(
+        "--verify-hashes",
+        action="store_true",
+        help="hash every bundle file (default: only files not verified before in their current state)",
+    )
+    h.add_argument(
         "--skip-hash-check",
         action="store_true",
-        help="do not verify the bundle files' SHA-256 (faster start)",
+        help="check the bundle files' presence and sizes only, not their SHA-256",
     )
 
 
@@ -48,17 +69,92 @@ def add_voices_dir_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def open_synthesizer(args: argparse.Namespace, **kwargs: object) -> Synthesizer:
+def integrity_mode(args: argparse.Namespace) -> str:
+    if getattr(args, "verify_hashes", False):
+        return "full"
+    return "none" if getattr(args, "skip_hash_check", False) else "stamp"
+
+
+def session_options(args: argparse.Namespace) -> SessionOptions:
+    from yourtts_onnx.runtime.session import SessionOptions, default_cache_dir
+
+    return SessionOptions(
+        threads=args.threads,
+        providers=args.provider,
+        graph_optimization=args.graph_optimization,
+        cache_dir=default_cache_dir() if getattr(args, "cache_optimized", False) else None,
+    )
+
+
+def open_voices(args: argparse.Namespace) -> Voices:
+    """The voice service alone (cloning, saved voices), without loading the synthesis graphs."""
+    from yourtts_onnx.runtime.bundle import Bundle
+    from yourtts_onnx.runtime.voice_service import Voices
+
+    bundle = Bundle.open(args.bundle, integrity=integrity_mode(args))
+    return Voices(bundle, getattr(args, "voices_dir", None), session_options(args))
+
+
+def open_synthesizer(args: argparse.Namespace) -> Synthesizer:
     from yourtts_onnx.runtime.synthesizer import Synthesizer
 
     return Synthesizer.from_bundle(
         args.bundle,
-        threads=args.threads,
-        providers=args.provider,
-        graph_optimization=args.graph_optimization,
-        verify_hashes=not args.skip_hash_check,
+        session_options=session_options(args),
+        backend=getattr(args, "backend", "auto"),
+        integrity=integrity_mode(args),
         voices_dir=getattr(args, "voices_dir", None),
-        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def add_synthesis_args(p: argparse.ArgumentParser) -> None:
+    """Voice, language and synthesis options: every field of SynthesisOptions a CLI user can set."""
+    v = p.add_argument_group("voice (at most one; default: the first built-in speaker)")
+    v.add_argument("--speaker", metavar="NAME", help="a built-in speaker of the bundle (see 'voices')")
+    v.add_argument("--voice", metavar="NAME|PATH", help="a saved voice (see 'embed') or a voice profile path")
+    v.add_argument(
+        "--speaker-wav", action="append", metavar="AUDIO", help="clone from a recording (repeatable: averaged)"
+    )
+    add_voices_dir_arg(p)
+    p.add_argument("--language", "-l", help="language, e.g. en, fr-fr, pt-br (default: the only one, or en)")
+    s = p.add_argument_group("synthesis")
+    s.add_argument("--noise-scale", type=float, metavar="X", help="variation of the voice (default: the bundle's)")
+    s.add_argument(
+        "--length-scale", type=float, metavar="X", help="speaking duration factor; > 1 is slower (default: the bundle's)"
+    )
+    s.add_argument("--noise-scale-dp", type=float, metavar="X", help="variation of the rhythm (default: the bundle's)")
+    s.add_argument("--sentence-pause", type=float, metavar="SEC", help="silence between sentences (default 0.2)")
+    s.add_argument("--max-tokens", type=int, metavar="N", help="cut sentences longer than N ids (default 400)")
+    s.add_argument("--seed", type=int, metavar="N", help="draw the noise from this seed: the same audio every run")
+    s.add_argument(
+        "--coqui-exact",
+        action="store_true",
+        help="tokenise exactly as Coqui: no number expansion (digits are dropped), no sentence splitting",
+    )
+
+
+def synthesis_options(args: argparse.Namespace) -> SynthesisOptions:
+    """The one mapping from CLI arguments to SynthesisOptions (unset arguments keep the defaults)."""
+    from yourtts_onnx.errors import InputError
+    from yourtts_onnx.runtime.options import make_options
+
+    given = [f for f in ("speaker", "voice", "speaker_wav") if getattr(args, f, None)]
+    if len(given) > 1:
+        flags = ", ".join("--" + g.replace("_", "-") for g in given)
+        raise InputError(f"give only one of --speaker, --voice and --speaker-wav (got {flags})")
+    exact = bool(getattr(args, "coqui_exact", False))
+    return make_options(
+        language=args.language,
+        voice=args.speaker or args.voice,
+        speaker_wav=list(args.speaker_wav) if args.speaker_wav else None,
+        noise_scale=args.noise_scale,
+        length_scale=args.length_scale,
+        noise_scale_dp=args.noise_scale_dp,
+        sentence_pause=args.sentence_pause,
+        max_tokens=args.max_tokens,
+        seed=args.seed,
+        normalize_numbers=False if exact else None,
+        split_sentences=False if exact else None,
     )
 
 

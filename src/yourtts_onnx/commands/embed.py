@@ -9,7 +9,7 @@ from yourtts_onnx.commands._runtime_common import (
     add_bundle_arg,
     add_session_args,
     add_voices_dir_arg,
-    open_synthesizer,
+    open_voices,
 )
 
 
@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     from yourtts_onnx.runtime.voices import check_voice_name
 
     check_voice_name(args.name)
-    synth = open_synthesizer(args)
+    voices = open_voices(args)
     with ProgressBar("embedding") as bar:
-        profile = synth.save_voice(args.name, list(args.audio), overwrite=args.force, progress=bar)
+        profile = voices.save(args.name, list(args.audio), overwrite=args.force, progress=bar)
     print(profile.path)
     return 0

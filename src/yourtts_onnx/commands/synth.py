@@ -1,17 +1,20 @@
 """``yourtts-onnx synth``: text → WAV with ONNX Runtime alone (never imports torch).
 
 Text comes from the argument, ``--text-file`` (``-`` for stdin) or standard input. ``--out -`` writes WAV
-bytes to standard output. With ``--stream`` audio is written as soon as it is synthesised — window by
-window within each sentence when the bundle has the component graphs, else sentence by sentence: to
-stdout as a WAV whose header says "length unknown" (players read to the end), to a file incrementally
-into a temporary sibling whose header is fixed at the end before it replaces the destination.
+bytes to standard output. Audio is written as it is made (memory stays bounded for any text length): into a
+temporary sibling of the output file whose header is fixed at the end before it replaces the destination.
+Without ``--stream`` sentences are decoded whole; with it, window by window within each sentence when the
+bundle's backend can, and standard output gets a WAV whose header says "length unknown" (players read to
+the end) as soon as the first window is ready.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import BinaryIO
@@ -20,8 +23,9 @@ from yourtts_onnx.commands._runtime_common import (
     ProgressBar,
     add_bundle_arg,
     add_session_args,
-    add_voices_dir_arg,
+    add_synthesis_args,
     open_synthesizer,
+    synthesis_options,
 )
 from yourtts_onnx.errors import InputError
 
@@ -42,42 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", "-o", required=True, metavar="WAV", help="WAV file to write, or '-' for standard output"
     )
-    v = p.add_argument_group("voice (at most one; default: the first built-in speaker)")
-    v.add_argument("--speaker", metavar="NAME", help="a built-in speaker of the bundle (see 'voices')")
-    v.add_argument("--voice", metavar="NAME|PATH", help="a saved voice (see 'embed') or a voice profile path")
-    v.add_argument(
-        "--speaker-wav",
-        action="append",
-        metavar="AUDIO",
-        help="clone from a recording (repeatable: averaged)",
-    )
-    add_voices_dir_arg(p)
-    p.add_argument("--language", "-l", help="language, e.g. en, fr-fr, pt-br (default: the only one, or en)")
-    s = p.add_argument_group("synthesis")
-    s.add_argument(
-        "--noise-scale", type=float, metavar="X", help="variation of the voice (default: the bundle's)"
-    )
-    s.add_argument(
-        "--length-scale",
-        type=float,
-        metavar="X",
-        help="speaking duration factor; > 1 is slower (default: the bundle's)",
-    )
-    s.add_argument(
-        "--noise-scale-dp", type=float, metavar="X", help="variation of the rhythm (default: the bundle's)"
-    )
-    s.add_argument(
-        "--sentence-pause", type=float, default=None, metavar="SEC", help="silence between sentences (0.2)"
-    )
-    s.add_argument("--batch-size", type=int, metavar="N", help="sentences per model call (default 1)")
-    s.add_argument(
-        "--max-tokens", type=int, metavar="N", help="cut sentences longer than N ids (default 400)"
-    )
-    s.add_argument(
-        "--coqui-exact",
-        action="store_true",
-        help="tokenise exactly as Coqui: no number expansion, no sentence splitting",
-    )
+    add_synthesis_args(p)
     p.add_argument(
         "--stream",
         action="store_true",
@@ -108,20 +77,6 @@ def read_text(args: argparse.Namespace) -> str:
         raise InputError("standard input is not UTF-8 text") from None
 
 
-def _voice_kwargs(args: argparse.Namespace, synth: object) -> dict[str, object]:
-    given = [f for f in ("speaker", "voice", "speaker_wav") if getattr(args, f)]
-    if len(given) > 1:
-        flags = ", ".join("--" + g.replace("_", "-") for g in given)
-        raise InputError(f"give only one of --speaker, --voice and --speaker-wav (got {flags})")
-    if args.speaker:
-        return {"embedding": synth.speaker(args.speaker)}  # type: ignore[attr-defined]
-    if args.voice:
-        return {"voice": args.voice}
-    if args.speaker_wav:
-        return {"speaker_wav": list(args.speaker_wav)}
-    return {}
-
-
 def _stdout() -> BinaryIO:
     if sys.stdout.isatty():
         raise InputError(
@@ -132,40 +87,42 @@ def _stdout() -> BinaryIO:
 
 def run(args: argparse.Namespace) -> int:
     from yourtts_onnx.runtime.atomic import atomic_open, check_writable
-    from yourtts_onnx.runtime.synthesizer import DEFAULT_SENTENCE_PAUSE
     from yourtts_onnx.runtime.waveform import pcm16, wav_header
 
     text = read_text(args)
+    options = synthesis_options(args)
     to_stdout = args.out == "-"
     if not to_stdout:
         check_writable(args.out)
-    extra = {"max_tokens": args.max_tokens} if args.max_tokens is not None else {}
-    synth = open_synthesizer(args, **extra)
+    synth = open_synthesizer(args)
+    if args.speaker:
+        synth.voices.speaker(args.speaker)  # --speaker names a built-in speaker only
     t0 = time.perf_counter()
     bar = ProgressBar("synthesising")
-    chunks = synth.stream(
-        text,
-        language=args.language,
-        noise_scale=args.noise_scale,
-        length_scale=args.length_scale,
-        noise_scale_dp=args.noise_scale_dp,
-        sentence_pause=DEFAULT_SENTENCE_PAUSE if args.sentence_pause is None else args.sentence_pause,
-        normalize_numbers=not args.coqui_exact,
-        split_sentences=not args.coqui_exact,
-        batch_size=args.batch_size,
-        progress=bar,
-        **_voice_kwargs(args, synth),  # type: ignore[arg-type]
-    )
+    # whole sentences unless --stream: the same audio, without the windows' seams re-decoded
+    chunks = synth.stream(text, options, windows=args.stream, progress=bar)
     sr = synth.sample_rate
     samples = 0
     with bar:
-        if args.stream and to_stdout:
+        if to_stdout and args.stream:
             out = _stdout()
             for i, chunk in enumerate(chunks):
                 out.write((wav_header(sr, None) if i == 0 else b"") + pcm16(chunk.samples))
                 out.flush()
                 samples += len(chunk)
-        elif args.stream:
+        elif to_stdout:
+            # a complete WAV needs its length first: spool the PCM (memory up to 32 MB, then a temp file)
+            with tempfile.SpooledTemporaryFile(max_size=32 << 20) as spool:
+                for chunk in chunks:
+                    spool.write(pcm16(chunk.samples))
+                    samples += len(chunk)
+                out = _stdout()
+                out.write(wav_header(sr, samples))
+                spool.seek(0)
+                shutil.copyfileobj(spool, out)
+                out.flush()
+        else:
+            # written as it is made (bounded memory), into a temporary sibling renamed at the end
             with atomic_open(args.out) as fh:
                 fh.write(wav_header(sr, None))
                 for chunk in chunks:
@@ -173,16 +130,6 @@ def run(args: argparse.Namespace) -> int:
                     samples += len(chunk)
                 fh.seek(0)
                 fh.write(wav_header(sr, samples))
-        else:
-            from yourtts_onnx.runtime.waveform import Audio
-
-            audio = Audio.concatenate(list(chunks), sr)
-            samples = len(audio)
-            if to_stdout:
-                _stdout().write(audio.to_wav())
-                sys.stdout.flush()
-            else:
-                audio.save(args.out)
     seconds = time.perf_counter() - t0
     audio_s = samples / sr
     log.info(

@@ -19,6 +19,7 @@ import torch
 
 from yourtts_onnx.export.graphs import ExportSpec
 from yourtts_onnx.export.onnx_export import declared_dynamic_axes
+from yourtts_onnx.runtime.similarity import snr_db
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +55,6 @@ class GraphReport:
         d = asdict(self)
         d.update(ok=self.ok, max_abs=self.max_abs, min_snr_db=self.min_snr_db)
         return d
-
-
-def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
-    noise = float(np.sum((reference.astype(np.float64) - test) ** 2))
-    signal = float(np.sum(reference.astype(np.float64) ** 2))
-    if noise == 0.0:
-        return math.inf
-    if signal == 0.0:
-        return -math.inf
-    return 10.0 * math.log10(signal / noise)
 
 
 def _describe(inputs: dict[str, np.ndarray]) -> str:

@@ -13,31 +13,33 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     "Audio": "waveform",
-    "BatchOutput": "vits_graph",
+    "Backend": "backends",
+    "BatchOutput": "backends",
     "Bundle": "bundle",
     "BundleConfig": "bundle",
     "ChunkSchedule": "chunked_decoding",
     "ClipInfo": "speaker_encoder",
     "Cloned": "speaker_encoder",
-    "DEFAULT_BATCH_SIZE": "synthesizer",
-    "DEFAULT_MAX_TOKENS": "utterances",
-    "DEFAULT_SENTENCE_PAUSE": "synthesizer",
+    "DEFAULT_MAX_TOKENS": "options",
+    "DEFAULT_SENTENCE_PAUSE": "options",
     "Scales": "synthesizer",
     "SessionOptions": "session",
     "SpeakerEncoder": "speaker_encoder",
+    "SynthesisOptions": "options",
     "Synthesizer": "synthesizer",
     "Utterance": "utterances",
     "VoiceProfile": "voices",
+    "Voices": "voice_service",
     "default_voices_dir": "voices",
     "list_profiles": "voices",
     "load_profile": "voices",
 }
 
 __all__ = [
-    "DEFAULT_BATCH_SIZE",
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_SENTENCE_PAUSE",
     "Audio",
+    "Backend",
     "BatchOutput",
     "Bundle",
     "BundleConfig",
@@ -47,27 +49,26 @@ __all__ = [
     "Scales",
     "SessionOptions",
     "SpeakerEncoder",
+    "SynthesisOptions",
     "Synthesizer",
     "Utterance",
     "VoiceProfile",
+    "Voices",
     "default_voices_dir",
     "list_profiles",
     "load_profile",
 ]
 
 if TYPE_CHECKING:
+    from yourtts_onnx.runtime.backends import Backend, BatchOutput
     from yourtts_onnx.runtime.bundle import Bundle, BundleConfig
     from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule
+    from yourtts_onnx.runtime.options import DEFAULT_MAX_TOKENS, DEFAULT_SENTENCE_PAUSE, SynthesisOptions
     from yourtts_onnx.runtime.session import SessionOptions
     from yourtts_onnx.runtime.speaker_encoder import ClipInfo, Cloned, SpeakerEncoder
-    from yourtts_onnx.runtime.synthesizer import (
-        DEFAULT_BATCH_SIZE,
-        DEFAULT_SENTENCE_PAUSE,
-        Scales,
-        Synthesizer,
-    )
-    from yourtts_onnx.runtime.utterances import DEFAULT_MAX_TOKENS, Utterance
-    from yourtts_onnx.runtime.vits_graph import BatchOutput
+    from yourtts_onnx.runtime.synthesizer import Scales, Synthesizer
+    from yourtts_onnx.runtime.utterances import Utterance
+    from yourtts_onnx.runtime.voice_service import Voices
     from yourtts_onnx.runtime.voices import VoiceProfile, default_voices_dir, list_profiles, load_profile
     from yourtts_onnx.runtime.waveform import Audio
 

@@ -7,7 +7,6 @@ once, into dataclasses; nothing else in the runtime reads raw JSON. See
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,9 @@ from typing import Any
 import numpy as np
 
 from yourtts_onnx.errors import BundleError
+from yourtts_onnx.runtime.integrity import check_integrity, sha256_file
+
+__all__ = ["Bundle", "BundleConfig", "sha256_file"]
 
 FORMAT_NAME = "yourtts-onnx-bundle"
 FORMAT_VERSION = 1
@@ -31,14 +33,6 @@ GRAPH_DECODER = "decoder"
 GRAPH_FLOW = "flow"
 GRAPH_VOCODER = "vocoder"
 COMPONENT_GRAPHS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_DECODER)
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _req(d: Any, key: str, where: str, kind: type | tuple[type, ...]) -> Any:
@@ -282,7 +276,12 @@ class Bundle:
     config: BundleConfig
 
     @classmethod
-    def open(cls, path: str | Path, *, verify_hashes: bool = True) -> Bundle:
+    def open(cls, path: str | Path, *, integrity: str = "stamp", verify_hashes: bool | None = None) -> Bundle:
+        """Parse ``config.json`` and check the files it lists (:func:`~.integrity.check_integrity`):
+        ``integrity="stamp"`` (default) hashes only files not verified before in their current state,
+        ``"full"`` hashes all, ``"none"`` checks presence and sizes. ``verify_hashes=False`` is ``"none"``."""
+        if verify_hashes is False:
+            integrity = "none"
         root = Path(path)
         if root.is_file() and root.name == CONFIG_NAME:
             root = root.parent
@@ -295,23 +294,26 @@ class Bundle:
             raw = json.loads(cfg_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise BundleError(f"{cfg_path}: malformed JSON ({exc})") from None
+        except RecursionError:
+            raise BundleError(f"{cfg_path}: malformed JSON (nested too deeply)") from None
         bundle = cls(root, BundleConfig.from_dict(raw, str(cfg_path)))
-        bundle.check_files(verify_hashes=verify_hashes)
+        bundle.check_files(integrity)
         return bundle
 
-    def check_files(self, *, verify_hashes: bool = True) -> None:
-        """Every file listed must exist (and match its SHA-256 when ``verify_hashes``)."""
-        for rel, meta in self.config.files.items():
-            path = self.root / rel
-            if not path.is_file():
-                raise BundleError(f"{self.root}: missing file '{rel}' listed in {CONFIG_NAME}")
-            if verify_hashes:
-                expected = meta.get("sha256") if isinstance(meta, dict) else None
-                if expected and sha256_file(path) != expected:
-                    raise BundleError(f"{path}: SHA-256 mismatch (file changed or corrupt since export)")
+    def check_files(self, integrity: str = "stamp") -> int:
+        """Every file listed must exist with its size (and SHA-256, per ``integrity``); returns files hashed."""
+        hashed = check_integrity(self.root, self.config.files, integrity, CONFIG_NAME)
         for name, graph in self.config.graphs.items():
             if graph.file not in self.config.files and not (self.root / graph.file).is_file():
                 raise BundleError(f"{self.root}: graph '{name}' file '{graph.file}' is missing")
+        return hashed
+
+    def file_sha256(self, graph: str) -> str | None:
+        """The recorded SHA-256 of a graph's file (``None`` when not recorded)."""
+        info = self.config.graphs.get(graph)
+        meta = self.config.files.get(info.file) if info is not None else None
+        sha = meta.get("sha256") if isinstance(meta, dict) else None
+        return sha if isinstance(sha, str) else None
 
     def has_graph(self, name: str) -> bool:
         return name in self.config.graphs

@@ -11,14 +11,16 @@ ready after one small window instead of the whole sentence.
 
 A decoder split in stages (``flow`` at frame rate, then ``vocoder`` frames → samples) can be chunked the
 same way with a receptive field per stage (:class:`Stage`); the vocoder, which does ~95% of the work, then
-only pays for its own (small) context.
+only pays for its own (small) context. The fields are computed at export from the model's kernel sizes,
+dilations and layer counts and recorded in the bundle's ``config.json`` (``receptive_fields``).
 
 Use (one sentence, batch 1; ``prior`` from :func:`yourtts_onnx.runtime.alignment.expand_prior`)::
 
     n = int(prior.frame_lengths[0])
     z_p = sample_latent(prior.m_p[:, :, :n], prior.logs_p[:, :, :n], noise_scale, rng)
-    stages = (flow_vocoder_stages(flow_session, vocoder_session, embedding)      # bundle has flow/vocoder
-              if have_split else [decoder_stage(decoder_session, embedding)])  # else decoder.onnx
+    fields = bundle.config.receptive_fields
+    stages = flow_vocoder_stages(flow_session, vocoder_session, embedding,
+                                 flow_field=fields["flow"], vocoder_field=fields["vocoder"], hop=256)
     for chunk in decode_chunks(stages, z_p, n, ChunkSchedule(first=16)):
         yield chunk.reshape(-1)                                                # float32 samples
 
@@ -27,91 +29,24 @@ With ``noise_scale = 0`` the stitched chunks equal the whole-sentence decoder ou
 
 Torch-free: numpy, and ONNX Runtime sessions for the stage helpers. The user-facing streaming of
 :meth:`yourtts_onnx.runtime.synthesizer.Synthesizer.stream` runs on this through
-:mod:`yourtts_onnx.runtime.component_pipeline`.
+:mod:`yourtts_onnx.runtime.backends`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import onnxruntime as ort
 
-from yourtts_onnx.runtime.bundle import GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER
+from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.bundle import GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER, ReceptiveField
 from yourtts_onnx.runtime.graph_contract import Z_P, Z
 from yourtts_onnx.runtime.session import input_dtypes, run_session
 
 # Frames (of the decoder's input) → waveform; ``run(z [1, C, W]) -> [1, 1, W * hop]`` or ``[1, C', W]``.
 StageFn = Callable[[np.ndarray], np.ndarray]
-
-
-@dataclass(frozen=True)
-class ReceptiveField:
-    """Frames of past (``left``) and future (``right``) context an output frame depends on."""
-
-    left: int
-    right: int
-
-    def __post_init__(self) -> None:
-        if self.left < 0 or self.right < 0:
-            raise ValueError(f"receptive field must be non-negative, got {self.left}, {self.right}")
-
-    def __add__(self, other: ReceptiveField) -> ReceptiveField:
-        return ReceptiveField(self.left + other.left, self.right + other.right)
-
-
-def conv_stack_field(
-    kernel_sizes: Sequence[int], dilations: Sequence[int] | None = None, samples_per_frame: float = 1.0
-) -> float:
-    """Reach (one side) of a chain of 'same'-padded convolutions, in frames."""
-    dilations = dilations or [1] * len(kernel_sizes)
-    return sum((k - 1) * d / 2 for k, d in zip(kernel_sizes, dilations, strict=True)) / samples_per_frame
-
-
-def vits_decoder_field(
-    *,
-    flow_blocks: int = 4,
-    flow_layers: int = 4,
-    flow_kernel: int = 5,
-    flow_dilation_rate: int = 1,
-    pre_kernel: int = 7,
-    post_kernel: int = 7,
-    upsample_rates: Sequence[int] = (8, 8, 2, 2),
-    upsample_kernels: Sequence[int] = (16, 16, 4, 4),
-    resblock_kernels: Sequence[int] = (3, 7, 11),
-    resblock_dilations: Sequence[Sequence[int]] = ((1, 3, 5), (1, 3, 5), (1, 3, 5)),
-    resblock_type: str = "2",
-) -> tuple[ReceptiveField, ReceptiveField]:
-    """Receptive fields of a VITS decoder's two parts, ``(flow, vocoder)``, from its hyper-parameters.
-
-    The defaults are YourTTS's: the flow reaches 32 frames each way, HiFi-GAN 9 (conv_pre 3, then per
-    stage the transposed convolution and the widest residual block), 41 in all. Each transposed
-    convolution is counted with one extra input step for the rounding of its phase.
-    """
-    flow = flow_blocks * sum((flow_kernel - 1) * flow_dilation_rate**i / 2 for i in range(flow_layers))
-    reach = (pre_kernel - 1) / 2  # conv_pre, at frame rate
-    rate = 1
-    used = 3 if resblock_type == "1" else 2
-    for u, k in zip(upsample_rates, upsample_kernels, strict=True):
-        pad = (k - u) // 2
-        # output o uses inputs i with o = i*u + j - pad: (k - 1 - pad)/u input steps back, pad/u ahead, + 1
-        reach += (max(k - 1 - pad, pad) / u + 1) / rate
-        rate *= u
-        per_block = [
-            sum((ks - 1) * d / 2 for d in ds[:used]) * (2 if resblock_type == "1" else 1)
-            for ks, ds in zip(resblock_kernels, resblock_dilations, strict=True)
-        ]
-        reach += max(per_block) / rate
-    reach += (post_kernel - 1) / 2 / rate
-    f, v = math.ceil(flow), math.ceil(reach)
-    return ReceptiveField(f, f), ReceptiveField(v, v)
-
-
-YOURTTS_FLOW_FIELD, YOURTTS_VOCODER_FIELD = vits_decoder_field()
-#: The whole ``decoder.onnx`` (flow then HiFi-GAN) of YourTTS: 41 frames each way.
-YOURTTS_DECODER_FIELD = YOURTTS_FLOW_FIELD + YOURTTS_VOCODER_FIELD
 
 
 @dataclass(frozen=True)
@@ -220,10 +155,7 @@ def decode_window(stages: Sequence[Stage], z_p: np.ndarray, start: int, end: int
 
 
 def decoder_stage(
-    session: ort.InferenceSession,
-    speaker_embedding: np.ndarray,
-    field: ReceptiveField = YOURTTS_DECODER_FIELD,
-    hop: int = 256,
+    session: ort.InferenceSession, speaker_embedding: np.ndarray, field: ReceptiveField, hop: int
 ) -> Stage:
     """``decoder.onnx`` as one stage fed with a sampled latent: ``m_p = z_p``, ``logs_p = 0`` and
     ``noise_scale = 0``, so the graph draws nothing."""
@@ -249,12 +181,13 @@ def flow_vocoder_stages(
     vocoder_session: ort.InferenceSession,
     speaker_embedding: np.ndarray,
     *,
-    flow_field: ReceptiveField = YOURTTS_FLOW_FIELD,
-    vocoder_field: ReceptiveField = YOURTTS_VOCODER_FIELD,
-    hop: int = 256,
+    flow_field: ReceptiveField,
+    vocoder_field: ReceptiveField,
+    hop: int,
 ) -> list[Stage]:
     """``flow.onnx`` then ``vocoder.onnx`` (the decoder split at HiFi-GAN's input) as two stages: the
-    vocoder, ~95% of the work, only pays for its own 9-frame context, so windows are far cheaper."""
+    vocoder, ~95% of the work, only pays for its own context (9 frames for YourTTS), so windows are far
+    cheaper."""
     emb = np.ascontiguousarray(np.asarray(speaker_embedding, dtype=np.float32).reshape(1, -1))
     flow_dtypes, vocoder_dtypes = input_dtypes(flow_session), input_dtypes(vocoder_session)
 
@@ -275,3 +208,38 @@ def stitch(chunks: Sequence[np.ndarray]) -> np.ndarray:
     if not chunks:
         return np.zeros(0, dtype=np.float32)
     return np.concatenate([np.asarray(c, dtype=np.float32).reshape(-1) for c in chunks])
+
+
+# The default windows when streaming: a short first one for a quick start (~0.25 s of audio), then doubling
+# up to ~4 s. Each seam re-decodes the context, so short later windows cost throughput: for a 10.5 s sentence
+# with the full-size model (2 threads) decoder.onnx took 1.9 s in all with windows capped at 2 s, 2.0 s with
+# uniform 1 s windows, 1.46 s doubling up to 4 s, against 1.0 s unchunked; the first audio came after
+# ~0.12-0.16 s in every case (it is set by the first window, not the later ones).
+DEFAULT_FIRST_SECONDS = 0.25
+DEFAULT_MAX_SECONDS = 4.0
+
+
+def default_schedule(frames_per_second: float) -> ChunkSchedule:
+    """:data:`DEFAULT_FIRST_SECONDS` first, doubling up to :data:`DEFAULT_MAX_SECONDS` per window."""
+    first = max(1, round(DEFAULT_FIRST_SECONDS * frames_per_second))
+    return ChunkSchedule(
+        first=first, growth=2.0, max_frames=max(first, round(DEFAULT_MAX_SECONDS * frames_per_second))
+    )
+
+
+def resolve_schedule(chunk_frames: int | ChunkSchedule | None, frames_per_second: float) -> ChunkSchedule | None:
+    """``None``: :func:`default_schedule`; ``0``: the whole sentence as one window (returns ``None``); ``n``:
+    windows of ``n`` frames; a :class:`ChunkSchedule` as given."""
+    if chunk_frames is None:
+        return default_schedule(frames_per_second)
+    if isinstance(chunk_frames, ChunkSchedule):
+        return chunk_frames
+    if isinstance(chunk_frames, bool) or not isinstance(chunk_frames, int) or chunk_frames < 0:
+        raise InputError(
+            f"chunk_frames must be a non-negative integer (0: whole sentences), got {chunk_frames!r}"
+        )
+    if chunk_frames == 0:
+        return None
+    return ChunkSchedule(
+        first=chunk_frames, growth=1.0, max_frames=chunk_frames, min_tail=min(8, chunk_frames)
+    )

@@ -5,7 +5,8 @@ A voice profile is two files in a voices directory:
 * ``NAME.npy`` — the float32 ``[dim]`` embedding (``numpy.save`` format);
 * ``NAME.json`` — ``{"format": "yourtts-onnx-voice", "format_version": 1, "name", "embedding": "NAME.npy",
   "dim", "created" (ISO-8601 UTC), "sources": [{"source", "sha256", "duration", "sample_rate"}],
-  "recipe" (the EmbeddingRecipe used), "speaker_encoder_sha256" (of the graph that made it, or null)}``.
+  "recipe" (the EmbeddingRecipe used), "speaker_encoder_sha256" (of the graph that made it, or null),
+  "label" (a display name, or null)}``.
 
 Both are written atomically, the JSON last, so a listed profile is always complete. The voices directory
 is, in order: the ``voices_dir`` argument, ``$YOURTTS_ONNX_VOICES``, ``$XDG_DATA_HOME/yourtts-onnx/voices``,
@@ -37,7 +38,8 @@ logger = logging.getLogger(__name__)
 VOICE_FORMAT = "yourtts-onnx-voice"
 VOICE_FORMAT_VERSION = 1
 ENV_VOICES = "YOURTTS_ONNX_VOICES"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: A voice name: it can hold no path separator and cannot start with a dot, so it never leaves the directory.
+VOICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def default_voices_dir() -> Path:
@@ -54,7 +56,7 @@ def voices_dir(directory: str | os.PathLike[str] | None = None) -> Path:
 
 
 def check_voice_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name) or name.endswith((".json", ".npy")):
+    if not isinstance(name, str) or not VOICE_NAME.match(name) or name.endswith((".json", ".npy")):
         raise InputError(
             f"invalid voice name {name!r}: use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit"
         )
@@ -72,6 +74,7 @@ class VoiceProfile:
     recipe: Mapping[str, Any] = field(default_factory=dict)
     speaker_encoder_sha256: str | None = None
     path: Path | None = None  # the JSON (or bare .npy) it was loaded from
+    label: str | None = None  # a display name (the HTTP service's "name"); the file name is the id
 
     @property
     def dim(self) -> int:
@@ -88,6 +91,7 @@ class VoiceProfile:
             "sources": [c.to_dict() for c in self.sources],
             "recipe": dict(self.recipe),
             "speaker_encoder_sha256": self.speaker_encoder_sha256,
+            "label": self.label,
         }
 
 
@@ -195,6 +199,7 @@ def load_profile_file(path: str | os.PathLike[str]) -> VoiceProfile:
         recipe=dict(meta.get("recipe") or {}),
         speaker_encoder_sha256=meta.get("speaker_encoder_sha256"),
         path=p,
+        label=meta["label"] if isinstance(meta.get("label"), str) and meta["label"] else None,
     )
 
 
@@ -229,7 +234,7 @@ def load_profile(
     if isinstance(voice, os.PathLike) or looks_like_path(voice):
         return load_profile_file(voice)
     json_path = voices_dir(directory) / f"{voice}.json"
-    if _NAME.match(voice) and json_path.is_file():
+    if VOICE_NAME.match(voice) and json_path.is_file():
         return load_profile_file(json_path)
     names = profile_names(directory)
     listed = ", ".join(names) if names else "none"

@@ -17,7 +17,9 @@ from fastapi.staticfiles import StaticFiles
 
 from yourtts_onnx import __version__
 from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.session import SessionOptions
 from yourtts_onnx.runtime.synthesizer import Synthesizer
+from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.voices import voices_dir
 from yourtts_onnx.server.auth import api_key_dependency
 from yourtts_onnx.server.errors import install_error_handlers
@@ -43,17 +45,20 @@ TAGS = [
 def load_synthesizer(settings: ServerSettings) -> Synthesizer:
     if settings.bundle is None:
         raise InputError("no bundle given: pass --bundle DIR")
-    synth = Synthesizer.from_bundle(settings.bundle, threads=settings.intra_op_threads)
-    if synth.has_components:  # streams within sentences: load those graphs now, not on the first request
-        synth.component_pipeline()
-    return synth
+    return Synthesizer.from_bundle(
+        settings.bundle, threads=settings.intra_op_threads, voices_dir=settings.voices_dir
+    )
 
 
 def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None) -> FastAPI:
     synth = synthesizer if synthesizer is not None else load_synthesizer(settings)
     runner = JobRunner(settings.workers, settings.queue_size)
     metrics = Metrics()
-    store = VoiceStore(voices_dir(settings.voices_dir), synth.builtin_embeddings)
+    library = synth.voices
+    if library.directory != voices_dir(settings.voices_dir):
+        options = SessionOptions(threads=settings.intra_op_threads)
+        library = Voices(synth.bundle, settings.voices_dir, session_options=options)
+    store = VoiceStore(library)
     service = TtsService(synth, settings, store, runner, metrics)
 
     @asynccontextmanager

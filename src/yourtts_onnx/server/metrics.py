@@ -73,14 +73,6 @@ class Metrics:
             self.audio_seconds += seconds
             self.characters += characters
 
-    def request_count(self, endpoint: str, status: int | None = None) -> int:
-        with self._lock:
-            return sum(
-                n
-                for (e, _m, s), n in self._requests.items()
-                if e == endpoint and (status is None or s == str(status))
-            )
-
     def render(self, runner: JobRunner) -> str:
         lines: list[str] = []
 

@@ -11,11 +11,12 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from yourtts_onnx.runtime.bundle import GRAPH_SPEAKER_ENCODER
 from yourtts_onnx.runtime.languages import resolve_language
+from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.runtime.speaker_encoder import Cloned
 from yourtts_onnx.runtime.synthesizer import Synthesizer
 from yourtts_onnx.runtime.waveform import Audio
@@ -41,15 +42,12 @@ CLIENT_CLOSED = 499  # nginx's "client closed request": only ever seen in metric
 
 @dataclass(frozen=True)
 class SpeechJob:
-    """A checked synthesis request: everything the worker needs."""
+    """A checked synthesis request: the text, its options (voice resolved to an embedding, or none for
+    the default speaker), and recordings to clone the voice from on the worker."""
 
     text: str
-    language: str
-    embedding: np.ndarray | None = None  # None with no references: the model's first built-in speaker
-    references: tuple[bytes, ...] = ()  # recordings to clone the voice from, on the worker
-    length_scale: float | None = None
-    noise_scale: float | None = None
-    noise_scale_dp: float | None = None
+    options: SynthesisOptions
+    references: tuple[bytes, ...] = ()
 
 
 class TtsService:
@@ -90,6 +88,10 @@ class TtsService:
             return None
         return self.store.get(voice.strip()).embedding
 
+    def options(self, *, language: str | None, voice: str | None = None, **fields: Any) -> SynthesisOptions:
+        """Checked options for one request: the language resolved now, the voice as its embedding."""
+        return self.synth.options(language=self.language(language), embedding=self.embedding(voice), **fields)
+
     def audio_format(self, requested: str | None, *, stream: bool = False) -> AudioFormat:
         name = (requested or default_format()).strip().lower()
         fmt = get_format(name)
@@ -108,7 +110,7 @@ class TtsService:
         return fmt
 
     def check_references(self, recordings: Sequence[bytes]) -> tuple[bytes, ...]:
-        if not self.synth.can_clone:
+        if not self.store.voices.can_clone:
             raise ApiError(
                 422,
                 "this model has no speaker encoder, so it cannot clone voices; use a built-in speaker",
@@ -123,28 +125,21 @@ class TtsService:
 
     # -- work (worker threads) --------------------------------------------------------------------
 
-    def _chunks(self, job: SpeechJob, token: CancelToken) -> Iterator[Audio]:
-        embedding = job.embedding
+    def _chunks(self, job: SpeechJob, token: CancelToken, *, windows: bool) -> Iterator[Audio]:
+        options = job.options
         if job.references:
-            embedding = self.synth.clone(list(job.references)).embedding
+            options = options.with_(embedding=self.store.voices.clone(list(job.references)).embedding)
             token.check()
-        chunks = self.synth.stream(
-            job.text,
-            job.language,
-            embedding=embedding,
-            length_scale=job.length_scale,
-            noise_scale=job.noise_scale,
-            noise_scale_dp=job.noise_scale_dp,
-        )
-        for chunk in chunks:  # the model runs inside next(): check between sentences
+        # whole sentences for complete responses, windows within sentences when streaming
+        for chunk in self.synth.stream(job.text, options, windows=windows):  # the model runs inside next()
             yield chunk
             token.check()
 
     def _synthesize(self, job: SpeechJob, token: CancelToken) -> Audio:
-        return Audio.concatenate(list(self._chunks(job, token)), self.synth.sample_rate)
+        return Audio.concatenate(list(self._chunks(job, token, windows=False)), self.synth.sample_rate)
 
     def _stream(self, job: SpeechJob, token: CancelToken, emit: Callable[[Audio], None]) -> None:
-        for chunk in self._chunks(job, token):
+        for chunk in self._chunks(job, token, windows=True):
             emit(chunk)
 
     # -- running ----------------------------------------------------------------------------------
@@ -193,19 +188,7 @@ class TtsService:
 
         def work(token: CancelToken) -> Cloned:
             token.check()
-            return self.synth.clone(list(references))
+            return self.store.voices.clone(list(references))
 
         with self._job_errors():
             return await self.runner.run(work, timeout=self.settings.timeout, disconnected=disconnected)
-
-    # -- facts ------------------------------------------------------------------------------------
-
-    def recipe(self) -> dict[str, object]:
-        return self.synth.speaker_encoder().recipe.to_dict()
-
-    def speaker_encoder_sha256(self) -> str | None:
-        config = self.synth.config
-        graph = config.graphs.get(GRAPH_SPEAKER_ENCODER)
-        meta = config.files.get(graph.file, {}) if graph is not None else {}
-        sha = meta.get("sha256") if isinstance(meta, dict) else None
-        return sha if isinstance(sha, str) else None

@@ -1,38 +1,29 @@
-"""Voices the server knows: the bundle's built-in speakers and cloned voices saved in a directory.
+"""The server's view of the voice service: ids for HTTP clients over :class:`~yourtts_onnx.runtime.voice_service.Voices`.
 
-Saved voices are the runtime's voice profiles (``ID.npy`` + ``ID.json``, written atomically by
-:func:`yourtts_onnx.runtime.voices.save_profile`), so ``yourtts-onnx synth --voice ID`` uses them too.
-The human-readable name the client gave lives beside them in ``.server/ID.json`` (written first, so a
-listed voice always has it; a missing one falls back to the id).
-
-Ids the server creates match :data:`VOICE_ID` (lower-case, no dots); lookups also accept the names the
-CLI saves (:data:`LOOKUP_ID`). Neither can hold a path separator or start with a dot, so no id can name
-a file outside the directory.
+Saved voices are the runtime's voice profiles (``ID.npy`` + ``ID.json``), so ``yourtts-onnx synth --voice ID``
+uses them too; the human-readable name a client gives is the profile's ``label``. Ids the server creates
+match :data:`VOICE_ID` (lower-case, no dots); lookups also accept the names the CLI saves
+(:data:`LOOKUP_ID`). Neither can hold a path separator or start with a dot, so no id can name a file
+outside the directory.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 import secrets
-import threading
 import unicodedata
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from yourtts_onnx.errors import InputError
-from yourtts_onnx.runtime.atomic import atomic_write_bytes
 from yourtts_onnx.runtime.speaker_encoder import ClipInfo, Cloned
-from yourtts_onnx.runtime.voices import VoiceProfile, list_profiles, load_profile_file, now_utc, save_profile
+from yourtts_onnx.runtime.voice_service import Voices
+from yourtts_onnx.runtime.voices import VOICE_NAME, VoiceProfile
 
 VOICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-LOOKUP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-LABELS_DIR = ".server"
+LOOKUP_ID = VOICE_NAME  # the names the CLI saves
 MAX_NAME_CHARS = 100
 
 
@@ -86,52 +77,40 @@ def slugify(name: str) -> str:
     return slug[:48] or "voice"
 
 
+def _record(profile: VoiceProfile, voice_id: str) -> VoiceRecord:
+    return VoiceRecord(
+        id=voice_id,
+        name=profile.label or voice_id,
+        builtin=False,
+        embedding=profile.embedding,
+        created=profile.created or None,
+        sources=tuple(profile.sources),
+    )
+
+
 class VoiceStore:
-    """Built-in speakers (read-only) and saved voices in ``directory``."""
+    """Built-in speakers (read-only) and saved voices, addressed by id."""
 
-    def __init__(self, directory: Path, builtin: Callable[[], Mapping[str, np.ndarray]]) -> None:
-        self.directory = Path(directory)
-        self._builtin = builtin
-        self._lock = threading.Lock()
+    def __init__(self, voices: Voices) -> None:
+        self.voices = voices
 
-    # -- reading ----------------------------------------------------------------------------------
+    @property
+    def directory(self):  # type: ignore[no-untyped-def]
+        return self.voices.directory
 
     def builtin_ids(self) -> list[str]:
-        return list(self._builtin())
+        return self.voices.builtin_names()
 
     def saved_ids(self) -> list[str]:
-        if not self.directory.is_dir():
-            return []
-        builtin = set(self._builtin())
-        return sorted(
-            p.stem for p in self.directory.glob("*.json") if LOOKUP_ID.match(p.stem) and p.stem not in builtin
-        )
-
-    def _label(self, voice_id: str) -> str:
-        try:
-            meta = json.loads((self.directory / LABELS_DIR / f"{voice_id}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return voice_id
-        name = meta.get("name") if isinstance(meta, dict) else None
-        return name if isinstance(name, str) and name else voice_id
-
-    def _record(self, profile: VoiceProfile, voice_id: str) -> VoiceRecord:
-        return VoiceRecord(
-            id=voice_id,
-            name=self._label(voice_id),
-            builtin=False,
-            embedding=profile.embedding,
-            created=profile.created or None,
-            sources=tuple(profile.sources),
-        )
+        return [n for n in self.voices.saved_names() if LOOKUP_ID.match(n)]
 
     def list(self) -> list[VoiceRecord]:
-        builtin = self._builtin()
+        builtin = self.voices.builtin()
         out = [VoiceRecord(id=name, name=name, builtin=True, embedding=emb) for name, emb in builtin.items()]
-        for profile in list_profiles(self.directory):
+        for profile in self.voices.saved():
             voice_id = profile.path.stem if profile.path is not None else profile.name
-            if LOOKUP_ID.match(voice_id) and voice_id not in builtin:
-                out.append(self._record(profile, voice_id))
+            if LOOKUP_ID.match(voice_id):
+                out.append(_record(profile, voice_id))
         return out
 
     def not_found(self, voice_id: str) -> VoiceNotFoundError:
@@ -140,22 +119,15 @@ class VoiceStore:
         return VoiceNotFoundError(f"unknown voice '{voice_id}' (built-in: {builtin}; saved: {saved})")
 
     def get(self, voice_id: str) -> VoiceRecord:
-        builtin = self._builtin()
+        builtin = self.voices.builtin()
         if voice_id in builtin:
             return VoiceRecord(id=voice_id, name=voice_id, builtin=True, embedding=builtin[voice_id])
-        if not isinstance(voice_id, str) or not LOOKUP_ID.match(voice_id):
+        if not isinstance(voice_id, str) or not LOOKUP_ID.match(voice_id) or voice_id not in self.voices.saved_names():
             raise self.not_found(voice_id)
-        path = self.directory / f"{voice_id}.json"
-        if not path.is_file():
-            raise self.not_found(voice_id)
-        return self._record(load_profile_file(path), voice_id)
+        return _record(self.voices.profile(voice_id), voice_id)
 
     def exists(self, voice_id: str) -> bool:
-        return voice_id in self._builtin() or (
-            LOOKUP_ID.match(voice_id) is not None and (self.directory / f"{voice_id}.json").is_file()
-        )
-
-    # -- writing ----------------------------------------------------------------------------------
+        return isinstance(voice_id, str) and LOOKUP_ID.match(voice_id) is not None and self.voices.exists(voice_id)
 
     def new_id(self, name: str) -> str:
         """An id for ``name`` that no voice has yet: its slug, else the slug and a random suffix."""
@@ -167,51 +139,23 @@ class VoiceStore:
             if not self.exists(candidate):
                 return candidate
 
-    def create(
-        self,
-        voice_id: str,
-        name: str,
-        cloned: Cloned,
-        *,
-        recipe: Mapping[str, Any],
-        speaker_encoder_sha256: str | None,
-    ) -> VoiceRecord:
+    def create(self, voice_id: str, name: str, cloned: Cloned) -> VoiceRecord:
         """Save a cloned voice; :class:`VoiceExistsError` when the id is taken (built-in or saved)."""
         check_voice_id(voice_id)
-        with self._lock:
+        if self.exists(voice_id):
+            raise VoiceExistsError(f"voice '{voice_id}' already exists; choose another id or delete it first")
+        try:
+            profile = self.voices.save(voice_id, cloned, label=name)
+        except InputError as exc:
             if self.exists(voice_id):
-                raise VoiceExistsError(
-                    f"voice '{voice_id}' already exists; choose another id or delete it first"
-                )
-            try:
-                (self.directory / LABELS_DIR).mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise InputError(
-                    f"cannot create voices directory '{self.directory}': {exc.strerror or exc}"
-                ) from exc
-            label = json.dumps({"id": voice_id, "name": name}, ensure_ascii=False).encode("utf-8")
-            atomic_write_bytes(self.directory / LABELS_DIR / f"{voice_id}.json", label)
-            profile = VoiceProfile(
-                name=voice_id,
-                embedding=np.asarray(cloned.embedding, dtype=np.float32),
-                sources=cloned.clips,
-                created=now_utc(),
-                recipe=dict(recipe),
-                speaker_encoder_sha256=speaker_encoder_sha256,
-            )
-            save_profile(profile, self.directory)
-        return self.get(voice_id)
+                raise VoiceExistsError(str(exc)) from None
+            raise
+        return _record(profile, voice_id)
 
     def delete(self, voice_id: str) -> None:
-        """Remove a saved voice (its JSON first, so it stops being listed at once)."""
-        if voice_id in self._builtin():
+        """Remove a saved voice, readable or damaged."""
+        if voice_id in self.voices.builtin():
             raise BuiltinVoiceError(f"'{voice_id}' is a built-in speaker of the model; it cannot be deleted")
-        with self._lock:
-            self.get(voice_id)  # raises VoiceNotFoundError
-            for path in (
-                self.directory / f"{voice_id}.json",
-                self.directory / f"{voice_id}.npy",
-                self.directory / LABELS_DIR / f"{voice_id}.json",
-            ):
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+        if not self.exists(voice_id):
+            raise self.not_found(voice_id)
+        self.voices.delete(voice_id)

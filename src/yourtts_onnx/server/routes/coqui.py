@@ -84,12 +84,13 @@ def speech_job(service: TtsService, params: CoquiParams) -> SpeechJob:
     if text is None or not text.strip():
         raise ApiError(400, "Text parameter is required", "empty_text")
     text = service.check_text(text, "text")
-    language = service.language(params.get("language_id"))
+    language = params.get("language_id")
     speaker_wav = params.get("speaker_wav")
     if params.get("style_wav"):
         logger.info("ignoring style_wav: YourTTS has no style tokens")
     if params.uploads:
-        return SpeechJob(text=text, language=language, references=service.check_references(params.uploads))
+        references = service.check_references(params.uploads)
+        return SpeechJob(text=text, options=service.options(language=language), references=references)
     voice = params.get("speaker_id")
     if speaker_wav is not None:
         if not service.store.exists(speaker_wav):
@@ -100,7 +101,7 @@ def speech_job(service: TtsService, params: CoquiParams) -> SpeechJob:
                 "invalid_speaker_wav",
             )
         voice = speaker_wav
-    return SpeechJob(text=text, language=language, embedding=service.embedding(voice))
+    return SpeechJob(text=text, options=service.options(language=language, voice=voice))
 
 
 @router.get("/api/tts", response_class=Response, responses=WAV_RESPONSE, operation_id="coqui_tts_get")
@@ -164,9 +165,6 @@ async def mary_process(request: Request, service: ServiceDep) -> Response:
             raise ApiError(400, "the body must be UTF-8 url-encoded form data", "invalid_body") from None
         values.update({k: v[0] for k, v in parse_qs(body).items()})
     text = service.check_text(values.get("INPUT_TEXT"), "INPUT_TEXT")
-    job = SpeechJob(
-        text=text,
-        language=service.language(values.get("LOCALE") or None),
-        embedding=service.embedding(values.get("VOICE") or None),
-    )
+    options = service.options(language=values.get("LOCALE") or None, voice=values.get("VOICE") or None)
+    job = SpeechJob(text=text, options=options)
     return await synthesize_response(service, job, WAV, request)

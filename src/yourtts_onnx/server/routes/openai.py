@@ -24,14 +24,14 @@ async def create_speech(body: SpeechRequest, request: Request, service: ServiceD
     """Text to speech, as OpenAI's endpoint; ``speed`` 0.25-4.0 sets the length scale to default / speed."""
     text = service.check_text(body.input, "input")
     fmt = service.audio_format(body.response_format, stream=body.stream)
-    job = SpeechJob(
-        text=text,
-        language=service.language(body.language),
-        embedding=service.embedding(body.voice),
+    options = service.options(
+        language=body.language,
+        voice=body.voice,
         length_scale=service.synth.defaults.length_scale / body.speed,
         noise_scale=body.noise_scale,
         noise_scale_dp=body.noise_scale_dp,
     )
+    job = SpeechJob(text=text, options=options)
     if body.stream:
         return await streaming_response(service, job, fmt, request)
     return await synthesize_response(service, job, fmt, request)

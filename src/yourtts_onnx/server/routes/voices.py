@@ -69,13 +69,7 @@ async def create_voice(
     for _attempt in range(3):  # an id chosen from the name may be taken meanwhile: choose again
         new_id = voice_id or service.store.new_id(name)
         try:
-            record = service.store.create(
-                new_id,
-                name.strip(),
-                cloned,
-                recipe=service.recipe(),
-                speaker_encoder_sha256=service.speaker_encoder_sha256(),
-            )
+            record = service.store.create(new_id, name.strip(), cloned)
             break
         except VoiceExistsError as exc:
             if voice_id:

@@ -1,0 +1,417 @@
+"""Decoding backends: the ways one utterance's ids become samples, as small classes behind one interface.
+
+* :class:`WholeGraph` — ``model.onnx``, the single end-to-end graph: one call per sentence, noise drawn
+  inside the graph (not seedable), no windows within a sentence.
+* :class:`Components` — ``text_encoder`` → ``duration_predictor`` → host expansion and noise → ``decoder``,
+  which can decode overlapping windows of frames, so audio streams within a sentence.
+* :class:`SplitComponents` — the same with the decoder split into ``flow`` + ``vocoder``: a window then pays
+  only the vocoder's small context (the vocoder is ~95% of the work), and a quantised vocoder can be used.
+
+The synthesizer chooses one backend when it is built (:func:`choose_backend`; ``"auto"`` prefers split, then
+components, then the whole graph) and loads only the graphs that backend needs. With noise scales 0 all three
+give the same waveform within float rounding (tested against Coqui's golden outputs); with the component
+backends the host draws all the noise (the latent's and, for bundles whose duration predictor takes
+``dp_noise``, the duration predictor's) from the generator it is given, so a seed fixes the audio.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import onnxruntime as ort
+
+from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.runtime.alignment import FramePrior, expand_prior
+from yourtts_onnx.runtime.bundle import (
+    GRAPH_DECODER,
+    GRAPH_DURATION_PREDICTOR,
+    GRAPH_FLOW,
+    GRAPH_MODEL,
+    GRAPH_TEXT_ENCODER,
+    GRAPH_VOCODER,
+    Bundle,
+    ReceptiveField,
+)
+from yourtts_onnx.runtime.chunked_decoding import (
+    ChunkSchedule,
+    Stage,
+    decode_window,
+    decoder_stage,
+    flow_vocoder_stages,
+    sample_latent,
+)
+from yourtts_onnx.runtime.graph_contract import Z_P, Z
+from yourtts_onnx.runtime.session import SessionOptions, check_io, create_session, input_dtypes, run_session
+
+log = logging.getLogger(__name__)
+
+MODEL_INPUTS = ("input", "input_lengths", "scales", "speaker_embedding", "language_id")
+MODEL_OUTPUTS = ("output", "output_lengths")
+DP_NOISE = "dp_noise"  # [B, 2, T] standard normal, in duration predictors that take their noise from the host
+
+Sessions = Mapping[str, ort.InferenceSession]
+
+
+@dataclass(frozen=True)
+class BatchOutput:
+    """Padded waveforms ``[B, S]`` and the valid samples of each item ``[B]``."""
+
+    waveforms: np.ndarray
+    lengths: np.ndarray
+
+    def item(self, i: int) -> np.ndarray:
+        """Item ``i`` trimmed to its valid length."""
+        return self.waveforms[i, : int(self.lengths[i])]
+
+
+class Backend(ABC):
+    """Speaks one utterance at a time: ``speak(...)`` yields its samples, window by window."""
+
+    name: ClassVar[str]
+    graphs: ClassVar[tuple[str, ...]]
+
+    @property
+    @abstractmethod
+    def streams(self) -> bool:
+        """Whether a sentence can be decoded in windows (else one chunk per sentence)."""
+
+    @property
+    @abstractmethod
+    def seedable(self) -> bool:
+        """Whether all the noise comes from the generator passed to :meth:`speak`."""
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle, options: SessionOptions | None = None) -> Backend:
+        """Load the graphs this backend needs (and no others) from ``bundle``."""
+        sessions = {
+            name: create_session(bundle.graph_path(name), options, sha256=bundle.file_sha256(name))
+            for name in cls.graphs
+        }
+        return cls.from_sessions(sessions, bundle)
+
+    @classmethod
+    @abstractmethod
+    def from_sessions(cls, sessions: Sessions, bundle: Bundle) -> Backend: ...
+
+    @abstractmethod
+    def speak(
+        self,
+        ids: Sequence[int],
+        embedding: np.ndarray,
+        language_id: int,
+        scales: np.ndarray,
+        rng: np.random.Generator,
+        schedule: ChunkSchedule | None,
+    ) -> Iterator[np.ndarray]:
+        """1-D float32 samples of one utterance, one array per window of ``schedule`` (``None``: one)."""
+
+
+class WholeGraph(Backend):
+    """``model.onnx``: padded ids + speaker + language → padded waveforms, in one call."""
+
+    name = "model"
+    graphs = (GRAPH_MODEL,)
+
+    def __init__(self, session: ort.InferenceSession, embedding_dim: int) -> None:
+        check_io(session, MODEL_INPUTS, MODEL_OUTPUTS, GRAPH_MODEL)
+        self.session = session
+        self.embedding_dim = embedding_dim
+        self._dtypes = input_dtypes(session)
+
+    @property
+    def streams(self) -> bool:
+        return False
+
+    @property
+    def seedable(self) -> bool:
+        return False
+
+    @classmethod
+    def from_sessions(cls, sessions: Sessions, bundle: Bundle) -> WholeGraph:
+        return cls(sessions[GRAPH_MODEL], bundle.config.embedding_dim)
+
+    def run(
+        self,
+        ids: np.ndarray,
+        lengths: np.ndarray,
+        embeddings: np.ndarray,
+        language_ids: np.ndarray,
+        scales: np.ndarray,
+    ) -> BatchOutput:
+        """One raw call: ``ids [B, T]`` padded, ``lengths [B]``, ``embeddings [B, D]`` (or ``[D]``),
+        ``language_ids [B]`` (or one), ``scales [3]`` = ``[noise_scale, length_scale, noise_scale_dp]``."""
+        ids = np.asarray(ids, dtype=np.int64)
+        lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        language_ids = np.atleast_1d(np.asarray(language_ids, dtype=np.int64)).reshape(-1)
+        scales = np.asarray(scales, dtype=np.float32).reshape(-1)
+        if ids.ndim != 2 or ids.shape[0] == 0 or ids.shape[1] == 0:
+            raise InputError(f"ids must be a non-empty [batch, tokens] array, got shape {list(ids.shape)}")
+        batch = ids.shape[0]
+        if lengths.shape != (batch,) or lengths.min() < 1 or lengths.max() > ids.shape[1]:
+            raise InputError(f"lengths must hold {batch} values in 1..{ids.shape[1]}, got {lengths.tolist()}")
+        if embeddings.ndim == 1:
+            embeddings = np.broadcast_to(embeddings, (batch, embeddings.shape[0]))
+        if embeddings.shape != (batch, self.embedding_dim):
+            raise InputError(
+                f"speaker embedding must have shape [{batch}, {self.embedding_dim}], got {list(embeddings.shape)}"
+            )
+        if language_ids.shape == (1,) and batch > 1:
+            language_ids = np.repeat(language_ids, batch)
+        if language_ids.shape != (batch,):
+            raise InputError(f"language ids must hold {batch} values, got shape {list(language_ids.shape)}")
+        if scales.shape != (3,):
+            raise InputError("scales must be [noise_scale, length_scale, noise_scale_dp]")
+        feeds = {
+            "input": ids,
+            "input_lengths": lengths,
+            "scales": scales,
+            "speaker_embedding": np.ascontiguousarray(embeddings),
+            "language_id": language_ids,
+        }
+        wav, out_lengths = run_session(self.session, feeds, MODEL_OUTPUTS, GRAPH_MODEL, self._dtypes)
+        wav = np.asarray(wav, dtype=np.float32).reshape(batch, -1)
+        return BatchOutput(wav, np.minimum(np.asarray(out_lengths, dtype=np.int64).reshape(-1), wav.shape[1]))
+
+    def speak(
+        self,
+        ids: Sequence[int],
+        embedding: np.ndarray,
+        language_id: int,
+        scales: np.ndarray,
+        rng: np.random.Generator,
+        schedule: ChunkSchedule | None,
+    ) -> Iterator[np.ndarray]:
+        out = self.run(np.asarray([list(ids)]), np.array([len(ids)]), embedding, np.array([language_id]), scales)
+        yield np.ascontiguousarray(out.item(0), dtype=np.float32)
+
+
+class _ComponentBackend(Backend):
+    """Text encoder and duration predictor on the host's side of the latent; subclasses decode it."""
+
+    def __init__(
+        self,
+        text_encoder: ort.InferenceSession,
+        duration_predictor: ort.InferenceSession,
+        *,
+        hop: int,
+        fields: Mapping[str, ReceptiveField],
+    ) -> None:
+        check_io(
+            text_encoder,
+            ("input", "input_lengths", "language_id"),
+            ("encoder_states", "m_p", "logs_p", "text_mask"),
+            GRAPH_TEXT_ENCODER,
+        )
+        dp_inputs = ("encoder_states", "text_mask", "speaker_embedding", "language_id", "scales")
+        self._dp_noise = DP_NOISE in {i.name for i in duration_predictor.get_inputs()}
+        check_io(
+            duration_predictor,
+            (*dp_inputs, DP_NOISE) if self._dp_noise else dp_inputs,
+            ("log_durations",),
+            GRAPH_DURATION_PREDICTOR,
+        )
+        self.text_encoder, self.duration_predictor = text_encoder, duration_predictor
+        self.hop = hop
+        self.fields = dict(fields)
+        self._te_dtypes = input_dtypes(text_encoder)
+        self._dp_dtypes = input_dtypes(duration_predictor)
+
+    @property
+    def seedable(self) -> bool:
+        return self._dp_noise
+
+    def prior(
+        self,
+        ids: np.ndarray,
+        lengths: np.ndarray,
+        embeddings: np.ndarray,
+        language_ids: np.ndarray,
+        scales: np.ndarray,
+        rng: np.random.Generator | None = None,
+    ) -> FramePrior:
+        """Padded ids ``[B, T]`` → per-frame prior statistics (text encoder, duration predictor, expansion)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        language_ids = np.asarray(language_ids, dtype=np.int64).reshape(-1)
+        scales = np.asarray(scales, dtype=np.float32).reshape(-1)
+        embeddings = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32).reshape(ids.shape[0], -1))
+        enc, m_p, logs_p, mask = run_session(
+            self.text_encoder,
+            {"input": ids, "input_lengths": np.asarray(lengths, dtype=np.int64).reshape(-1), "language_id": language_ids},
+            ("encoder_states", "m_p", "logs_p", "text_mask"),
+            GRAPH_TEXT_ENCODER,
+            self._te_dtypes,
+        )
+        feeds = {
+            "encoder_states": enc,
+            "text_mask": mask,
+            "speaker_embedding": embeddings,
+            "language_id": language_ids,
+            "scales": scales,
+        }
+        if self._dp_noise:
+            shape = (ids.shape[0], 2, ids.shape[1])
+            draw = scales[2] > 0 and rng is not None
+            feeds[DP_NOISE] = rng.standard_normal(shape, dtype=np.float32) if draw else np.zeros(shape, np.float32)
+        (log_durations,) = run_session(
+            self.duration_predictor, feeds, ("log_durations",), GRAPH_DURATION_PREDICTOR, self._dp_dtypes
+        )
+        return expand_prior(
+            np.asarray(log_durations, dtype=np.float32),
+            np.asarray(mask, dtype=np.float32),
+            np.asarray(m_p, dtype=np.float32),
+            np.asarray(logs_p, dtype=np.float32),
+            float(scales[1]),
+        )
+
+    def latent(
+        self,
+        ids: Sequence[int],
+        embedding: np.ndarray,
+        language_id: int,
+        scales: np.ndarray,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """One sentence's latent ``z_p [1, C, frames]``, its noise (``scales[0]``) drawn here, once."""
+        ids_arr = np.asarray([list(ids)], dtype=np.int64)
+        emb = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
+        prior = self.prior(ids_arr, np.array([ids_arr.shape[1]]), emb, np.array([language_id]), scales, rng)
+        n = int(prior.frame_lengths[0])
+        noise_scale = float(np.asarray(scales, dtype=np.float32).reshape(-1)[0])
+        return sample_latent(prior.m_p[:, :, :n], prior.logs_p[:, :, :n], noise_scale, rng)
+
+    @abstractmethod
+    def stages(self, embedding: np.ndarray) -> list[Stage]:
+        """The decoder as stages with their receptive fields (windows need every stage's field)."""
+
+    def speak(
+        self,
+        ids: Sequence[int],
+        embedding: np.ndarray,
+        language_id: int,
+        scales: np.ndarray,
+        rng: np.random.Generator,
+        schedule: ChunkSchedule | None,
+    ) -> Iterator[np.ndarray]:
+        z_p = self.latent(ids, embedding, language_id, scales, rng)
+        frames = int(z_p.shape[2])
+        stages = self.stages(embedding)
+        bounds = [(0, frames)] if schedule is None or not self.streams else schedule.bounds(frames)
+        for start, end in bounds:
+            out = decode_window(stages, z_p, start, end, frames)
+            yield np.ascontiguousarray(np.asarray(out, dtype=np.float32).reshape(-1))
+
+
+def _fields(bundle: Bundle, needed: Sequence[str]) -> dict[str, ReceptiveField]:
+    fields = bundle.config.receptive_fields
+    missing = [n for n in needed if n not in fields]
+    if missing:
+        log.warning(
+            "%s: config.json records no receptive field for %s (a bundle from an older export): streaming "
+            "decodes whole sentences; export the checkpoint again to stream within sentences",
+            bundle.root,
+            ", ".join(missing),
+        )
+        return {}
+    return {n: fields[n] for n in needed}
+
+
+class Components(_ComponentBackend):
+    """Text encoder, duration predictor, then ``decoder.onnx`` (flow and HiFi-GAN in one graph)."""
+
+    name = "components"
+    graphs = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_DECODER)
+
+    def __init__(self, text_encoder, duration_predictor, decoder, *, hop: int, fields) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(text_encoder, duration_predictor, hop=hop, fields=fields)
+        check_io(
+            decoder, ("m_p", "logs_p", "frame_lengths", "speaker_embedding", "scales"), ("output",), GRAPH_DECODER
+        )
+        self.decoder = decoder
+
+    @property
+    def streams(self) -> bool:
+        return GRAPH_DECODER in self.fields
+
+    @classmethod
+    def from_sessions(cls, sessions: Sessions, bundle: Bundle) -> Components:
+        return cls(
+            sessions[GRAPH_TEXT_ENCODER],
+            sessions[GRAPH_DURATION_PREDICTOR],
+            sessions[GRAPH_DECODER],
+            hop=bundle.config.hop_length,
+            fields=_fields(bundle, (GRAPH_DECODER,)),
+        )
+
+    def stages(self, embedding: np.ndarray) -> list[Stage]:
+        field = self.fields.get(GRAPH_DECODER, ReceptiveField(0, 0))
+        return [decoder_stage(self.decoder, embedding, field, self.hop)]
+
+
+class SplitComponents(_ComponentBackend):
+    """Text encoder, duration predictor, then ``flow.onnx`` and ``vocoder.onnx``."""
+
+    name = "split"
+    graphs = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_FLOW, GRAPH_VOCODER)
+
+    def __init__(self, text_encoder, duration_predictor, flow, vocoder, *, hop: int, fields) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(text_encoder, duration_predictor, hop=hop, fields=fields)
+        check_io(flow, (Z_P, "frame_lengths", "speaker_embedding"), (Z,), GRAPH_FLOW)
+        check_io(vocoder, (Z, "speaker_embedding"), ("output",), GRAPH_VOCODER)
+        self.flow, self.vocoder = flow, vocoder
+
+    @property
+    def streams(self) -> bool:
+        return GRAPH_FLOW in self.fields and GRAPH_VOCODER in self.fields
+
+    @classmethod
+    def from_sessions(cls, sessions: Sessions, bundle: Bundle) -> SplitComponents:
+        return cls(
+            sessions[GRAPH_TEXT_ENCODER],
+            sessions[GRAPH_DURATION_PREDICTOR],
+            sessions[GRAPH_FLOW],
+            sessions[GRAPH_VOCODER],
+            hop=bundle.config.hop_length,
+            fields=_fields(bundle, (GRAPH_FLOW, GRAPH_VOCODER)),
+        )
+
+    def stages(self, embedding: np.ndarray) -> list[Stage]:
+        none = ReceptiveField(0, 0)
+        return flow_vocoder_stages(
+            self.flow,
+            self.vocoder,
+            embedding,
+            flow_field=self.fields.get(GRAPH_FLOW, none),
+            vocoder_field=self.fields.get(GRAPH_VOCODER, none),
+            hop=self.hop,
+        )
+
+
+BACKENDS: dict[str, type[Backend]] = {b.name: b for b in (SplitComponents, Components, WholeGraph)}
+BACKEND_CHOICES = ("auto", *BACKENDS)
+
+
+def choose_backend(graphs: Sequence[str] | Mapping[str, object], name: str = "auto") -> type[Backend]:
+    """The backend class for ``name`` given the graphs available; ``"auto"``: the first of split,
+    components, model whose graphs are all there."""
+    have = set(graphs)
+    if name == "auto":
+        for backend in BACKENDS.values():
+            if set(backend.graphs) <= have:
+                return backend
+        raise BundleError(
+            "the bundle has neither model.onnx nor the component graphs "
+            f"(text_encoder, duration_predictor, decoder or flow + vocoder); it has {', '.join(sorted(have))}"
+        )
+    if name not in BACKENDS:
+        raise InputError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_CHOICES)}")
+    backend = BACKENDS[name]
+    missing = [g for g in backend.graphs if g not in have]
+    if missing:
+        raise BundleError(f"backend '{name}' needs the graph(s) {', '.join(missing)}; the bundle has {', '.join(sorted(have))}")
+    return backend

@@ -1,0 +1,55 @@
+"""The one session factory: options, bytes sources, the optimised-graph cache."""
+
+from __future__ import annotations
+
+import pytest
+
+from yourtts_onnx.errors import BundleError
+from yourtts_onnx.runtime.bundle import Bundle
+from yourtts_onnx.runtime.session import CPU_OPTIONS, SessionOptions, create_session
+
+pytest_plugins = ["runtime_fixtures"]
+
+
+def test_optimised_graph_cache_is_written_once_and_reused(stub_bundle, tmp_path):
+    bundle = Bundle.open(stub_bundle)
+    path, sha = bundle.graph_path("model"), bundle.file_sha256("model")
+    options = SessionOptions(threads=1, cache_dir=tmp_path)
+    first = create_session(path, options, sha256=sha)
+    cached = list(tmp_path.glob("model.*.onnx"))
+    assert len(cached) == 1 and cached[0].stat().st_size > 0
+    mtime = cached[0].stat().st_mtime_ns
+    second = create_session(path, options, sha256=sha)
+    assert [i.name for i in second.get_inputs()] == [i.name for i in first.get_inputs()]
+    assert cached[0].stat().st_mtime_ns == mtime  # reused, not rewritten
+    assert not list(tmp_path.glob("*.tmp"))
+    # another level or another graph version gets its own entry
+    create_session(path, options.with_(graph_optimization="basic"), sha256=sha)
+    create_session(path, options, sha256="0" * 64)
+    assert len(list(tmp_path.glob("model.*.onnx"))) == 3
+
+
+def test_a_damaged_cache_entry_is_rebuilt(stub_bundle, tmp_path):
+    bundle = Bundle.open(stub_bundle)
+    options = SessionOptions(threads=1, cache_dir=tmp_path)
+    create_session(bundle.graph_path("model"), options, sha256=bundle.file_sha256("model"))
+    (entry,) = tmp_path.glob("model.*.onnx")
+    entry.write_bytes(b"garbage")
+    session = create_session(bundle.graph_path("model"), options, sha256=bundle.file_sha256("model"))
+    assert session.get_inputs() and entry.stat().st_size > 100
+
+
+def test_bytes_and_bad_sources(stub_bundle, tmp_path):
+    data = (stub_bundle / "model.onnx").read_bytes()
+    assert create_session(data, CPU_OPTIONS).get_inputs()
+    with pytest.raises(BundleError, match="cannot load ONNX graph '<in-memory graph>'"):
+        create_session(b"garbage", CPU_OPTIONS)
+    with pytest.raises(BundleError, match="not found"):
+        create_session(tmp_path / "none.onnx")
+
+
+def test_spinning_and_arena_reach_onnxruntime():
+    opts = SessionOptions(spinning=True, arena=False).ort_options()
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    assert not opts.enable_cpu_mem_arena
+    assert SessionOptions().ort_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
