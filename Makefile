@@ -6,8 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint venv clean bench node-deps
 
-# The Node.js host example (examples/node) is tested when node is installed; npm ci runs here, never in a test.
-NODE := $(shell command -v node 2>/dev/null)
+# The Node.js host example (examples/node) is tested by `make test` (scripts/install-system-deps.sh installs
+# node and npm when missing); npm ci runs here, never in a test.
 NODE_EXAMPLE := examples/node
 NODE_STAMP := $(NODE_EXAMPLE)/node_modules/.package-lock.json
 
@@ -29,8 +29,9 @@ node-deps: $(NODE_STAMP)
 demo: $(STAMP)
 	$(PY) -m yourtts_onnx demo --workdir build/demo
 
-test: $(STAMP) $(if $(NODE),$(NODE_STAMP))
+test: $(STAMP)
 	bash scripts/install-system-deps.sh
+	$(MAKE) node-deps
 	$(PY) -m ruff check src tests
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 

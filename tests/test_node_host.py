@@ -1,59 +1,57 @@
 """The bundle in a non-Python host: examples/node/synth.mjs (onnxruntime-node) against the Python reference.
 
-The Node program reads only config.json, model.onnx and speakers.npy. Its token ids must equal the Python
-tokenizer's and its audio must equal ONNX Runtime in Python (same ids, embedding, language, scales with
-noise 0) to 1e-4. ``node`` missing skips; ``examples/node/node_modules`` missing fails with the command to
-run (``make node-deps``, which ``make test`` runs when node is installed): tests never touch the network.
+The Node program reads only config.json, model.onnx and speakers.npy. It must give the Python runtime's
+utterances (sentence splitting, abbreviations, capping, language-name resolution, all from config.json)
+with the same ids, and the audio of the Python runtime's default multi-sentence synthesis (noise 0): each
+utterance's ``model.onnx`` output trimmed to ``output_lengths``, joined by ``round(pause * sample_rate)``
+zeros, to 1e-4.
+
+``node`` missing skips, except in CI (``$CI`` set), where it fails; ``examples/node/node_modules`` missing
+fails with the command to run (``make node-deps``, which ``make test`` runs when node is installed): tests
+never touch the network.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 
+from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.bundle import Bundle
-from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+from yourtts_onnx.runtime.languages import LanguageResolution, resolve_language
+from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
+from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer, default_sentence_rules
+from yourtts_onnx.runtime.utterances import pause_samples, plan_utterances
+from yourtts_onnx.runtime.vits_graph import VitsGraph
 from yourtts_onnx.runtime.waveform import wav_header
+
+pytest_plugins = ["runtime_fixtures"]
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "examples" / "node"
 SYNTH = NODE_DIR / "synth.mjs"
 NODE = shutil.which("node")
-
-pytestmark = pytest.mark.skipif(NODE is None, reason="node (Node.js >= 18) is not on PATH")
-
-# (language, text): accented letters, upper case, punctuation, removed symbols, replaced symbols, whitespace.
-TOKEN_CASES = [
-    ("en", "Hello, world!"),
-    ("en", 'It\'s "quoted" (bracketed) [and] <tagged>; ok: yes - no & done.'),
-    ("en", "  Tabs\tand\nnew\u00a0lines\u2003everywhere  "),
-    ("en", "ÉCOLE À L'ÎLE, ÇA?"),
-    ("en", "Decomposed e\u0301 and A\u0300 become NFC."),
-    ("en", "Unknown: 😀 @ # % ~ İstanbul"),
-    ("en", "ПРИВЕТ, мир! Ґанок і їжак."),
-    ("fr-fr", "Ça va? L'été à Noël, où es-tu? « Très bien » & merci!"),
-    ("fr-fr", "Œuvre, cœur; naïve: Noël—fête."),
-    ("pt-br", "Olá! Não há ação, coração: maçã & pão."),
-    ("pt-br", "Você está à vontade? Óbvio; é lógico."),
-    ("pt-br", "under_score and 3 digits 42"),
-]
-
-# (language, speaker, text, scales): audio parity cases, all three languages.
-AUDIO_CASES = [
-    ("en", 0, "Hello, world! It's a (small) test; isn't it?", (0.0, 1.0, 0.0)),
-    ("en", 2, "ÉCOLE & CAFÉ: the end.", (0.0, 1.3, 0.0)),
-    ("fr-fr", 1, "Ça va? L'été à Noël, où es-tu?", (0.0, 1.0, 0.0)),
-    ("fr-fr", 3, "« Très bien », dit-elle; naïve cœur!", (0.0, 0.8, 0.0)),
-    ("pt-br", 3, "Olá! Não há ação, coração: maçã & pão.", (0.0, 1.0, 0.0)),
-    ("pt-br", 0, "Você está à vontade? Óbvio.", (0.0, 1.0, 0.0)),
-]
-
 TOLERANCE = 1e-4
+DIGITS_WARNING = "digits are not in the model's vocabulary"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def node_available() -> str:
+    if NODE is None:
+        reason = "node (Node.js >= 18) is not on PATH"
+        if os.environ.get("CI"):
+            pytest.fail(
+                f"{reason} (required in CI: run scripts/install-system-deps.sh, then `make node-deps`)"
+            )
+        pytest.skip(reason)
+    return NODE
 
 
 @pytest.fixture(scope="module")
@@ -71,69 +69,371 @@ def _node(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([NODE, str(SYNTH), *args], capture_output=True, text=True, timeout=120, check=False)
 
 
-def _tokenizer(bundle: Bundle) -> Tokenizer:
-    return Tokenizer(TextFrontendConfig.from_dict(bundle.config.text))
+def _node_plan(bundle: Path, text: str, language: str | None, *extra: str) -> dict[str, Any]:
+    lang = [] if language is None else ["--language", language]
+    proc = _node("--bundle", str(bundle), *lang, "--text", text, "--ids-only", *extra)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _tokenizer(bundle: Path) -> Tokenizer:
+    return Tokenizer(TextFrontendConfig.from_dict(Bundle.open(bundle).config.text))
+
+
+def _python_plan(
+    tokenizer: Tokenizer, text: str, language: str, *, max_tokens: int | None = None
+) -> list[tuple[str, list[int]]]:
+    """The Python runtime's utterances; number expansion only matters for digits, which Node drops."""
+    expand = not any(ch.isdecimal() for ch in text)
+    plan = plan_utterances(text, tokenizer, language, normalize_numbers=expand, max_tokens=max_tokens)
+    return [(u.text, list(u.ids)) for u in plan]
+
+
+def _as_pairs(node_plan: dict[str, Any]) -> list[tuple[str, list[int]]]:
+    return [(u["text"], u["ids"]) for u in node_plan["utterances"]]
+
+
+def _copy_bundle(src: Path, dst: Path, text_changes: dict[str, Any]) -> Path:
+    """A bundle sharing ``src``'s graphs whose config.json ``text`` section is updated by ``text_changes``."""
+    dst.mkdir()
+    for item in src.iterdir():
+        if item.name != "config.json":
+            (dst / item.name).symlink_to(item)
+    config = json.loads((src / "config.json").read_text())
+    config["text"].update(text_changes)
+    (dst / "config.json").write_text(json.dumps(config))
+    return dst
+
+
+# -- the text frontend: one utterance ---------------------------------------------------------------
+
+# (language, text): accented letters, upper case, punctuation, removed symbols, replaced symbols, whitespace.
+TOKEN_CASES = [
+    ("en", "Hello, world!"),
+    ("en", 'It\'s "quoted" (bracketed) [and] <tagged>; ok: yes - no & done.'),
+    ("en", "  Tabs\tand\nnew\u00a0lines\u2003everywhere  "),
+    ("en", "ÉCOLE À L'ÎLE, ÇA?"),
+    ("en", "Decomposed e\u0301 and A\u0300 become NFC."),
+    ("en", "Unknown: 😀 @ # % ~ İstanbul"),
+    ("en", "ПРИВЕТ, мир! Ґанок і їжак."),
+    ("fr-fr", "Ça va? L'été à Noël, où es-tu? « Très bien » & merci!"),
+    ("fr-fr", "Œuvre, cœur; naïve: Noël—fête."),
+    ("pt-br", "Olá! Não há ação, coração: maçã & pão."),
+    ("pt-br", "Você está à vontade? Óbvio; é lógico."),
+    ("pt-br", "under_score and 3 digits 42"),
+]
 
 
 def test_node_ids_equal_python_tokenizer(tiny_bundle: Path) -> None:
-    bundle = Bundle.open(tiny_bundle)
-    tokenizer = _tokenizer(bundle)
+    tokenizer = _tokenizer(tiny_bundle)
     for language, text in TOKEN_CASES:
-        proc = _node("--bundle", str(tiny_bundle), "--language", language, "--text", text, "--ids-only")
-        assert proc.returncode == 0, proc.stderr
-        got = json.loads(proc.stdout)
+        got = _node_plan(tiny_bundle, text, language, "--no-split")
         enc = tokenizer.encode_with_report(text, language, normalize_numbers=False)
-        assert got["ids"] == list(enc.ids), (language, text)
-        assert got["cleaned"] == enc.cleaned_text, (language, text)
+        assert len(got["utterances"]) == 1
+        assert got["utterances"][0]["ids"] == list(enc.ids), (language, text)
+        assert got["utterances"][0]["cleaned"] == enc.cleaned_text, (language, text)
         assert got["dropped"] == list(enc.dropped), (language, text)
 
 
 def test_node_rejects_unspeakable_text_like_python(tiny_bundle: Path) -> None:
-    for text in ("", "   ", '"()"', "😀 !!!"):
-        proc = _node("--bundle", str(tiny_bundle), "--language", "en", "--text", text, "--ids-only")
-        assert proc.returncode == 2
-        assert proc.stderr.startswith("error: "), proc.stderr
-        assert len(proc.stderr.strip().splitlines()) == 1
+    for text in ("", "   ", '"()"', "😀 !!!", "... 😀. 42!"):
+        for split in ([], ["--no-split"]):
+            proc = _node(
+                "--bundle", str(tiny_bundle), "--language", "en", "--text", text, "--ids-only", *split
+            )
+            assert proc.returncode == 2, (text, proc.stdout)
+            assert proc.stderr.splitlines()[-1].startswith("error: "), proc.stderr
+            assert "Error" not in proc.stderr and "    at " not in proc.stderr  # no stack trace
+
+
+# -- sentences and utterances -----------------------------------------------------------------------
+
+LONG_EN = (
+    "This sentence is far too long to be spoken in one go by a model trained on short sentences, so it "
+    "runs on and on; it names the weather, the trains, the late post and the neighbours' dog, and then, "
+    "with no full stop in sight, it keeps adding clauses - one after another - until the runtime has to "
+    "cut it at its commas and semicolons into pieces that fit. Then a short one."
+)
+
+# (language, text): multi-sentence texts; abbreviations, initials, decimals, ellipses, quotes, paragraphs.
+PLAN_CASES = [
+    ("en", "Hello there. How are you? Fine!"),
+    ("en", "Mr. Smith met Dr. Jones. Use e.g. this one. Or that."),
+    ("en", "J. R. R. Tolkien wrote it. So did I. Then we left."),
+    ("en", "Wait... what? Yes… Then he came. Apples, pears, etc. and more. Etc. Done."),
+    ("en", 'He said "Stop." Then he left.\n\nA new paragraph\nwith a line break. Really?! Yes.'),
+    ("en", "It costs 3.5 dollars. See No. 5 now. Go."),  # decimals and "No. 5": digits dropped by Node
+    ("en", LONG_EN),
+    ("fr-fr", "Bonjour M. Dupont. Comment allez-vous ? Mme. Martin est là. Elle parle."),
+    ("fr-fr", "Il a dit « Oui. » Puis il est parti. Voir p. 12 pour plus. Il mesure 1,85 m. Merci."),
+    ("pt-br", "O Sr. Silva chegou. A Sra. Costa também. A Dra. Ana é ótima. Ele é. Então vamos."),
+    ("pt-br", "Olá! Tudo bem? Custa 3.5 reais. Barato."),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), PLAN_CASES, ids=[f"{i}-{c[0]}" for i, c in enumerate(PLAN_CASES)]
+)
+def test_node_utterances_equal_python_plan(tiny_bundle: Path, language: str, text: str) -> None:
+    tokenizer = _tokenizer(tiny_bundle)
+    proc = _node("--bundle", str(tiny_bundle), "--language", language, "--text", text, "--ids-only")
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    expected = _python_plan(tokenizer, text, language)
+    assert len(expected) >= 2, "every case has several sentences"
+    assert _as_pairs(got) == expected
+    has_digits = any(ch.isdecimal() for ch in text)
+    assert (DIGITS_WARNING in proc.stderr) == has_digits, proc.stderr
+
+
+def test_over_long_sentence_is_capped_like_python(tiny_bundle: Path) -> None:
+    tokenizer = _tokenizer(tiny_bundle)
+    long_word = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3
+    texts = [("en", LONG_EN), ("en", f"Short start, {long_word} and the rest of it."), ("fr-fr", LONG_EN)]
+    for language, text in texts:
+        for max_tokens in (None, 41, 81, 7):
+            extra = [] if max_tokens is None else ["--max-tokens", str(max_tokens)]
+            got = _node_plan(tiny_bundle, text, language, *extra)
+            expected = _python_plan(tokenizer, text, language, max_tokens=max_tokens)
+            assert _as_pairs(got) == expected, (language, max_tokens)
+            limit = 400 if max_tokens is None else max_tokens
+            assert all(len(ids) <= limit for _, ids in expected)
+    assert len(_python_plan(tokenizer, LONG_EN, "en")) == 3  # the long sentence cut once, plus the short one
+
+
+def test_stub_bundle_without_text_rules_uses_the_defaults(stub_bundle: Path) -> None:
+    config = json.loads((stub_bundle / "config.json").read_text())
+    assert "sentences" not in config["text"] and "language_resolution" not in config["text"]
+    tokenizer = _tokenizer(stub_bundle)
+    for language, text in PLAN_CASES[:5] + PLAN_CASES[7:8]:
+        assert _as_pairs(_node_plan(stub_bundle, text, language)) == _python_plan(tokenizer, text, language)
+
+
+# Runs the shared modules (lib/) in one Node process over many texts: {"config", "cases": [[text, language,
+# max_tokens]]} on stdin -> one plan (or error message) per case on stdout.
+_PLAN_SCRIPT = """
+import { Tokenizer } from './lib/frontend.mjs';
+import { sentenceRules } from './lib/config.mjs';
+import { planUtterances } from './lib/utterances.mjs';
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { config, cases } = JSON.parse(input);
+const tokenizer = new Tokenizer(config.text);
+const out = cases.map(([text, language, maxTokens]) => {
+  try {
+    return planUtterances(text, tokenizer, language, sentenceRules(config), { maxTokens }).utterances
+      .map((u) => [u.text, u.ids]);
+  } catch (err) {
+    return `error: ${err.message}`;
+  }
+});
+console.log(JSON.stringify(out));
+"""
+
+
+def test_random_texts_plan_like_python(tiny_bundle: Path) -> None:
+    """Texts built from the characters and words the rules care about, random but seeded."""
+    import random
+
+    rng = random.Random(1234)
+    pieces = list("abcdefghij ABCDEJI éàçõÉ") * 3 + list(
+        ",;:.!?&-–—\"'()«»“”‘’[]¿¡…。！？ \n\t\u00a0\u202f\u2003"
+    )
+    pieces += [
+        "Mr. ",
+        "Sra. ",
+        "M. ",
+        "e.g. ",
+        "No. ",
+        "etc. ",
+        "I. ",
+        "J. ",
+        "... ",
+        "\n\n",
+        " x. Y",
+        "😀",
+        "𝒜",
+    ]
+    config = json.loads((tiny_bundle / "config.json").read_text())
+    tokenizer = _tokenizer(tiny_bundle)
+    cases = []
+    for _ in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 160)))
+        cases.append([text, rng.choice(["en", "fr-fr", "pt-br"]), rng.choice([None, 7, 21, 41, 101])])
+    assert NODE is not None
+    proc = subprocess.run(
+        [NODE, "--input-type=module", "-e", _PLAN_SCRIPT],
+        cwd=NODE_DIR,
+        input=json.dumps({"config": config, "cases": cases}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    errors = 0
+    for (text, language, max_tokens), node in zip(cases, got, strict=True):
+        try:
+            expected: Any = [list(p) for p in _python_plan(tokenizer, text, language, max_tokens=max_tokens)]
+        except InputError:
+            expected, errors = None, errors + 1
+        if expected is None:
+            assert isinstance(node, str) and node.startswith("error: "), (text, language, node)
+        else:
+            assert node == expected, (text, language, max_tokens)
+    assert 0 < errors < len(cases) // 2  # both outcomes are exercised
+
+
+def test_node_defaults_equal_python_defaults() -> None:
+    script = (
+        "import { DEFAULT_SENTENCE_RULES as s, DEFAULT_LANGUAGE_RESOLUTION as l } from './lib/defaults.mjs';"
+        "console.log(JSON.stringify({ sentences: s, language_resolution: l }));"
+    )
+    assert NODE is not None
+    proc = subprocess.run(
+        [NODE, "--input-type=module", "-e", script],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    assert got["sentences"] == default_sentence_rules().to_dict(), (
+        "examples/node/lib/defaults.mjs differs from default_sentence_rules(): update it"
+    )
+    assert got["language_resolution"] == LanguageResolution().to_dict()
+
+
+def test_config_sentence_rules_drive_node_and_python(tiny_bundle: Path, tmp_path: Path) -> None:
+    rules = default_sentence_rules().to_dict()
+    en = rules["language_abbreviations"]["en"]
+    en["never"] = [w for w in en["never"] if w not in ("mr", "dr")] + ["approx", "fig"]
+    en["not_initials"] = []
+    rules["terminators"] += ";"
+    rules["final_terminators"] += ";"
+    rules["max_tokens"] = 61
+    rules["pause_seconds"] = 0.05
+    changed = _copy_bundle(tiny_bundle, tmp_path / "changed", {"sentences": rules})
+    text = "Mr. Smith met Dr. Jones; they talked. So did I. Then we left, " + LONG_EN
+    default_plan = _python_plan(_tokenizer(tiny_bundle), text, "en")
+    changed_plan = _python_plan(_tokenizer(changed), text, "en")
+    assert changed_plan != default_plan  # the rules in config.json change Python's splitting ...
+    assert changed_plan[:3] == [
+        (t, _tokenizer(changed).encode(t, "en")) for t in ("Mr.", "Smith met Dr.", "Jones;")
+    ]
+    assert _as_pairs(_node_plan(changed, text, "en")) == changed_plan  # ... and Node's alike
+    assert _as_pairs(_node_plan(tiny_bundle, text, "en")) == default_plan
+
+
+# -- language names ---------------------------------------------------------------------------------
+
+NAMES = ["en", "EN", " en ", "en-US", "en_GB", "fr", "FR", "fr_FR", "fr-CA", "fr-fr", "pt", "PT_BR", "pt-PT"]
+
+
+def test_language_names_resolve_like_python(tiny_bundle: Path) -> None:
+    languages = Bundle.open(tiny_bundle).config.languages
+    for name in NAMES:
+        assert _node_plan(tiny_bundle, "Oi.", name)["language"] == resolve_language(name, languages)[0], name
+    assert _node_plan(tiny_bundle, "Hello.", None)["language"] == resolve_language(None, languages)[0] == "en"
+    for bad in ("de", "xx-fr", "   "):
+        proc = _node("--bundle", str(tiny_bundle), "--language", bad, "--text", "Oi.", "--ids-only")
+        assert proc.returncode == 2 and "language" in proc.stderr, proc.stderr
+        assert proc.stderr.count("\n") == 1
+
+
+def test_language_resolution_is_read_from_config(tiny_bundle: Path, tmp_path: Path) -> None:
+    rules = {
+        "normalize": ["trim", "lowercase"],
+        "match": ["exact", "alias", "normalized"],
+        "aliases": {"English": "en", "brasil": "pt-br"},
+        "preferred_default": "fr-fr",
+    }
+    changed = _copy_bundle(tiny_bundle, tmp_path / "names", {"language_resolution": rules})
+    resolution = LanguageResolution.from_dict(rules)
+    languages = Bundle.open(changed).config.languages
+    for name in ("english", "BRASIL", "FR-FR", "en", None):
+        expected = resolve_language(name, languages, resolution)[0]
+        assert _node_plan(changed, "Oi.", name)["language"] == expected, name
+    assert resolve_language(None, languages, resolution)[0] == "fr-fr"
+    for name in ("pt", "fr_fr", "en-US"):  # no primary-subtag matching, no underscore folding here
+        proc = _node("--bundle", str(changed), "--language", name, "--text", "Oi.", "--ids-only")
+        assert proc.returncode == 2 and f"unknown language '{name}'" in proc.stderr, proc.stderr
+
+
+# -- audio ------------------------------------------------------------------------------------------
+
+# (language name as given, speaker row, text, scales, pause option): multi-sentence parity cases.
+AUDIO_CASES = [
+    ("en", 0, "Hello, world! It's a (small) test. Mr. Smith agrees; isn't it?", (0.0, 1.0, 0.0), None),
+    ("en", 2, LONG_EN, (0.0, 1.0, 0.0), None),
+    ("en", 1, "ÉCOLE & CAFÉ: the end. It costs 3.5 dollars. Bye.", (0.0, 1.3, 0.0), "0.05"),
+    ("fr", 1, "Ça va? Bonjour M. Dupont. L'été à Noël, où es-tu?", (0.0, 1.0, 0.0), None),
+    ("fr-fr", 3, "« Très bien », dit-elle. Voir p. 12. Naïve cœur!", (0.0, 0.8, 0.0), None),
+    ("PT_BR", 3, "Olá! O Sr. Silva chegou. Não há ação, coração: maçã & pão.", (0.0, 1.0, 0.0), None),
+    ("pt", 0, "Você está à vontade? A Dra. Ana é ótima. Óbvio.", (0.0, 1.0, 0.0), "0"),
+]
+
+
+def _python_audio(
+    graph: VitsGraph,
+    tokenizer: Tokenizer,
+    bundle: Bundle,
+    text: str,
+    language: str,
+    embedding: np.ndarray,
+    scales: tuple[float, float, float],
+    pause_seconds: float,
+) -> tuple[np.ndarray, int]:
+    """Each utterance through model.onnx (batch 1, trimmed), joined by the pause: the default synthesis."""
+    name, lang_id = resolve_language(language, bundle.config.languages, tokenizer.config.language_resolution)
+    expand = not any(ch.isdecimal() for ch in text)
+    utterances = plan_utterances(text, tokenizer, name, normalize_numbers=expand)
+    silence = np.zeros(pause_samples(pause_seconds, bundle.config.sample_rate), dtype=np.float32)
+    parts: list[np.ndarray] = []
+    for i, utterance in enumerate(utterances):
+        ids = np.array([utterance.ids], dtype=np.int64)
+        out = graph.run(ids, np.array([ids.shape[1]]), embedding, np.array([lang_id]), np.array(scales))
+        parts.extend(([silence] if i else []) + [out.item(0)])
+    return np.concatenate(parts), len(utterances)
 
 
 def test_node_audio_equals_python_reference(tiny_bundle: Path, node_ready: Path, tmp_path: Path) -> None:
     bundle = Bundle.open(tiny_bundle)
     config = bundle.config
-    tokenizer = _tokenizer(bundle)
+    tokenizer = _tokenizer(tiny_bundle)
     speakers = bundle.speaker_embeddings()
     names = list(config.speakers.names)
-    session = ort.InferenceSession(str(bundle.graph_path("model")), providers=["CPUExecutionProvider"])
+    graph = VitsGraph(create_session(bundle.graph_path("model"), CPU_OPTIONS), config.embedding_dim)
+    default_pause = tokenizer.config.sentences.pause_seconds
     worst = 0.0
-    for i, (language, speaker, text, scales) in enumerate(AUDIO_CASES):
+    for i, (language, speaker, text, scales, pause) in enumerate(AUDIO_CASES):
         name = names[speaker]
         raw, wav = tmp_path / f"{i}.f32", tmp_path / f"{i}.wav"
+        pause_args = [] if pause is None else ["--pause", pause]
         proc = _node(
             "--bundle", str(tiny_bundle), "--language", language, "--speaker", name, "--text", text,
-            "--scales", ",".join(map(str, scales)), "--raw-out", str(raw), "--out", str(wav),
+            "--scales", ",".join(map(str, scales)), "--raw-out", str(raw), "--out", str(wav), *pause_args,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
-        ids = np.array([tokenizer.encode(text, language, normalize_numbers=False)], dtype=np.int64)
-        out, lengths = session.run(
-            ["output", "output_lengths"],
-            {
-                "input": ids,
-                "input_lengths": np.array([ids.shape[1]], dtype=np.int64),
-                "scales": np.array(scales, dtype=np.float32),
-                "speaker_embedding": speakers[name][None, :],
-                "language_id": np.array([config.languages[language]], dtype=np.int64),
-            },
+        pause_seconds = default_pause if pause is None else float(pause)
+        expected, count = _python_audio(
+            graph, tokenizer, bundle, text, language, speakers[name], scales, pause_seconds
         )
-        expected = out[0, 0, : int(lengths[0])]
+        assert count >= 2 and re.search(rf"\b{count} utterance\(s\)", proc.stderr), proc.stderr
         got = np.fromfile(raw, dtype="<f4")
         assert got.shape == expected.shape, (language, text)
         diff = float(np.max(np.abs(got - expected)))
         worst = max(worst, diff)
         assert diff <= TOLERANCE, (language, text, diff)
-        pcm = np.frombuffer(wav.read_bytes()[44:], dtype="<i2")
-        assert wav.read_bytes()[:44] == wav_header(config.sample_rate, expected.shape[0])
+        data = wav.read_bytes()
+        assert data[:44] == wav_header(config.sample_rate, expected.shape[0])
+        pcm = np.frombuffer(data[44:], dtype="<i2")
         ref_pcm = np.round(np.clip(expected, -1, 1) * np.float32(32767)).astype(np.int16)
         assert np.max(np.abs(pcm.astype(np.int32) - ref_pcm)) <= 1
-    print(f"node vs python max-abs over {len(AUDIO_CASES)} cases: {worst:.3e}")
+    print(f"node vs python max-abs over {len(AUDIO_CASES)} multi-sentence cases: {worst:.3e}")
 
 
 def test_node_takes_an_embedding_file(tiny_bundle: Path, node_ready: Path, tmp_path: Path) -> None:
@@ -160,4 +460,23 @@ def test_node_takes_an_embedding_file(tiny_bundle: Path, node_ready: Path, tmp_p
     assert proc.returncode == 2 and "needs 512" in proc.stderr
     proc = _node(*common, "--speaker", "nobody", "--out", str(tmp_path / "x.wav"))
     assert proc.returncode == 2 and "unknown speaker 'nobody'" in proc.stderr
+    for option, value in (("--pause", "-1"), ("--max-tokens", "2"), ("--scales", "0,0,0")):
+        proc = _node(*common, "--speaker", name, option, value, "--out", str(tmp_path / "x.wav"))
+        assert proc.returncode == 2 and proc.stderr.startswith("error: "), (option, proc.stderr)
     assert not (tmp_path / "x.wav").exists()
+
+
+# -- the shared modules stay browser-ready ----------------------------------------------------------
+
+_NODE_ONLY = re.compile(
+    r"""from\s+['"](?:node:|fs|path|util|os|child_process)|\brequire\(|\bBuffer\b|\bprocess\.|__dirname"""
+)
+
+
+def test_lib_modules_use_no_node_only_api() -> None:
+    modules = sorted((NODE_DIR / "lib").glob("*.mjs"))
+    assert len(modules) >= 8
+    for module in modules:
+        hits = _NODE_ONLY.findall(module.read_text())
+        assert not hits, f"{module.name} uses Node-only APIs: {hits}"
+    assert _NODE_ONLY.search(SYNTH.read_text())  # the entry point is where they belong

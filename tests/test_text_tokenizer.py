@@ -327,7 +327,16 @@ def test_cleaner_rules_round_trip() -> None:
 
 def test_config_round_trip(config: TextFrontendConfig) -> None:
     d = config.to_dict()
-    assert set(d) == {"vocab", "pad", "blank", "add_blank", "cleaner", "cleaner_rules"}
+    assert set(d) == {
+        "vocab",
+        "pad",
+        "blank",
+        "add_blank",
+        "cleaner",
+        "cleaner_rules",
+        "sentences",
+        "language_resolution",
+    }
     text = json.dumps(d)
     assert TextFrontendConfig.from_dict(json.loads(text)).to_dict() == d
     assert hash(TextFrontendConfig.from_dict(json.loads(text))) == hash(config)

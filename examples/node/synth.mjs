@@ -1,39 +1,56 @@
 #!/usr/bin/env node
 // Synthesise speech with a yourtts-onnx bundle from Node.js, using only the bundle's config.json,
 // model.onnx and speakers.npy (no Python). See README.md beside this file and docs/consumers.md.
+// This file is the Node entry point (files, arguments, exit codes); everything under lib/ is plain
+// ES modules without Node-only APIs, for a browser build to reuse.
 //
-//   node synth.mjs --bundle B --language en --speaker NAME --text "Hello." --out hello.wav
-//   node synth.mjs --bundle B --language fr-fr --embedding voice.npy --text "Bonjour." --out b.wav
-//   node synth.mjs --bundle B --language pt-br --text "Olá!" --ids-only
+//   node synth.mjs --bundle B --language en --speaker NAME --text "Hello. How are you?" --out hello.wav
+//   node synth.mjs --bundle B --language fr --embedding voice.npy --text "Bonjour." --out b.wav
+//   node synth.mjs --bundle B --language pt-br --text "Olá! Tudo bem?" --ids-only
 
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import {
+  BundleError,
+  builtinSpeaker,
+  checkConfig,
+  checkEmbedding,
+  defaultScales,
+  languageResolution,
+  sentenceRules,
+} from './lib/config.mjs';
 import { FrontendError, Tokenizer } from './lib/frontend.mjs';
-import { NpyError, readNpy } from './lib/npy.mjs';
-import { wavBytes } from './lib/wav.mjs';
-
-const FORMAT = 'yourtts-onnx-bundle';
-const FORMAT_VERSION = 1;
+import { LanguageError, resolveLanguage } from './lib/languages.mjs';
+import { NpyError, parseNpy } from './lib/npy.mjs';
+import { synthesize } from './lib/synthesis.mjs';
+import { digitsDropped, pauseSamples, planUtterances } from './lib/utterances.mjs';
+import { float32Bytes, wavBytes } from './lib/wav.mjs';
 
 class UsageError extends Error {}
 
-const USAGE = `usage: node synth.mjs --bundle DIR --language LANG (--speaker NAME | --embedding FILE) --text TEXT
+const USAGE = `usage: node synth.mjs --bundle DIR [--language LANG] (--speaker NAME | --embedding FILE) --text TEXT
                       [--out OUT.wav] [--raw-out OUT.f32] [--scales NOISE,LENGTH,NOISE_DP] [--threads N]
-       node synth.mjs --bundle DIR --language LANG --text TEXT --ids-only
+                      [--pause SECONDS] [--max-tokens N] [--no-split]
+       node synth.mjs --bundle DIR [--language LANG] --text TEXT --ids-only [--max-tokens N] [--no-split]
 
   --bundle DIR        a yourtts-onnx bundle (config.json, model.onnx, speakers.npy)
-  --language LANG     a key of config.languages, e.g. en, fr-fr, pt-br
+  --language LANG     a bundle language or a name that resolves to one (fr, PT_BR, en-US; see
+                      config.text.language_resolution); default: the bundle's default language
   --speaker NAME      a built-in speaker (config.speakers.names; row of speakers.npy)
   --embedding FILE    a speaker embedding: .npy ([dim] or [1, dim] float32), a voice profile .json,
                       or raw little-endian float32 (any other extension)
-  --text TEXT         the text to speak (one utterance; no sentence splitting, no number expansion)
+  --text TEXT         the text to speak: split into sentences as config.text.sentences says; numbers are
+                      not expanded (digits are not in the vocabulary: they are dropped, with a warning)
   --out FILE          16-bit PCM mono WAV to write
-  --raw-out FILE      also write the trimmed float32 samples (little-endian, no header)
+  --raw-out FILE      also write the float32 samples (little-endian, no header)
   --scales A,B,C      noise_scale,length_scale,noise_scale_dp (default: config.inference)
+  --pause SECONDS     silence between utterances (default: config.text.sentences.pause_seconds)
+  --max-tokens N      longest utterance in ids (default: config.text.sentences.max_tokens)
+  --no-split          the whole text as one utterance (Coqui's tokenizer)
   --threads N         intra-op threads for ONNX Runtime
-  --ids-only          print the token ids as JSON and exit (no model is loaded)`;
+  --ids-only          print the utterances and their token ids as JSON and exit (no model is loaded)`;
 
 function parseCli(argv) {
   const { values } = parseArgs({
@@ -47,6 +64,9 @@ function parseCli(argv) {
       out: { type: 'string' },
       'raw-out': { type: 'string' },
       scales: { type: 'string' },
+      pause: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'no-split': { type: 'boolean', default: false },
       threads: { type: 'string' },
       'ids-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -58,7 +78,7 @@ function parseCli(argv) {
     console.log(USAGE);
     process.exit(0);
   }
-  for (const key of ['bundle', 'language', 'text']) {
+  for (const key of ['bundle', 'text']) {
     if (values[key] === undefined) throw new UsageError(`--${key} is required`);
   }
   if (!values['ids-only']) {
@@ -72,72 +92,72 @@ function parseCli(argv) {
   return values;
 }
 
+function readBytes(path, what) {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new UsageError(`${path}: cannot read ${what} (${err.code ?? err.message})`);
+  }
+}
+
 function loadConfig(bundle) {
   const path = join(bundle, 'config.json');
   let config;
   try {
-    config = JSON.parse(readFileSync(path, 'utf8'));
+    config = JSON.parse(readBytes(path, 'bundle config').toString('utf8'));
   } catch (err) {
-    throw new UsageError(`${path}: cannot read bundle config (${err.code ?? err.message})`);
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${path}: not valid JSON (${err.message})`);
   }
-  if (config.format !== FORMAT) throw new UsageError(`${path}: not a yourtts-onnx bundle (format is not '${FORMAT}')`);
-  if (!(config.format_version <= FORMAT_VERSION)) {
-    throw new UsageError(`${path}: format_version ${config.format_version} is newer than this host reads (${FORMAT_VERSION})`);
-  }
-  return config;
+  return checkConfig(config, path);
 }
 
-function parseScales(text, inference) {
-  if (text === undefined) return [inference.noise_scale, inference.length_scale, inference.noise_scale_dp];
+function parseNumber(text, flag, { integer = false, min = 0 } = {}) {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${text}'`);
+  }
+  return value;
+}
+
+function parseScales(text, config) {
+  if (text === undefined) return defaultScales(config);
   const parts = text.split(',').map((s) => Number(s.trim()));
-  if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x)) || parts[1] <= 0) {
-    throw new UsageError(`--scales must be three numbers NOISE,LENGTH,NOISE_DP with LENGTH > 0, got '${text}'`);
+  if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x) || x < 0) || parts[1] <= 0) {
+    throw new UsageError(`--scales must be three numbers NOISE,LENGTH,NOISE_DP >= 0 with LENGTH > 0, got '${text}'`);
   }
   return parts;
 }
 
-function builtinSpeaker(config, bundle, name) {
-  const names = config.speakers?.names ?? [];
-  const row = names.indexOf(name);
-  if (row < 0) throw new UsageError(`unknown speaker '${name}' (built-in: ${names.join(', ') || 'none'})`);
-  const table = readNpy(join(bundle, config.speakers.file));
-  const dim = config.speaker_embedding.dim;
-  if (table.shape.length !== 2 || table.shape[0] !== names.length || table.shape[1] !== dim) {
-    throw new UsageError(`${config.speakers.file}: expected shape [${names.length}, ${dim}], got [${table.shape}]`);
-  }
-  return table.data.slice(row * dim, (row + 1) * dim);
-}
-
-function embeddingFile(path, dim) {
+function embeddingFile(path, config) {
   let data;
   if (path.endsWith('.json')) {
-    const meta = JSON.parse(readFileSync(path, 'utf8'));
+    let meta;
+    try {
+      meta = JSON.parse(readBytes(path, 'voice profile').toString('utf8'));
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`${path}: not valid JSON (${err.message})`);
+    }
     if (meta.format !== 'yourtts-onnx-voice' || typeof meta.embedding !== 'string' || basename(meta.embedding) !== meta.embedding) {
       throw new UsageError(`${path}: not a yourtts-onnx voice profile`);
     }
-    data = readNpy(join(dirname(path), meta.embedding)).data;
+    const npy = join(dirname(path), meta.embedding);
+    data = parseNpy(readBytes(npy, 'embedding'), npy).data;
   } else if (path.endsWith('.npy')) {
-    const arr = readNpy(path);
+    const arr = parseNpy(readBytes(path, 'embedding'), path);
+    const dim = config.speaker_embedding.dim;
     if (arr.shape.length > 2 || (arr.shape.length === 2 && arr.shape[0] !== 1)) {
       throw new UsageError(`${path}: expected an embedding of shape [${dim}] or [1, ${dim}], got [${arr.shape}]`);
     }
     data = arr.data;
   } else {
-    const buf = readFileSync(path);
+    const buf = readBytes(path, 'embedding');
     if (buf.length % 4 !== 0) throw new UsageError(`${path}: raw float32 file size is not a multiple of 4`);
     data = new Float32Array(buf.length / 4);
     for (let i = 0; i < data.length; i++) data[i] = buf.readFloatLE(4 * i);
   }
-  if (data.length !== dim) throw new UsageError(`${path}: embedding has ${data.length} values; the model needs ${dim}`);
-  if (!data.every(Number.isFinite)) throw new UsageError(`${path}: embedding holds NaN or infinity`);
-  return data;
-}
-
-/** Build one tensor of the dtype that config.graphs.model.inputs declares for `name`. */
-function makeTensor(ort, spec, values, dims) {
-  if (spec.dtype === 'int64') return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
-  if (spec.dtype === 'float32') return new ort.Tensor('float32', Float32Array.from(values), dims);
-  throw new UsageError(`input '${spec.name}' has dtype ${spec.dtype}; this host feeds int64 and float32 only`);
+  return checkEmbedding(data, config, path);
 }
 
 function writeAtomic(path, bytes) {
@@ -155,67 +175,67 @@ function writeAtomic(path, bytes) {
   }
 }
 
+function warnDropped(dropped) {
+  if (!dropped.length) return;
+  if (digitsDropped(dropped)) {
+    console.error(
+      'warning: digits are not in the model\'s vocabulary and this host does not expand numbers: they are dropped (write numbers as words)',
+    );
+  }
+  console.error(`warning: dropped characters the vocabulary lacks: ${JSON.stringify(dropped)}`);
+}
+
 async function main() {
   const args = parseCli(process.argv.slice(2));
   const config = loadConfig(args.bundle);
-  const languageId = config.languages[args.language];
-  if (!Number.isInteger(languageId)) {
-    throw new UsageError(`unknown language '${args.language}' (bundle has: ${Object.keys(config.languages).join(', ')})`);
-  }
+  const rules = sentenceRules(config);
+  const language = resolveLanguage(args.language, config.languages, languageResolution(config));
+  const maxTokens = args['max-tokens'] === undefined ? undefined : parseNumber(args['max-tokens'], 'max-tokens', { integer: true, min: 1 });
   const tokenizer = new Tokenizer(config.text);
-  const { ids, cleaned, dropped } = tokenizer.encode(args.text, args.language);
+  const plan = planUtterances(args.text, tokenizer, language.name, rules, { split: !args['no-split'], maxTokens });
+  warnDropped(plan.dropped);
   if (args['ids-only']) {
-    console.log(JSON.stringify({ ids, cleaned, dropped }));
+    console.log(JSON.stringify({ language: language.name, utterances: plan.utterances, dropped: plan.dropped }));
     return;
   }
-  if (dropped.length) console.error(`dropped characters the vocabulary lacks: ${JSON.stringify(dropped)}`);
 
-  const dim = config.speaker_embedding.dim;
   const embedding =
-    args.speaker !== undefined ? builtinSpeaker(config, args.bundle, args.speaker) : embeddingFile(args.embedding, dim);
-  const scales = parseScales(args.scales, config.inference);
+    args.speaker !== undefined
+      ? builtinSpeaker(config, args.speaker, (file) => readBytes(join(args.bundle, file), 'speakers'))
+      : embeddingFile(args.embedding, config);
+  const scales = parseScales(args.scales, config);
+  const pauseSeconds = args.pause === undefined ? rules.pause_seconds : parseNumber(args.pause, 'pause');
+  const pause = pauseSamples(pauseSeconds, config.audio.sample_rate);
 
   const ort = (await import('onnxruntime-node')).default;
   const graph = config.graphs.model;
   const options = { graphOptimizationLevel: 'all' };
-  if (args.threads !== undefined) options.intraOpNumThreads = Number.parseInt(args.threads, 10);
+  if (args.threads !== undefined) options.intraOpNumThreads = parseNumber(args.threads, 'threads', { integer: true, min: 1 });
   const session = await ort.InferenceSession.create(join(args.bundle, graph.file), options);
 
-  // Every input of the end-to-end graph, by the name config.json gives it (batch of one).
-  const values = {
-    input: [ids, [1, ids.length]],
-    input_lengths: [[ids.length], [1]],
-    scales: [scales, [3]],
-    speaker_embedding: [embedding, [1, dim]],
-    language_id: [[languageId], [1]],
-  };
-  const feeds = {};
-  for (const spec of graph.inputs) {
-    if (!(spec.name in values)) throw new UsageError(`model input '${spec.name}' is unknown to this host`);
-    feeds[spec.name] = makeTensor(ort, spec, ...values[spec.name]);
-  }
   const started = performance.now();
-  const result = await session.run(feeds);
+  const samples = await synthesize(ort, session, graph, plan.utterances, {
+    embedding,
+    languageId: language.id,
+    scales,
+    pause,
+  });
   const seconds = (performance.now() - started) / 1000;
 
-  const waveform = result.output.data; // [1, 1, samples], padded to the longest item of the batch
-  const valid = Number(result.output_lengths.data[0]);
-  const samples = waveform.subarray(0, Math.min(valid, waveform.length));
-
-  if (args['raw-out'] !== undefined) {
-    writeAtomic(args['raw-out'], Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
-  }
+  if (args['raw-out'] !== undefined) writeAtomic(args['raw-out'], float32Bytes(samples));
   if (args.out !== undefined) writeAtomic(args.out, wavBytes(samples, config.audio.sample_rate));
   const audioSeconds = samples.length / config.audio.sample_rate;
   console.error(
-    `${ids.length} ids ("${cleaned}") -> ${samples.length} samples (${audioSeconds.toFixed(2)} s audio) in ${seconds.toFixed(3)} s`,
+    `${plan.utterances.length} utterance(s), language ${language.name} -> ${samples.length} samples (${audioSeconds.toFixed(2)} s audio) in ${seconds.toFixed(3)} s`,
   );
 }
 
 main().catch((err) => {
   const known =
     err instanceof UsageError ||
+    err instanceof BundleError ||
     err instanceof FrontendError ||
+    err instanceof LanguageError ||
     err instanceof NpyError ||
     String(err.code ?? '').startsWith('ERR_PARSE_ARGS');
   console.error(`error: ${known ? err.message : (err.stack ?? err)}`);

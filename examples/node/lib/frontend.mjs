@@ -5,6 +5,7 @@
 //   2. map every code point to the id of its LAST occurrence in text.vocab; tokens longer than one code
 //      point (the blank "<BLNK>") never match text; unknown code points are dropped;
 //   3. with text.add_blank, put the blank id before, between and after the character ids (2n + 1 ids).
+// Pure ES module: no Node-only API (a browser build imports it unchanged).
 
 const STEPS = new Set(['unicode_nfc', 'lowercase', 'replace_symbols', 'remove_symbols', 'collapse_whitespace']);
 
@@ -88,7 +89,8 @@ export class Tokenizer {
   /**
    * Text -> ids. With `strict` (the default, as in the Python runtime) text without any known letter or
    * digit is an error; `strict: false` is Coqui's behaviour (empty text gives [blank]).
-   * @returns {{ids: number[], cleaned: string, dropped: string[]}}
+   * `speakable`: a known letter or digit survived (the Python runtime skips sentences without one).
+   * @returns {{ids: number[], cleaned: string, dropped: string[], speakable: boolean}}
    */
   encode(text, language, { strict = true } = {}) {
     const cleaned = this.clean(text, language);
@@ -104,11 +106,7 @@ export class Tokenizer {
         if (/[\p{L}\p{N}]/u.test(ch)) speakable = true;
       }
     }
-    if (strict && !speakable) {
-      throw new FrontendError(
-        text.trim() === '' ? 'text is empty' : 'text has nothing the model can pronounce (no known letter is left)',
-      );
-    }
+    if (strict && !speakable) throw new FrontendError(emptyMessage(text, cleaned, [...dropped]));
     let ids = charIds;
     if (this.config.add_blank) {
       ids = new Array(2 * charIds.length + 1).fill(this.blankId);
@@ -116,6 +114,15 @@ export class Tokenizer {
         ids[2 * i + 1] = id;
       });
     }
-    return { ids, cleaned, dropped: [...dropped] };
+    return { ids, cleaned, dropped: [...dropped], speakable };
   }
+}
+
+// The Python runtime's wording (yourtts_onnx.runtime.text.tokenizer).
+function emptyMessage(text, cleaned, dropped) {
+  if (/^[\s\x1c-\x1f\x85]*$/u.test(text)) return 'text is empty: give at least one word to speak';
+  if (cleaned === '') return 'text is empty after cleaning: it holds only symbols that are removed (quotes, brackets)';
+  let message = 'text has nothing the model can pronounce (no known letter is left)';
+  if (dropped.length) message += `; unknown characters: ${dropped.map((ch) => JSON.stringify(ch)).join(', ')}`;
+  return message;
 }

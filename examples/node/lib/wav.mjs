@@ -1,5 +1,6 @@
 // Float samples -> 16-bit PCM WAV, bit-identical to yourtts_onnx.runtime.waveform (Python):
 // clip to [-1, 1] (NaN -> 0), multiply by 32767 in float32, round half to even.
+// Pure ES module: returns a Uint8Array, no Node-only API.
 
 function roundHalfEven(x) {
   const r = Math.round(x);
@@ -17,22 +18,35 @@ export function pcm16(samples) {
   return out;
 }
 
+/** A 44-byte RIFF/WAVE header (PCM, mono, 16-bit) followed by the samples. */
 export function wavBytes(samples, sampleRate) {
   const pcm = pcm16(samples);
   const dataSize = 2 * pcm.length;
-  const buf = Buffer.alloc(44 + dataSize);
-  buf.write('RIFF', 0, 'ascii');
-  buf.writeUInt32LE(36 + dataSize, 4);
-  buf.write('WAVEfmt ', 8, 'ascii');
-  buf.writeUInt32LE(16, 16); // fmt chunk size
-  buf.writeUInt16LE(1, 20); // PCM
-  buf.writeUInt16LE(1, 22); // mono
-  buf.writeUInt32LE(sampleRate, 24);
-  buf.writeUInt32LE(2 * sampleRate, 28); // byte rate
-  buf.writeUInt16LE(2, 32); // block align
-  buf.writeUInt16LE(16, 34); // bits per sample
-  buf.write('data', 36, 'ascii');
-  buf.writeUInt32LE(dataSize, 40);
-  for (let i = 0; i < pcm.length; i++) buf.writeInt16LE(pcm[i], 44 + 2 * i);
-  return buf;
+  const bytes = new Uint8Array(44 + dataSize);
+  const view = new DataView(bytes.buffer);
+  const ascii = (offset, text) => {
+    for (let i = 0; i < text.length; i++) bytes[offset + i] = text.charCodeAt(i);
+  };
+  ascii(0, 'RIFF');
+  view.setUint32(4, 36 + dataSize, true);
+  ascii(8, 'WAVEfmt ');
+  view.setUint32(16, 16, true); // fmt chunk size
+  view.setUint16(20, 1, true); // PCM
+  view.setUint16(22, 1, true); // mono
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, 2 * sampleRate, true); // byte rate
+  view.setUint16(32, 2, true); // block align
+  view.setUint16(34, 16, true); // bits per sample
+  ascii(36, 'data');
+  view.setUint32(40, dataSize, true);
+  for (let i = 0; i < pcm.length; i++) view.setInt16(44 + 2 * i, pcm[i], true);
+  return bytes;
+}
+
+/** Float samples as little-endian float32 bytes (the --raw-out format). */
+export function float32Bytes(samples) {
+  const bytes = new Uint8Array(4 * samples.length);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < samples.length; i++) view.setFloat32(4 * i, samples[i], true);
+  return bytes;
 }

@@ -4,23 +4,26 @@ An utterance is one model call's worth of text (one item of a batch). Long text 
 sentences (:func:`~yourtts_onnx.runtime.text.split_sentences`), and a sentence longer than the token
 limit is cut at clause punctuation, then at spaces (:func:`~yourtts_onnx.runtime.text.cap_sentence`).
 With ``split=False`` the whole text is one utterance, tokenised exactly as Coqui does (the parity path).
+
+The order of the steps, which other hosts reproduce (``docs/consumers.md`` section 3): number expansion
+(optional) of the whole text → sentence splitting → capping each sentence → per piece: cleaning, ids,
+and skipping pieces with nothing speakable. The splitting tables and the default token limit come from
+the tokenizer's config (``text.sentences`` in the bundle).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from yourtts_onnx.errors import InputError
-from yourtts_onnx.runtime.text import Tokenizer, chunk_text, describe_characters
+from yourtts_onnx.runtime.text import DEFAULT_MAX_TOKENS, Tokenizer, chunk_text, describe_characters
+
+__all__ = ["DEFAULT_MAX_TOKENS", "Utterance", "batches", "max_chars_for", "pause_samples", "plan_utterances"]
 
 logger = logging.getLogger(__name__)
-
-# Longest utterance in model input ids (blanks included): 400 ids = 199 characters. The text encoder's
-# attention is quadratic in this and the duration predictor sees a whole utterance at once; sentences of
-# up to ~200 characters keep memory flat and the first audio of a stream quick.
-DEFAULT_MAX_TOKENS = 400
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,12 @@ def plan_utterances(
     *,
     normalize_numbers: bool = True,
     split: bool = True,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
+    max_tokens: int | None = None,
 ) -> list[Utterance]:
     """Sentences of ``text`` as tokenised utterances, in order.
 
+    ``max_tokens`` (ids per utterance, blanks included) defaults to the config's
+    ``sentences.max_tokens`` (400 for bundles that do not record it).
     Sentences without a known letter or digit are left out. Raises :class:`InputError` when nothing
     pronounceable is left at all (empty text, only removed symbols or only characters the model lacks);
     characters the model lacks are otherwise dropped with one warning.
@@ -63,9 +68,16 @@ def plan_utterances(
         raise InputError(f"text must be a string, got {type(text).__name__}")
     if not split:
         return [Utterance(text, tuple(tokenizer.encode(text, language, normalize_numbers=normalize_numbers)))]
-    max_chars = max_chars_for(max_tokens, tokenizer.config.add_blank)
+    config = tokenizer.config
+    limit = config.sentences.max_tokens if max_tokens is None else max_tokens
+    max_chars = max_chars_for(limit, config.add_blank)
     chunks = chunk_text(
-        text, language, max_chars, rules=tokenizer.config.cleaner_rules, normalize_numbers=normalize_numbers
+        text,
+        language,
+        max_chars,
+        rules=config.cleaner_rules,
+        normalize_numbers=normalize_numbers,
+        sentence_rules=config.sentences,
     )
     utterances: list[Utterance] = []
     dropped: dict[str, None] = {}
@@ -86,6 +98,18 @@ def plan_utterances(
             describe_characters(dropped),
         )
     return utterances
+
+
+def pause_samples(seconds: float, sample_rate: int) -> int:
+    """Samples of silence between two utterances: ``round(seconds * sample_rate)``, halves to even."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not math.isfinite(seconds)
+        or seconds < 0
+    ):
+        raise InputError(f"sentence_pause must be zero or a positive number of seconds, got {seconds!r}")
+    return round(seconds * sample_rate)
 
 
 def batches(utterances: Sequence[Utterance], batch_size: int) -> Iterator[list[Utterance]]:

@@ -1,12 +1,17 @@
-"""The text frontend's configuration: vocabulary, blank handling and cleaner rules.
+"""The text frontend's configuration: vocabulary, blank handling, cleaner rules, sentence rules and
+language-name resolution.
 
-:meth:`TextFrontendConfig.to_dict` is what the bundle stores. Notes for other consumers of that JSON:
+:meth:`TextFrontendConfig.to_dict` is what the bundle stores (``config.json``'s ``text``). Notes for other
+consumers of that JSON:
 
 * ``vocab`` is in id order and may contain a character more than once (Coqui's ``VitsCharacters`` lists
   the punctuation twice). The id of a character is the index of its **last** occurrence.
 * Tokens longer than one character (the blank ``"<BLNK>"``) never match input text.
 * With ``add_blank`` the blank id is placed before, between and after the character ids:
   ``n`` characters give ``2n + 1`` ids.
+* ``sentences`` (:class:`~.sentence_rules.SentenceRules`) and ``language_resolution``
+  (:class:`~yourtts_onnx.runtime.languages.LanguageResolution`) were added later: bundles without them
+  get the defaults, which are what the runtime did before they were recorded.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yourtts_onnx.errors import BundleError, CheckpointError
+from yourtts_onnx.runtime.languages import LanguageResolution
 
 from .cleaners import CleanerRules, default_rules
+from .sentence_rules import SentenceRules, default_sentence_rules
 
 __all__ = ["COQUI_VITS_BLANK", "TextFrontendConfig"]
 
@@ -41,6 +48,8 @@ class TextFrontendConfig:
     add_blank: bool
     cleaner: str
     cleaner_rules: CleanerRules
+    sentences: SentenceRules = field(default_factory=default_sentence_rules)
+    language_resolution: LanguageResolution = field(default_factory=LanguageResolution)
     _char_to_id: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +68,12 @@ class TextFrontendConfig:
         if self.cleaner != self.cleaner_rules.name:
             raise _err(
                 "cleaner", f"{self.cleaner!r} does not match cleaner_rules.name {self.cleaner_rules.name!r}"
+            )
+        least = 3 if self.add_blank else 1
+        if self.sentences.max_tokens < least:
+            raise _err(
+                "sentences.max_tokens",
+                f"{self.sentences.max_tokens} is below {least}, the shortest utterance of one character",
             )
         object.__setattr__(self, "_char_to_id", mapping)
 
@@ -93,6 +108,8 @@ class TextFrontendConfig:
             "add_blank": self.add_blank,
             "cleaner": self.cleaner,
             "cleaner_rules": self.cleaner_rules.to_dict(),
+            "sentences": self.sentences.to_dict(),
+            "language_resolution": self.language_resolution.to_dict(),
         }
 
     @classmethod
@@ -118,6 +135,13 @@ class TextFrontendConfig:
         if not isinstance(d["cleaner"], str):
             raise _err("cleaner", f"expected a string, got {type(d['cleaner']).__name__}")
         rules = CleanerRules.from_dict(d["cleaner_rules"], path="cleaner_rules")
+        # Sections added after the first bundles: absent means the behaviour of those bundles.
+        sentences = SentenceRules.from_dict(d["sentences"]) if "sentences" in d else default_sentence_rules()
+        resolution = (
+            LanguageResolution.from_dict(d["language_resolution"])
+            if "language_resolution" in d
+            else LanguageResolution()
+        )
         return cls(
             vocab=tuple(vocab),
             pad=d["pad"],
@@ -125,6 +149,8 @@ class TextFrontendConfig:
             add_blank=d["add_blank"],
             cleaner=d["cleaner"],
             cleaner_rules=rules,
+            sentences=sentences,
+            language_resolution=resolution,
         )
 
     @classmethod
