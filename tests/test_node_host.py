@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from yourtts_onnx.runtime.vits_graph import VitsGraph
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.bundle import Bundle
@@ -30,7 +31,6 @@ from yourtts_onnx.runtime.languages import LanguageResolution, resolve_language
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer, default_sentence_rules
 from yourtts_onnx.runtime.utterances import pause_samples, plan_utterances
-from yourtts_onnx.runtime.vits_graph import VitsGraph
 from yourtts_onnx.runtime.waveform import wav_header
 
 pytest_plugins = ["runtime_fixtures"]

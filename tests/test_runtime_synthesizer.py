@@ -123,7 +123,7 @@ def test_long_sentence_is_capped(stub_synth):
     text = ", ".join(["this clause goes on"] * 40) + "."
     plan = stub_synth.plan(text)
     assert len(plan) > 1
-    assert all(len(u.ids) <= SynthesisOptions().max_tokens for u in plan)
+    assert all(len(u.ids) <= stub_synth.tokenizer.config.sentences.max_tokens == 400 for u in plan)
     assert all(len(u.ids) <= 41 for u in stub_synth.plan(text, max_tokens=41))
 
 

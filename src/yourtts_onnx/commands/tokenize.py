@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from yourtts_onnx.runtime.bundle import Bundle
     from yourtts_onnx.runtime.languages import resolve_language
     from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
-    from yourtts_onnx.runtime.utterances import DEFAULT_MAX_TOKENS, plan_utterances
+    from yourtts_onnx.runtime.utterances import plan_utterances
 
     if args.text is None:
         if sys.stdin.isatty():
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         args.text = sys.stdin.read()
     config = Bundle.open(args.bundle, verify_hashes=False).config
     tokenizer = Tokenizer(TextFrontendConfig.from_dict(config.text))
-    language, _ = resolve_language(args.language, config.languages)
+    language, _ = resolve_language(args.language, config.languages, tokenizer.config.language_resolution)
     normalize = not args.coqui_exact
     if args.split:
         utterances = plan_utterances(
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             tokenizer,
             language,
             normalize_numbers=normalize,
-            max_tokens=args.max_tokens or DEFAULT_MAX_TOKENS,
+            max_tokens=args.max_tokens,
         )
         out: object = [{"text": u.text, "ids": list(u.ids)} for u in utterances]
     else:

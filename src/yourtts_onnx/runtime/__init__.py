@@ -20,8 +20,6 @@ _EXPORTS: dict[str, str] = {
     "ChunkSchedule": "chunked_decoding",
     "ClipInfo": "speaker_encoder",
     "Cloned": "speaker_encoder",
-    "DEFAULT_MAX_TOKENS": "options",
-    "DEFAULT_SENTENCE_PAUSE": "options",
     "Scales": "synthesizer",
     "SessionOptions": "session",
     "SpeakerEncoder": "speaker_encoder",
@@ -36,8 +34,6 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
-    "DEFAULT_MAX_TOKENS",
-    "DEFAULT_SENTENCE_PAUSE",
     "Audio",
     "Backend",
     "BatchOutput",
@@ -63,7 +59,7 @@ if TYPE_CHECKING:
     from yourtts_onnx.runtime.backends import Backend, BatchOutput
     from yourtts_onnx.runtime.bundle import Bundle, BundleConfig
     from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule
-    from yourtts_onnx.runtime.options import DEFAULT_MAX_TOKENS, DEFAULT_SENTENCE_PAUSE, SynthesisOptions
+    from yourtts_onnx.runtime.options import SynthesisOptions
     from yourtts_onnx.runtime.session import SessionOptions
     from yourtts_onnx.runtime.speaker_encoder import ClipInfo, Cloned, SpeakerEncoder
     from yourtts_onnx.runtime.synthesizer import Scales, Synthesizer

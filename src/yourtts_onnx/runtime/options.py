@@ -32,12 +32,6 @@ from yourtts_onnx.runtime.limits import (
     MIN_LENGTH_SCALE,
 )
 
-DEFAULT_SENTENCE_PAUSE = 0.2  # seconds of silence between sentences
-# Longest utterance in model input ids (blanks included): 400 ids = 199 characters. The text encoder's
-# attention is quadratic in this and the duration predictor sees a whole utterance at once; sentences of
-# up to ~200 characters keep memory flat and the first audio of a stream quick.
-DEFAULT_MAX_TOKENS = 400
-
 ChunkFrames = int | ChunkSchedule | None
 
 
@@ -99,10 +93,13 @@ class SynthesisOptions:
         embedding: a speaker embedding ``[dim]``. At most one of ``voice``/``speaker_wav``/``embedding``;
             none: the bundle's first built-in speaker.
         noise_scale, length_scale, noise_scale_dp: ``None``: the bundle's defaults (``config.inference``).
-        sentence_pause: seconds of silence between sentences.
+        sentence_pause: seconds of silence between sentences; ``None``: the bundle's
+            (``text.sentences.pause_seconds`` in ``config.json``, 0.2 s).
         normalize_numbers: write numbers out as words (``False``: Coqui's tokenizer drops digits).
         split_sentences: split the text into sentences (``False``: one utterance, as Coqui).
-        max_tokens: cut sentences longer than this many ids (blanks included).
+        max_tokens: cut sentences longer than this many ids (blanks included); ``None``: the bundle's
+            (``text.sentences.max_tokens``, 400 ids = 199 characters: the text encoder's attention is
+            quadratic in it, and ~200 characters keep memory flat and the first audio of a stream quick).
         chunk_frames: windows when *streaming*: ``None`` a short first window (~0.25 s) then doubling up to
             ~4 s; ``n`` windows of ``n`` frames; ``0`` whole sentences; or a :class:`ChunkSchedule`.
             :meth:`Synthesizer.synthesize` always decodes whole sentences.
@@ -117,10 +114,10 @@ class SynthesisOptions:
     noise_scale: float | None = None
     length_scale: float | None = None
     noise_scale_dp: float | None = None
-    sentence_pause: float = DEFAULT_SENTENCE_PAUSE
+    sentence_pause: float | None = None
     normalize_numbers: bool = True
     split_sentences: bool = True
-    max_tokens: int = DEFAULT_MAX_TOKENS
+    max_tokens: int | None = None
     chunk_frames: ChunkFrames = None
     seed: int | None = None
 
@@ -144,11 +141,13 @@ class SynthesisOptions:
                 set_(self, name, _number(name, getattr(self, name), 0.0, MAX_NOISE_SCALE))
         if self.length_scale is not None:
             set_(self, "length_scale", _number("length_scale", self.length_scale, MIN_LENGTH_SCALE, MAX_LENGTH_SCALE))
-        set_(self, "sentence_pause", _number("sentence_pause", self.sentence_pause, 0.0, MAX_SENTENCE_PAUSE))
+        if self.sentence_pause is not None:
+            set_(self, "sentence_pause", _number("sentence_pause", self.sentence_pause, 0.0, MAX_SENTENCE_PAUSE))
         for name in ("normalize_numbers", "split_sentences"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        set_(self, "max_tokens", _integer("max_tokens", self.max_tokens, 3, MAX_TOKENS_LIMIT))
+        if self.max_tokens is not None:
+            set_(self, "max_tokens", _integer("max_tokens", self.max_tokens, 3, MAX_TOKENS_LIMIT))
         if self.chunk_frames is not None and not isinstance(self.chunk_frames, ChunkSchedule):
             set_(self, "chunk_frames", _integer("chunk_frames", self.chunk_frames, 0, 100_000))
         if self.seed is not None:

@@ -36,7 +36,7 @@ from yourtts_onnx.runtime.options import SynthesisOptions, make_options
 from yourtts_onnx.runtime.session import ProviderSpec, SessionOptions
 from yourtts_onnx.runtime.speaker_encoder import SpeakerEncoder, recipe_from_bundle
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
-from yourtts_onnx.runtime.utterances import Utterance, plan_utterances
+from yourtts_onnx.runtime.utterances import Utterance, pause_samples, plan_utterances
 from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.waveform import Audio
 
@@ -145,7 +145,7 @@ class Synthesizer:
     @property
     def default_language(self) -> str | None:
         """The only language, else ``"en"`` when present, else ``None`` (a language must be given)."""
-        return default_language(self.config.languages)
+        return default_language(self.config.languages, self.tokenizer.config.language_resolution)
 
     @property
     def speakers(self) -> list[str]:
@@ -171,17 +171,22 @@ class Synthesizer:
         """Speaker embedding ``[dim]`` of a recording (path or encoded bytes) or the mean over several."""
         return self.voices.embed(speaker_wav)
 
+    def language(self, requested: str | None) -> tuple[str, int]:
+        """``(name, id)`` of a bundle language by the bundle's resolution rules (``"fr"``, ``"PT_BR"``, ...;
+        ``None``: the default); the error lists the languages."""
+        return resolve_language(requested, self.config.languages, self.tokenizer.config.language_resolution)
+
     # -- text ---------------------------------------------------------------------------------------
 
     def tokenize(self, text: str, language: str | None = None, *, normalize_numbers: bool = True) -> list[int]:
         """Ids of the whole text as one utterance (``normalize_numbers=False`` is Coqui's tokenizer)."""
-        name, _ = resolve_language(language, self.config.languages)
+        name, _ = self.language(language)
         return self.tokenizer.encode(text, name, normalize_numbers=normalize_numbers)
 
     def plan(self, text: str, options: SynthesisOptions | None = None, /, **fields: Any) -> list[Utterance]:
         """The utterances (sentences, capped at ``max_tokens``) that :meth:`synthesize` would speak."""
         opts = make_options(options, **fields)
-        name, _ = resolve_language(opts.language, self.config.languages)
+        name, _ = self.language(opts.language)
         return self._utterances(text, name, opts)
 
     def _utterances(self, text: str, language: str, opts: SynthesisOptions) -> list[Utterance]:
@@ -211,7 +216,7 @@ class Synthesizer:
 
     def prepare(self, text: str, opts: SynthesisOptions, progress: Progress | None = None) -> Plan:
         """Check and resolve one call (language, text, voice — cloning runs here) before any synthesis."""
-        language, language_id = resolve_language(opts.language, self.config.languages)
+        language, language_id = self.language(opts.language)
         scales = self.scales(opts)
         noisy = scales.noise_scale > 0 or scales.noise_scale_dp > 0
         if opts.seed is not None and noisy and not self.backend.seedable:
@@ -221,7 +226,8 @@ class Synthesizer:
             )
         utterances = self._utterances(text, language, opts)
         embedding = self.voices.resolve(opts)
-        pause = round(opts.sentence_pause * self.sample_rate)
+        seconds = self.tokenizer.config.sentences.pause_seconds if opts.sentence_pause is None else opts.sentence_pause
+        pause = pause_samples(seconds, self.sample_rate)
         return Plan(utterances, embedding, language, language_id, scales, pause, opts.seed)
 
     def stream(

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.text import DEFAULT_MAX_TOKENS, Tokenizer, chunk_text, describe_characters
 
-__all__ = ["DEFAULT_MAX_TOKENS", "Utterance", "batches", "max_chars_for", "pause_samples", "plan_utterances"]
+__all__ = ["DEFAULT_MAX_TOKENS", "Utterance", "max_chars_for", "pause_samples", "plan_utterances"]
 
 logger = logging.getLogger(__name__)
 
@@ -111,10 +110,3 @@ def pause_samples(seconds: float, sample_rate: int) -> int:
         raise InputError(f"sentence_pause must be zero or a positive number of seconds, got {seconds!r}")
     return round(seconds * sample_rate)
 
-
-def batches(utterances: Sequence[Utterance], batch_size: int) -> Iterator[list[Utterance]]:
-    """Consecutive groups of at most ``batch_size`` utterances (order kept, so a stream stays in order)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
-    for start in range(0, len(utterances), batch_size):
-        yield list(utterances[start : start + batch_size])

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from yourtts_onnx.runtime.languages import resolve_language
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.runtime.speaker_encoder import Cloned
 from yourtts_onnx.runtime.synthesizer import Synthesizer
@@ -80,7 +79,7 @@ class TtsService:
         return text
 
     def language(self, requested: str | None) -> str:
-        return resolve_language(requested or None, self.synth.config.languages)[0]
+        return self.synth.language(requested or None)[0]
 
     def embedding(self, voice: str | None) -> np.ndarray | None:
         """A built-in speaker's or saved voice's embedding; ``None`` for the default speaker."""
