@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--uri",
         default=DEFAULT_URI,
-        help=f"where to listen: tcp://HOST:PORT, unix://PATH or stdio:// (default {DEFAULT_URI}; "
+        help=f"where to listen: tcp://HOST:PORT or unix://PATH (default {DEFAULT_URI}; "
         "tcp://0.0.0.0:10200 to be reached from other machines)",
     )
     p.add_argument(

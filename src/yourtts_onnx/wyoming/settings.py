@@ -20,14 +20,14 @@ from yourtts_onnx.wyoming.defaults import (
     DEFAULT_URI,
 )
 
-SCHEMES = ("tcp", "unix", "stdio")
+SCHEMES = ("tcp", "unix")
 
 
 @dataclass(frozen=True)
 class WyomingSettings:
     """Everything the server needs besides the model.
 
-    ``uri``: ``tcp://HOST:PORT``, ``unix://PATH`` or ``stdio://``. ``default_voice``: a built-in speaker
+    ``uri``: ``tcp://HOST:PORT`` or ``unix://PATH``. ``default_voice``: a built-in speaker
     or saved voice (``None``: the first built-in speaker); ``default_language``: any spelling the bundle
     resolves (``None``: the bundle's default). ``zeroconf``: the service name to announce over mDNS
     (tcp only), ``None`` for no announcement. ``workers``: inference threads shared by all clients;
@@ -56,7 +56,7 @@ class WyomingSettings:
     def __post_init__(self) -> None:
         scheme = self.scheme
         if scheme not in SCHEMES:
-            raise InputError(f"--uri must start with tcp://, unix:// or stdio://, got '{self.uri}'")
+            raise InputError(f"--uri must start with tcp:// or unix://, got '{self.uri}'")
         if scheme == "tcp":
             parsed = urlparse(self.uri)
             try:
@@ -67,6 +67,8 @@ class WyomingSettings:
                 raise InputError(
                     f"--uri needs a host and a port, e.g. tcp://0.0.0.0:10200 (got '{self.uri}')"
                 )
+        if scheme == "unix" and not urlparse(self.uri).path:
+            raise InputError(f"--uri needs a socket path, e.g. unix:///run/yourtts.sock (got '{self.uri}')")
         if self.zeroconf is not None:
             if scheme != "tcp":
                 raise InputError("--zeroconf announces a TCP service: use a tcp:// --uri")
