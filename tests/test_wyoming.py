@@ -398,3 +398,17 @@ def test_a_unix_socket_and_no_streaming(synth, tmp_path):
             service.close()
 
     run(scenario())
+
+
+def test_a_server_fault_is_an_error_event_too(server, synth, monkeypatch):
+    async def scenario() -> None:
+        async with AsyncTcpClient(HOST, server.port, read_timeout=30) as c:
+            monkeypatch.setattr(server.service.catalog, "entries", lambda: [][0])  # IndexError in describe
+            await c.write_event(Describe().event())
+            code, text = _error(await read_until(c, ("info", "error")))
+            assert code == "server_error" and "IndexError" in text
+            monkeypatch.undo()
+            await c.write_event(Synthesize(text="Hi there.").event())
+            assert audio_of(await read_until(c)) == expected_pcm(synth, "Hi there.")
+
+    run(scenario())

@@ -58,6 +58,7 @@ INVALID_REQUEST = "invalid_request"
 SERVER_BUSY = "server_busy"
 TIMEOUT = "timeout"
 SYNTHESIS_FAILED = "synthesis_failed"
+SERVER_ERROR = "server_error"
 
 
 class RequestError(Exception):
@@ -116,9 +117,19 @@ class SpeechEventHandler(AsyncEventHandler):
     # -- events in ----------------------------------------------------------------------------------------
 
     async def handle_event(self, event: Event) -> bool:
+        try:
+            await self._dispatch(event)
+        except (ConnectionError, OSError):
+            raise  # the client is gone
+        except Exception as exc:  # a fault of ours: say so, and keep the connection
+            log.exception("could not handle a %s event", event.type)
+            await self._enqueue(Fail(SERVER_ERROR, f"the server failed: {type(exc).__name__}: {exc}"))
+        return True
+
+    async def _dispatch(self, event: Event) -> None:
         if Describe.is_type(event.type):
             await self._write(self.service.info().event())
-            return True
+            return
         streaming = self.service.settings.streaming
         if Synthesize.is_type(event.type):
             if self._stream is None:  # inside a text stream it only repeats the streamed text
@@ -129,7 +140,6 @@ class SpeechEventHandler(AsyncEventHandler):
             await self._chunk(event.data)
         elif streaming and SynthesizeStop.is_type(event.type):
             await self._stop()
-        return True
 
     async def _request(self, data: dict[str, Any]) -> None:
         try:
@@ -246,6 +256,9 @@ class SpeechEventHandler(AsyncEventHandler):
                     await self._say(item)
         except (ConnectionError, OSError) as exc:  # the client is gone; the read loop ends the connection
             log.debug("client connection closed while sending: %s", exc)
+        except Exception:  # a fault of ours: close the connection rather than leave the client waiting
+            log.exception("the sender of a Wyoming connection failed")
+            self.writer.close()
 
     async def _end_stream(self, stream: TextStream) -> None:
         if not stream.failed and stream.spoken == 0:
