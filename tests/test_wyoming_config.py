@@ -88,7 +88,9 @@ def test_the_language_voices_list_every_speaker(synth, tmp_path):
     save_voice(synth, "yourtts-en", recording(seed=5), tmp_path)  # shadowed by the language voice
     save_voice(synth, "zoe", recording(seed=6), tmp_path, label="Zoé")
     entries = {e.name: e for e in catalog.entries()}
-    assert list(entries) == ["random-en-1", "random-fr-1", "random-pt-1", "zoe", *catalog._language_voices]
+    languages = ["yourtts-en", "yourtts-fr_FR", "yourtts-pt_BR"]
+    assert list(entries) == ["random-en-1", "random-fr-1", "random-pt-1", "zoe", *languages]
+    assert [catalog.language_voice(name) for name in synth.config.languages] == languages
     assert entries["zoe"].description == "Zoé (cloned voice)"
     assert entries["yourtts-fr_FR"].speakers == ("random-en-1", "random-fr-1", "random-pt-1", "zoe")
     assert entries["yourtts-fr_FR"].languages == ("fr_FR",)

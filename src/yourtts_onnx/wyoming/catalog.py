@@ -96,9 +96,7 @@ class VoiceCatalog:
         self.voices = voices
         self.bundle_languages = dict(languages)
         self.default_language = _language(default_language, self.bundle_languages)
-        self._language_voices = {
-            f"{LANGUAGE_VOICE_PREFIX}{ha_language(name)}": name for name in self.bundle_languages
-        }
+        self._language_voices = {self.language_voice(name): name for name in self.bundle_languages}
         if default_voice is not None:
             self._check_voice(default_voice)
         self.default_voice = default_voice

@@ -5,14 +5,18 @@ Nothing here imports the ``wyoming`` package, so the CLI checks its arguments be
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.options import SynthesisOptions
-from yourtts_onnx.server.settings import DEFAULT_MAX_TEXT_CHARS, available_cores
+from yourtts_onnx.server.settings import (  # the HTTP server's checks, same rules
+    DEFAULT_MAX_TEXT_CHARS,
+    _positive_int,
+    _positive_number,
+    available_cores,
+)
 from yourtts_onnx.wyoming.defaults import (
     DEFAULT_QUEUE_SIZE,
     DEFAULT_SAMPLES_PER_CHUNK,
@@ -80,10 +84,7 @@ class WyomingSettings:
         _positive_int("queue_size", self.queue_size, allow_zero=True)
         _positive_int("max_text_chars", self.max_text_chars)
         _positive_int("samples_per_chunk", self.samples_per_chunk)
-        if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)):
-            raise InputError(f"timeout must be a number of seconds, got {self.timeout!r}")
-        if not math.isfinite(self.timeout) or self.timeout <= 0:
-            raise InputError(f"timeout must be a positive number of seconds, got {self.timeout}")
+        _positive_number("timeout", self.timeout)
         if not isinstance(self.options, SynthesisOptions):
             raise InputError(f"options must be SynthesisOptions, got {type(self.options).__name__}")
         if any(v is not None for v in (self.options.voice, self.options.speaker_wav, self.options.embedding)):
@@ -105,9 +106,3 @@ class WyomingSettings:
     def intra_op_threads(self) -> int:
         """ONNX Runtime threads per model call, so that all workers together use the cores once."""
         return self.threads if self.threads is not None else max(1, available_cores() // self.workers)
-
-
-def _positive_int(name: str, value: object, *, allow_zero: bool = False) -> None:
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise InputError(f"{name} must be an integer of at least {low}, got {value!r}")
