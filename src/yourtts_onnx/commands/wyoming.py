@@ -1,0 +1,180 @@
+"""``yourtts-onnx wyoming``: a Wyoming protocol server for Home Assistant (needs the 'wyoming' extra)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from yourtts_onnx.commands._runtime_common import (
+    add_bundle_arg,
+    add_session_args,
+    integrity_mode,
+    session_options,
+)
+from yourtts_onnx.server.settings import DEFAULT_MAX_TEXT_CHARS
+from yourtts_onnx.wyoming.defaults import (
+    DEFAULT_QUEUE_SIZE,
+    DEFAULT_SAMPLES_PER_CHUNK,
+    DEFAULT_TIMEOUT,
+    DEFAULT_URI,
+    DEFAULT_ZEROCONF_NAME,
+)
+
+if TYPE_CHECKING:
+    from yourtts_onnx.wyoming.settings import WyomingSettings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "wyoming",
+        help="serve text to speech over the Wyoming protocol, for Home Assistant (needs the 'wyoming' extra)",
+        description=(
+            "A Wyoming TTS server: built-in speakers and saved (cloned) voices, every language of the bundle, "
+            "audio streamed as it is made, and streaming text input (sentence by sentence) as Home Assistant "
+            "sends it from a language model. Add it in Home Assistant under Settings > Devices & services > "
+            "Add integration > Wyoming Protocol, with this machine's host and port."
+        ),
+    )
+    add_bundle_arg(p)
+    p.add_argument(
+        "--uri",
+        default=DEFAULT_URI,
+        help=f"where to listen: tcp://HOST:PORT or unix://PATH (default {DEFAULT_URI}; "
+        "tcp://0.0.0.0:10200 to be reached from other machines)",
+    )
+    p.add_argument(
+        "--voices-dir",
+        type=Path,
+        metavar="DIR",
+        help="saved voices (see 'embed'; default: $YOURTTS_ONNX_VOICES or ~/.local/share/yourtts-onnx/voices); "
+        "voices added or removed while the server runs are offered at the next describe",
+    )
+    p.add_argument(
+        "--default-voice",
+        metavar="NAME",
+        help="voice for requests that name none (default: the first built-in)",
+    )
+    p.add_argument(
+        "--default-language",
+        metavar="LANG",
+        help="language for requests that name none, e.g. en, fr, pt_BR (default: the only one, or en)",
+    )
+    p.add_argument(
+        "--zeroconf",
+        nargs="?",
+        const=DEFAULT_ZEROCONF_NAME,
+        metavar="NAME",
+        help=f"announce the server over mDNS so Home Assistant discovers it (name default {DEFAULT_ZEROCONF_NAME}; "
+        "needs zeroconf, a tcp:// --uri)",
+    )
+    p.add_argument("--workers", type=int, metavar="N", help="syntheses run at once (default: the CPU cores)")
+    p.add_argument(
+        "--queue-size",
+        type=int,
+        default=DEFAULT_QUEUE_SIZE,
+        metavar="N",
+        help=f"syntheses that may wait for a worker; more get a 'busy' error (default {DEFAULT_QUEUE_SIZE})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SEC",
+        help=f"seconds one synthesis (a request, or a sentence of a text stream) may take (default {DEFAULT_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--max-text-chars",
+        type=int,
+        default=DEFAULT_MAX_TEXT_CHARS,
+        metavar="N",
+        help=f"longest text of a request or of a whole text stream (default {DEFAULT_MAX_TEXT_CHARS})",
+    )
+    p.add_argument(
+        "--samples-per-chunk",
+        type=int,
+        default=DEFAULT_SAMPLES_PER_CHUNK,
+        metavar="N",
+        help=f"audio samples per audio-chunk event at most (default {DEFAULT_SAMPLES_PER_CHUNK})",
+    )
+    p.add_argument(
+        "--no-streaming",
+        action="store_true",
+        help="do not offer streaming text input (clients then send the whole text in one synthesize)",
+    )
+    s = p.add_argument_group("synthesis")
+    s.add_argument(
+        "--noise-scale", type=float, metavar="X", help="variation of the voice (default: the bundle's)"
+    )
+    s.add_argument(
+        "--length-scale",
+        type=float,
+        metavar="X",
+        help="speaking duration factor; > 1 is slower (default: the bundle's)",
+    )
+    s.add_argument(
+        "--noise-scale-dp", type=float, metavar="X", help="variation of the rhythm (default: the bundle's)"
+    )
+    s.add_argument(
+        "--sentence-pause", type=float, metavar="SEC", help="silence between sentences (default 0.2)"
+    )
+    s.add_argument(
+        "--max-tokens", type=int, metavar="N", help="cut sentences longer than N ids (default 400)"
+    )
+    add_session_args(p)
+
+
+def settings_from_args(args: argparse.Namespace) -> WyomingSettings:
+    """The one mapping from arguments to :class:`WyomingSettings` (checked there)."""
+    from yourtts_onnx.runtime.options import make_options
+    from yourtts_onnx.server.settings import available_cores
+    from yourtts_onnx.wyoming.settings import WyomingSettings
+
+    options = make_options(
+        noise_scale=args.noise_scale,
+        length_scale=args.length_scale,
+        noise_scale_dp=args.noise_scale_dp,
+        sentence_pause=args.sentence_pause,
+        max_tokens=args.max_tokens,
+    )
+    return WyomingSettings(
+        uri=args.uri,
+        voices_dir=args.voices_dir,
+        default_voice=args.default_voice,
+        default_language=args.default_language,
+        zeroconf=args.zeroconf,
+        workers=args.workers if args.workers is not None else available_cores(),
+        threads=args.threads,
+        queue_size=args.queue_size,
+        timeout=args.timeout,
+        max_text_chars=args.max_text_chars,
+        samples_per_chunk=args.samples_per_chunk,
+        streaming=not args.no_streaming,
+        options=options,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from yourtts_onnx.wyoming import require_wyoming
+
+    settings = settings_from_args(args)  # bad arguments fail before anything is loaded
+    require_wyoming()
+    if settings.zeroconf is not None:
+        from yourtts_onnx.errors import require
+
+        require("zeroconf", "wyoming")
+    import dataclasses
+
+    from yourtts_onnx.runtime.synthesizer import Synthesizer
+    from yourtts_onnx.wyoming.server import run as serve
+    from yourtts_onnx.wyoming.service import WyomingService
+
+    synth = Synthesizer.from_bundle(
+        args.bundle,
+        session_options=dataclasses.replace(session_options(args), threads=settings.intra_op_threads),
+        backend=args.backend,
+        integrity=integrity_mode(args),
+        voices_dir=settings.voices_dir,
+    )
+    serve(WyomingService(synth, settings))
+    return 0

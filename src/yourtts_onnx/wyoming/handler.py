@@ -1,0 +1,344 @@
+"""One Wyoming connection: its events in, its audio out.
+
+Requests are checked on the event loop as they arrive (voice, language, text); what they ask to say goes,
+in order, into the connection's outbox, and one sender task per connection runs each item on the shared
+worker pool (:class:`~yourtts_onnx.server.jobs.JobRunner`) and writes its audio as the chunks come. The
+event loop never runs a model, so other clients (and this client's next ``synthesize-chunk``) are served
+while audio is made. When the client goes, the sender is cancelled and so is its job, at the next chunk.
+
+Events:
+
+* ``describe`` → ``info`` at once (voices read anew each time);
+* ``synthesize`` → ``audio-start``, ``audio-chunk``\\ s as the engine makes them, ``audio-stop``;
+* ``synthesize-start``, ``synthesize-chunk``\\ s, (``synthesize``, ignored: sent for older servers),
+  ``synthesize-stop`` → for each sentence as soon as it is complete: ``audio-start``, chunks, ``audio-stop``;
+  then ``synthesize-stopped``;
+* a request that cannot be served → one ``error`` event (``text`` says why, ``code`` what kind) in its
+  place; the connection stays open. In a text stream the rest of the stream is then dropped, and
+  ``synthesize-stopped`` still ends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.error import Error
+from wyoming.event import Event
+from wyoming.info import Describe
+from wyoming.server import AsyncEventHandler
+from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped
+
+from yourtts_onnx.errors import AudioError, InputError
+from yourtts_onnx.runtime.options import SynthesisOptions
+from yourtts_onnx.server.jobs import JobCancelledError, JobTimeoutError, QueueFullError, StreamJob
+from yourtts_onnx.wyoming.catalog import UnknownLanguageError, UnknownVoiceError
+from yourtts_onnx.wyoming.defaults import MAX_PENDING
+from yourtts_onnx.wyoming.sentences import SentenceAssembler
+from yourtts_onnx.wyoming.speech import CHANNELS, SAMPLE_WIDTH, Speech, produce
+
+if TYPE_CHECKING:
+    from yourtts_onnx.wyoming.service import WyomingService
+
+log = logging.getLogger(__name__)
+
+# error codes (the ``code`` of an ``error`` event)
+EMPTY_TEXT = "empty_text"
+TEXT_TOO_LONG = "text_too_long"
+UNKNOWN_VOICE = "unknown_voice"
+UNKNOWN_LANGUAGE = "unknown_language"
+INVALID_REQUEST = "invalid_request"
+SERVER_BUSY = "server_busy"
+TIMEOUT = "timeout"
+SYNTHESIS_FAILED = "synthesis_failed"
+SERVER_ERROR = "server_error"
+
+
+class RequestError(Exception):
+    """A request refused on the event loop, with its error code."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+
+
+@dataclass(eq=False)
+class TextStream:
+    """One ``synthesize-start`` … ``synthesize-stop``. ``failed``: an error was reported, the rest is dropped."""
+
+    options: SynthesisOptions | None
+    assembler: SentenceAssembler | None
+    chars: int = 0
+    has_text: bool = False
+    failed: bool = False
+    spoken: int = 0  # sentences that gave audio (counted by the sender)
+
+
+@dataclass(frozen=True, eq=False)
+class Say:
+    speech: Speech
+    stream: TextStream | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Fail:
+    code: str
+    text: str
+
+
+@dataclass(frozen=True, eq=False)
+class EndStream:
+    stream: TextStream
+
+
+Item = Say | Fail | EndStream
+
+
+class SpeechEventHandler(AsyncEventHandler):
+    """The events of one client connection (created by the server for each)."""
+
+    def __init__(
+        self, service: WyomingService, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        super().__init__(reader, writer)
+        self.service = service
+        self._outbox: asyncio.Queue[Item] = asyncio.Queue(MAX_PENDING)
+        self._sender: asyncio.Task[None] | None = None
+        self._write_lock = asyncio.Lock()
+        self._stream: TextStream | None = None
+
+    # -- events in ----------------------------------------------------------------------------------------
+
+    async def handle_event(self, event: Event) -> bool:
+        try:
+            await self._dispatch(event)
+        except (ConnectionError, OSError):
+            raise  # the client is gone
+        except Exception as exc:  # a fault of ours: say so, and keep the connection
+            log.exception("could not handle a %s event", event.type)
+            await self._enqueue(Fail(SERVER_ERROR, f"the server failed: {type(exc).__name__}: {exc}"))
+        return True
+
+    async def _dispatch(self, event: Event) -> None:
+        if Describe.is_type(event.type):
+            await self._write(self.service.info().event())
+            return
+        streaming = self.service.settings.streaming
+        if Synthesize.is_type(event.type):
+            if self._stream is None:  # inside a text stream it only repeats the streamed text
+                await self._request(event.data)
+        elif streaming and SynthesizeStart.is_type(event.type):
+            await self._start(event.data)
+        elif streaming and SynthesizeChunk.is_type(event.type):
+            await self._chunk(event.data)
+        elif streaming and SynthesizeStop.is_type(event.type):
+            await self._stop()
+
+    async def _request(self, data: dict[str, Any]) -> None:
+        try:
+            text = self._text(data.get("text"))
+            options = self._options(data)
+        except RequestError as exc:
+            await self._enqueue(Fail(exc.code, str(exc)))
+            return
+        await self._enqueue(Say(Speech(text, options)))
+
+    async def _start(self, data: dict[str, Any]) -> None:
+        if self._stream is not None:  # a new stream before the last one stopped: end that one first
+            await self._stop()
+        try:
+            options = self._options(data)
+        except RequestError as exc:
+            self._stream = TextStream(None, None, failed=True)
+            await self._enqueue(Fail(exc.code, str(exc)))
+            return
+        self._stream = TextStream(options, SentenceAssembler(options.language))
+
+    async def _chunk(self, data: dict[str, Any]) -> None:
+        stream = self._stream
+        if stream is None:
+            await self._enqueue(Fail(INVALID_REQUEST, "synthesize-chunk before synthesize-start"))
+            return
+        text = data.get("text")
+        if stream.failed or stream.assembler is None or stream.options is None:
+            return
+        if not isinstance(text, str):
+            await self._fail_stream(stream, INVALID_REQUEST, "synthesize-chunk needs a text")
+            return
+        stream.chars += len(text)
+        limit = self.service.settings.max_text_chars
+        if stream.chars > limit:
+            await self._fail_stream(stream, TEXT_TOO_LONG, _too_long(stream.chars, limit, streamed=True))
+            return
+        stream.has_text = stream.has_text or bool(text.strip())
+        for sentence in stream.assembler.add(text):
+            await self._say_sentence(stream, stream.options, sentence)
+
+    async def _stop(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return  # nothing to stop
+        if not stream.failed and stream.assembler is not None and stream.options is not None:
+            for sentence in stream.assembler.finish():
+                await self._say_sentence(stream, stream.options, sentence)
+        await self._enqueue(EndStream(stream))
+
+    async def _say_sentence(self, stream: TextStream, options: SynthesisOptions, sentence: str) -> None:
+        # the pause before it is decided by the sender, which knows whether a sentence before gave audio
+        await self._enqueue(Say(Speech(sentence, options, skip_unspeakable=True), stream))
+
+    async def _fail_stream(self, stream: TextStream, code: str, text: str) -> None:
+        stream.failed = True
+        await self._enqueue(Fail(code, text))
+
+    # -- request checks (event loop, cheap) ---------------------------------------------------------------
+
+    def _text(self, text: object) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise RequestError(EMPTY_TEXT, "the text to speak is empty")
+        limit = self.service.settings.max_text_chars
+        if len(text) > limit:
+            raise RequestError(TEXT_TOO_LONG, _too_long(len(text), limit, streamed=False))
+        return text
+
+    def _options(self, data: dict[str, Any]) -> SynthesisOptions:
+        text_format = data.get("text_format")
+        if text_format not in (None, "text"):
+            raise RequestError(
+                INVALID_REQUEST, f"text_format '{text_format}' is not supported (only plain text)"
+            )
+        voice = data.get("voice") or {}
+        if not isinstance(voice, dict):
+            raise RequestError(INVALID_REQUEST, "voice must be an object with name, language and speaker")
+        try:
+            # the raw fields: wyoming's SynthesizeVoice drops a language given together with a name
+            selection = self.service.catalog.select(
+                voice.get("name"), voice.get("language"), voice.get("speaker")
+            )
+        except UnknownVoiceError as exc:
+            raise RequestError(UNKNOWN_VOICE, str(exc)) from None
+        except UnknownLanguageError as exc:
+            raise RequestError(UNKNOWN_LANGUAGE, str(exc)) from None
+        except (InputError, AudioError) as exc:
+            raise RequestError(INVALID_REQUEST, str(exc)) from None
+        return self.service.options.with_(embedding=selection.embedding, language=selection.language)
+
+    # -- audio out (the sender task) ----------------------------------------------------------------------
+
+    async def _enqueue(self, item: Item) -> None:
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_all(), name="yourtts wyoming sender")
+        if not self._outbox.full():
+            self._outbox.put_nowait(item)
+            return
+        # back-pressure: stop reading this client until its outbox has room (or its sender has ended)
+        put = asyncio.ensure_future(self._outbox.put(item))
+        await asyncio.wait({put, self._sender}, return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():
+            put.cancel()
+
+    async def _send_all(self) -> None:
+        try:
+            while True:
+                item = await self._outbox.get()
+                if isinstance(item, Fail):
+                    await self._write(Error(text=item.text, code=item.code).event())
+                elif isinstance(item, EndStream):
+                    await self._end_stream(item.stream)
+                elif item.stream is None or not item.stream.failed:
+                    await self._say(item)
+        except (ConnectionError, OSError) as exc:  # the client is gone; the read loop ends the connection
+            log.debug("client connection closed while sending: %s", exc)
+        except Exception:  # a fault of ours: close the connection rather than leave the client waiting
+            log.exception("the sender of a Wyoming connection failed")
+            self.writer.close()
+
+    async def _end_stream(self, stream: TextStream) -> None:
+        if not stream.failed and stream.spoken == 0:
+            code, text = (
+                (SYNTHESIS_FAILED, "the text has nothing the model can pronounce")
+                if stream.has_text
+                else (EMPTY_TEXT, "the streamed text is empty")
+            )
+            await self._write(Error(text=text, code=code).event())
+        await self._write(SynthesizeStopped().event())
+
+    async def _say(self, item: Say) -> None:
+        service = self.service
+        speech = item.speech
+        if item.stream is not None and item.stream.spoken:
+            speech = Speech(speech.text, speech.options, pause_before=True, skip_unspeakable=True)
+        try:
+            job: StreamJob[bytes] = service.runner.start_stream(partial(produce, service.synth, speech))
+        except QueueFullError as exc:
+            await self._refuse(item, SERVER_BUSY, str(exc))
+            return
+        deadline = time.monotonic() + service.settings.timeout
+        rate = service.synth.sample_rate
+        position = 0  # samples sent for this item
+        try:
+            while (pcm := await job.next(deadline)) is not None:
+                if position == 0:
+                    await self._write(AudioStart(rate, SAMPLE_WIDTH, CHANNELS, timestamp=0).event())
+                for piece in _pieces(pcm, service.settings.samples_per_chunk * SAMPLE_WIDTH):
+                    event = AudioChunk(rate, SAMPLE_WIDTH, CHANNELS, piece, timestamp=position * 1000 // rate)
+                    await self._write(event.event())
+                    position += len(piece) // SAMPLE_WIDTH
+            if position:
+                await self._write(AudioStop(timestamp=position * 1000 // rate).event())
+                if item.stream is not None:
+                    item.stream.spoken += 1
+            elif item.stream is None:
+                await self._refuse(item, SYNTHESIS_FAILED, "the synthesis gave no audio")
+        except JobTimeoutError:
+            await self._refuse(
+                item, TIMEOUT, f"the synthesis took longer than {service.settings.timeout:g} s"
+            )
+        except JobCancelledError:  # cancelled from here (the client left): nothing more to send
+            return
+        except (InputError, AudioError) as exc:
+            await self._refuse(item, INVALID_REQUEST, str(exc))
+        except Exception as exc:  # a model failure: report it, keep serving
+            log.exception("synthesis failed")
+            await self._refuse(item, SYNTHESIS_FAILED, f"synthesis failed: {type(exc).__name__}: {exc}")
+        finally:
+            job.cancel()  # no-op when it finished; else the worker stops at its next chunk
+
+    async def _refuse(self, item: Say, code: str, text: str) -> None:
+        if item.stream is not None:
+            item.stream.failed = True
+        await self._write(Error(text=text, code=code).event())
+
+    async def _write(self, event: Event) -> None:
+        async with self._write_lock:
+            await self.write_event(event)
+
+    # -- end ----------------------------------------------------------------------------------------------
+
+    async def disconnect(self) -> None:
+        """The client is gone (or the server stops): cancel what is queued and running for it."""
+        sender, self._sender = self._sender, None
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+
+
+def _pieces(data: bytes, size: int) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def _too_long(length: int, limit: int, *, streamed: bool) -> str:
+    what = "the streamed text has reached" if streamed else "the text is"
+    return (
+        f"{what} {length} characters; this server accepts at most {limit} per request "
+        "(split the text, or raise --max-text-chars)"
+    )
