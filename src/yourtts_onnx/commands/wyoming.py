@@ -102,6 +102,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="do not offer streaming text input (clients then send the whole text in one synthesize)",
     )
+    p.add_argument(
+        "--close-on-error",
+        action="store_true",
+        help="close the connection after the error of a failed synthesize request (Home Assistant waits "
+        "for audio-stop and ignores error events: recommended when serving Home Assistant)",
+    )
     s = p.add_argument_group("synthesis")
     s.add_argument(
         "--noise-scale", type=float, metavar="X", help="variation of the voice (default: the bundle's)"
@@ -150,6 +156,7 @@ def settings_from_args(args: argparse.Namespace) -> WyomingSettings:
         max_text_chars=args.max_text_chars,
         samples_per_chunk=args.samples_per_chunk,
         streaming=not args.no_streaming,
+        close_on_error=args.close_on_error,
         options=options,
     )
 

@@ -226,9 +226,12 @@ class Synthesizer:
             )
         utterances = self._utterances(text, language, opts)
         embedding = self.voices.resolve(opts)
-        seconds = self.tokenizer.config.sentences.pause_seconds if opts.sentence_pause is None else opts.sentence_pause
-        pause = pause_samples(seconds, self.sample_rate)
-        return Plan(utterances, embedding, language, language_id, scales, pause, opts.seed)
+        return Plan(utterances, embedding, language, language_id, scales, self.pause_samples(opts), opts.seed)
+
+    def pause_samples(self, opts: SynthesisOptions) -> int:
+        """Samples of silence between sentences: the options' pause, else the bundle's."""
+        pause = self.tokenizer.config.sentences.pause_seconds if opts.sentence_pause is None else opts.sentence_pause
+        return pause_samples(pause, self.sample_rate)
 
     def stream(
         self,

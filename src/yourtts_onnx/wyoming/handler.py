@@ -91,6 +91,7 @@ class Say:
 class Fail:
     code: str
     text: str
+    request: bool = False  # the failure ends a plain synthesize request (not a text stream)
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,9 +122,11 @@ class SpeechEventHandler(AsyncEventHandler):
             await self._dispatch(event)
         except (ConnectionError, OSError):
             raise  # the client is gone
-        except Exception as exc:  # a fault of ours: say so, and keep the connection
+        except Exception:  # a fault of ours: say so, and keep the connection
             log.exception("could not handle a %s event", event.type)
-            await self._enqueue(Fail(SERVER_ERROR, f"the server failed: {type(exc).__name__}: {exc}"))
+            await self._enqueue(
+                Fail(SERVER_ERROR, f"the server failed to handle a {event.type} event (see its log)")
+            )
         return True
 
     async def _dispatch(self, event: Event) -> None:
@@ -146,7 +149,7 @@ class SpeechEventHandler(AsyncEventHandler):
             text = self._text(data.get("text"))
             options = self._options(data)
         except RequestError as exc:
-            await self._enqueue(Fail(exc.code, str(exc)))
+            await self._enqueue(Fail(exc.code, str(exc), request=True))
             return
         await self._enqueue(Say(Speech(text, options)))
 
@@ -250,6 +253,8 @@ class SpeechEventHandler(AsyncEventHandler):
                 item = await self._outbox.get()
                 if isinstance(item, Fail):
                     await self._write(Error(text=item.text, code=item.code).event())
+                    if item.request:
+                        await self._after_request_error()
                 elif isinstance(item, EndStream):
                     await self._end_stream(item.stream)
                 elif item.stream is None or not item.stream.failed:
@@ -305,9 +310,9 @@ class SpeechEventHandler(AsyncEventHandler):
             return
         except (InputError, AudioError) as exc:
             await self._refuse(item, INVALID_REQUEST, str(exc))
-        except Exception as exc:  # a model failure: report it, keep serving
+        except Exception:  # a model failure: report it, keep serving
             log.exception("synthesis failed")
-            await self._refuse(item, SYNTHESIS_FAILED, f"synthesis failed: {type(exc).__name__}: {exc}")
+            await self._refuse(item, SYNTHESIS_FAILED, "synthesis failed (see the server's log)")
         finally:
             job.cancel()  # no-op when it finished; else the worker stops at its next chunk
 
@@ -315,6 +320,12 @@ class SpeechEventHandler(AsyncEventHandler):
         if item.stream is not None:
             item.stream.failed = True
         await self._write(Error(text=text, code=code).event())
+        if item.stream is None:
+            await self._after_request_error()
+
+    async def _after_request_error(self) -> None:
+        if self.service.settings.close_on_error:
+            self.writer.close()
 
     async def _write(self, event: Event) -> None:
         async with self._write_lock:

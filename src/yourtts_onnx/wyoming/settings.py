@@ -40,6 +40,9 @@ class WyomingSettings:
     waiting included. ``max_text_chars``: longest text of a request or of a whole text stream.
     ``samples_per_chunk``: audio samples per ``audio-chunk`` event at most. ``streaming``: accept
     ``synthesize-start``/``-chunk``/``-stop`` (advertised as ``supports_synthesize_streaming``).
+    ``close_on_error``: after the ``error`` event of a failed ``synthesize`` (not of a text stream, which
+    ``synthesize-stopped`` ends anyway), close the connection: Home Assistant's Wyoming TTS client reads
+    until ``audio-stop`` and ignores ``error`` events, so a closed connection is how it learns of the failure.
     ``options``: how to speak (scales, sentence pause; voice and language are set per request).
     """
 
@@ -55,6 +58,7 @@ class WyomingSettings:
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
     samples_per_chunk: int = DEFAULT_SAMPLES_PER_CHUNK
     streaming: bool = True
+    close_on_error: bool = False
     options: SynthesisOptions = field(default_factory=SynthesisOptions)
 
     def __post_init__(self) -> None:

@@ -43,7 +43,7 @@ def produce(synth: Synthesizer, speech: Speech, token: CancelToken, emit: Callab
             synth.plan(speech.text, speech.options)
         except InputError:
             return  # nothing the model can pronounce (the options were checked when the request came)
-    pause = np.zeros(round(speech.options.sentence_pause * synth.sample_rate), dtype=np.float32)
+    pause = np.zeros(synth.pause_samples(speech.options), dtype=np.float32)
     first = True
     for chunk in synth.stream(speech.text, speech.options):  # the model runs as chunks are taken
         samples = chunk.samples
