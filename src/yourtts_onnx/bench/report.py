@@ -59,6 +59,14 @@ def _machine_line(r: dict[str, Any]) -> str:
     )
 
 
+def _short_machine(r: dict[str, Any]) -> str:
+    cpu = r["machine"]["cpu"]
+    simd = [f for f in ("avx512f", "avx512_vnni", "avx2", "fma") if f in cpu["flags_relevant"]]
+    return f"{cpu['model']}, {cpu['physical_cores']} cores, {_f(cpu['mhz'], 0)} MHz" + (
+        f" ({', '.join(simd)})" if simd else ""
+    )
+
+
 def _run_line(r: dict[str, Any]) -> str:
     c = r["config"]
     quick = " **QUICK smoke run: tiny model, 1 repetition — not a measurement.**" if c["quick"] else ""
@@ -154,7 +162,8 @@ def _rtf(r: dict[str, Any]) -> list[str]:
         "## Real-time factor (lower is better)",
         "",
         "Wall time of one call / seconds of audio it returned; one text per length class, "
-        f"{r['engines'][r['reference']]['how']['options']}.",
+        f"{r['engines'][r['reference']]['how']['options']}. Each engine's path and options (API / bare "
+        "session / PyTorch, bundle, backend, threads, integrity, graph cache): the Engines table above.",
         "",
     ]
     header = [
@@ -307,7 +316,8 @@ def _streaming(r: dict[str, Any]) -> list[str]:
         f'"{s["sentence"]}" ({s["words"]} words, {s["ids"]} ids, {s["audio_s"]:.2f} s of audio); windows: '
         f"{s['windows']}. First audio: from the `stream` call to the first chunk. Seams: the chunks "
         "concatenated against `synthesize` of the same text. A backend without windows (model.onnx, or a "
-        "bundle without receptive fields) yields whole sentences.",
+        "bundle without receptive fields) yields whole sentences. Engines as in the Engines table "
+        "(API `Synthesizer.stream`, same bundles, backends, threads, integrity stamp, no graph cache).",
         "",
     ]
     lines += _table(
@@ -456,14 +466,16 @@ def readme_section(r: dict[str, Any]) -> str:
     lines = [
         "## Performance",
         "",
-        f"Measured by `yourtts-onnx bench` (`make bench`) on {_machine_line(r)}; fp32 peak "
-        f"{m['peak_fp32']['gflops']:.0f} GFLOP/s ({m['peak_fp32']['explanation']}). Model: a `{cfg['size']}` "
+        f"Measured by `yourtts-onnx bench` (`make bench`) on {_short_machine(r)}; fp32 peak "
+        f"{m['peak_fp32']['explanation']}. Model: a `{cfg['size']}` "
         "YourTTS with random weights (same architecture and FLOPs as the released model). "
         f"{m['threads']} threads everywhere; medians of {cfg['reps']} interleaved repetitions; run of "
         f"{r['duration_s']:.0f} s. Every synthesis figure goes through the public path: `Synthesizer.synthesize` / "
-        "`Synthesizer.stream` (API, `from_bundle(..., backend=..., session_options=SessionOptions(threads=N))`, "
-        "noise scales 0) or the `yourtts-onnx` CLI in a new process. Full tables, the machine description and the "
-        "RTF plot: `benchmarks/results/`."
+        "`Synthesizer.stream` (API: `from_bundle(..., backend=..., session_options=SessionOptions(threads=N))`, "
+        "default integrity check (verified stamp), no saved optimised graphs, noise scales 0; engines are named "
+        "bundle/backend) or the `yourtts-onnx` CLI in a new process; the decoder-alone row runs the bundle's "
+        "decoder graph in a `create_session` session. Full tables (every figure with its path and options), the "
+        "machine description and the RTF plot: `benchmarks/results/`."
         + (" **QUICK smoke run — not a measurement.**" if cfg["quick"] else ""),
         "",
         *_table(["", *(label for _, label in cols)], rows),

@@ -38,7 +38,7 @@ from yourtts_onnx.bench.rtf import ratio_of_medians, run_rtf
 from yourtts_onnx.bench.sizes import bundle_sizes
 from yourtts_onnx.bench.streaming import run_streaming
 from yourtts_onnx.bench.targets import CLI_FP32, CLI_INT8, compute_targets
-from yourtts_onnx.bench.texts import QUICK_TEXTS, STREAMING_SENTENCE, TEXTS
+from yourtts_onnx.bench.texts import STREAMING_SENTENCE, TEXTS
 from yourtts_onnx.bench.timing import interleaved
 from yourtts_onnx.errors import BundleError
 from yourtts_onnx.runtime.backends import BACKENDS, choose_backend
@@ -268,7 +268,7 @@ def _decoder_section(
 
 
 def _quality_section(
-    engines: Engines, outputs: dict[str, dict[str, np.ndarray]], texts: list[str]
+    engines: Engines, outputs: dict[str, dict[str, np.ndarray]], texts: list[str], quick: bool
 ) -> dict[str, Any]:
     ref = engines.api[engines.reference]
     embed = None
@@ -281,7 +281,9 @@ def _quality_section(
     refs = [outputs[c][engines.reference] for c in texts]
     ref_embeddings = [embed(w) for w in refs] if embed is not None else None
     # the speaker encoder costs more than synthesis: embeddings for the default engine of each quantised bundle
-    embedded = [e for label, e in engines.default.items() if label not in (FP32, FP32_SPLIT)]
+    # (a quick run: INT8 only)
+    quantised = ("int8",) if quick else ("int8", "fp16")
+    embedded = [e for label, e in engines.default.items() if label in quantised]
     return {
         "reference": engines.reference,
         "texts": texts,
@@ -388,8 +390,7 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
     result["default_engines"] = engines.default
 
     clock.mark("rtf")
-    pool = QUICK_TEXTS if cfg.quick else TEXTS
-    texts = {k: pool[k][0] for k in cfg.text_classes}
+    texts = {k: TEXTS[k] for k in cfg.text_classes}
     cases, outputs = run_rtf(engines.all, texts, cfg.reps, sr, progress)
     result["rtf"] = cases
     result["speed"] = _speed(cases, engines)
@@ -438,7 +439,7 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
 
     clock.mark("quality")
     progress("quality against the fp32 default engine")
-    result["quality"] = _quality_section(engines, outputs, list(texts))
+    result["quality"] = _quality_section(engines, outputs, list(texts), cfg.quick)
 
     clock.mark("cli")
     del engines, ref, outputs, streams  # free the sessions before the CLI processes run
