@@ -224,8 +224,8 @@ def test_seed_gives_the_same_audio_in_any_process(runtime_tiny_bundle):
 
 
 def test_int8_bundle_streams_through_the_int8_vocoder(tmp_path: Path, runtime_tiny_bundle: Path, tiny_synth):
-    from yourtts_onnx.bench.quality import snr_db
     from yourtts_onnx.optimize.derive import derive_bundle
+    from yourtts_onnx.runtime.similarity import snr_db
 
     out = tmp_path / "int8"
     derive_bundle(runtime_tiny_bundle, out, "int8", progress=lambda _m: None)

@@ -1,26 +1,27 @@
-"""The decoder alone (flow + HiFi-GAN, ~95% of the arithmetic): achieved GFLOP/s and % of the fp32 peak
-per variant, and a sweep of ONNX Runtime settings and graph rewrites on the fp32 decoder.
+"""The decoder alone (flow + HiFi-GAN, ~95% of the arithmetic): achieved GFLOP/s and % of the fp32 peak per
+bundle, and a sweep of :class:`~yourtts_onnx.runtime.session.SessionOptions` and graph rewrites on the fp32
+decoder. A graph-level measurement: sessions come from ``create_session`` (the runtime's factory).
 
-Every runner decodes the same sampled latent ``[1, C, F]`` with the graph's noise off.
+Every runner decodes the same latent ``[1, C, F]`` with the graph's noise off: ``decoder.onnx`` when the
+bundle has it, else ``flow.onnx`` then ``vocoder.onnx``.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 
-from yourtts_onnx.bench.ort_pipeline import OrtSettings, scales_array
-from yourtts_onnx.bench.timing import interleaved
 from yourtts_onnx.optimize.surgery import conv_transpose_to_conv
+from yourtts_onnx.runtime.bundle import GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER, Bundle
+from yourtts_onnx.runtime.graph_contract import Z_P, Z
+from yourtts_onnx.runtime.session import SessionOptions, create_session
 
 Runner = Callable[[], Any]
 
@@ -30,14 +31,17 @@ class DecoderInputs:
     z_p: np.ndarray  # [1, C, F]
     embedding: np.ndarray  # [1, D]
 
-    def feeds(self) -> dict[str, np.ndarray]:
-        f = self.z_p.shape[2]
+    @property
+    def frames(self) -> int:
+        return int(self.z_p.shape[2])
+
+    def decoder_feeds(self) -> dict[str, np.ndarray]:
         return {
             "m_p": self.z_p,
             "logs_p": np.zeros_like(self.z_p),
-            "frame_lengths": np.array([f], dtype=np.int64),
+            "frame_lengths": np.array([self.frames], dtype=np.int64),
             "speaker_embedding": self.embedding,
-            "scales": scales_array(),
+            "scales": np.array([0.0, 1.0, 0.0], dtype=np.float32),
         }
 
 
@@ -46,23 +50,44 @@ def tile_frames(z_p: np.ndarray, frames: int) -> np.ndarray:
     return np.ascontiguousarray(np.tile(z_p, (1, 1, reps))[:, :, :frames])
 
 
-def session_runner(session: ort.InferenceSession, inputs: DecoderInputs) -> Runner:
-    feeds = inputs.feeds()
+def decoder_graphs(bundle: Bundle) -> tuple[str, ...]:
+    """The graphs that decode a latent in this bundle (``decoder``, else ``flow`` + ``vocoder``)."""
+    if bundle.has_graph(GRAPH_DECODER):
+        return (GRAPH_DECODER,)
+    if bundle.has_graph(GRAPH_FLOW) and bundle.has_graph(GRAPH_VOCODER):
+        return (GRAPH_FLOW, GRAPH_VOCODER)
+    return ()
+
+
+def bundle_runner(
+    bundle: Bundle, inputs: DecoderInputs, options: SessionOptions
+) -> tuple[Runner, float, str]:
+    """(runner, session load seconds, which graphs) for the bundle's decoder."""
+    graphs = decoder_graphs(bundle)
+    t0 = time.perf_counter()
+    sessions = {
+        g: create_session(bundle.graph_path(g), options, sha256=bundle.file_sha256(g)) for g in graphs
+    }
+    load_s = time.perf_counter() - t0
+    if graphs == (GRAPH_DECODER,):
+        return session_runner(sessions[GRAPH_DECODER], inputs), load_s, "decoder.onnx"
+    flow, vocoder = sessions[GRAPH_FLOW], sessions[GRAPH_VOCODER]
+    flow_feeds = {
+        Z_P: inputs.z_p,
+        "frame_lengths": np.array([inputs.frames], np.int64),
+        "speaker_embedding": inputs.embedding,
+    }
+
+    def run() -> Any:
+        (z,) = flow.run([Z], flow_feeds)
+        return vocoder.run(["output"], {Z: z, "speaker_embedding": inputs.embedding})
+
+    return run, load_s, "flow.onnx + vocoder.onnx"
+
+
+def session_runner(session: Any, inputs: DecoderInputs) -> Runner:
+    feeds = inputs.decoder_feeds()
     return lambda: session.run(["output"], feeds)
-
-
-def io_binding_runner(session: ort.InferenceSession, inputs: DecoderInputs, hop: int) -> Runner:
-    """Inputs bound once, outputs written into preallocated buffers (no per-call allocation or copy)."""
-    feeds = inputs.feeds()
-    binding = session.io_binding()
-    for name, value in feeds.items():
-        binding.bind_ortvalue_input(name, ort.OrtValue.ortvalue_from_numpy(value))
-    frames = inputs.z_p.shape[2]
-    out = ort.OrtValue.ortvalue_from_numpy(np.empty((1, 1, frames * hop), dtype=np.float32))
-    lengths = ort.OrtValue.ortvalue_from_numpy(np.empty((1,), dtype=np.int64))
-    binding.bind_ortvalue_output("output", out)
-    binding.bind_ortvalue_output("output_lengths", lengths)
-    return lambda: session.run_with_iobinding(binding)
 
 
 def torch_runner(model: Any, inputs: DecoderInputs, threads: int) -> Runner:
@@ -81,47 +106,57 @@ def torch_runner(model: Any, inputs: DecoderInputs, threads: int) -> Runner:
     return run
 
 
-def _timed_session(path: Path | bytes, settings: OrtSettings) -> tuple[ort.InferenceSession, float]:
-    start = time.perf_counter()
-    source = path if isinstance(path, bytes) else os.fspath(path)
-    session = ort.InferenceSession(source, settings.session_options(), providers=["CPUExecutionProvider"])
-    return session, time.perf_counter() - start
-
-
-def settings_sweep(decoder: Path, inputs: DecoderInputs, base: OrtSettings, hop: int, work: Path) -> dict[str, dict]:
-    """Runners (and session load times) for ORT settings and rewrites of the fp32 decoder."""
+def settings_sweep(
+    decoder: Path, inputs: DecoderInputs, threads: int, work: Path
+) -> dict[str, dict[str, Any]]:
+    """Runners (and session load times) for session options and rewrites of the fp32 ``decoder.onnx``."""
+    base = SessionOptions(threads=threads)
     entries: dict[str, dict[str, Any]] = {}
 
-    def add(name: str, what: str, session: ort.InferenceSession, load_s: float, runner: Runner | None = None) -> None:
-        entries[name] = {"what": what, "load_s": load_s, "runner": runner or session_runner(session, inputs)}
+    def add(name: str, what: str, source: Path | bytes, options: SessionOptions) -> None:
+        t0 = time.perf_counter()
+        session = create_session(source, options, name=decoder.name)
+        entries[name] = {
+            "what": what,
+            "load_s": time.perf_counter() - t0,
+            "runner": session_runner(session, inputs),
+        }
 
-    s, t = _timed_session(decoder, base)
-    add("default", f"level {base.level}, {base.threads} threads, spinning, arena", s, t)
-    add("io-binding", "inputs bound once, outputs into preallocated OrtValues", s, t, io_binding_runner(s, inputs, hop))
+    add(
+        "default",
+        f"SessionOptions(threads={threads}): level all, no spinning, arena (the runtime's)",
+        decoder,
+        base,
+    )
+    add(
+        "spinning",
+        "intra-op threads spin between ops (ONNX Runtime's own default)",
+        decoder,
+        base.with_(spinning=True),
+    )
+    add("no-arena", "no CPU memory arena", decoder, base.with_(arena=False))
     for level in ("extended", "basic", "disable"):
-        s, t = _timed_session(decoder, replace(base, level=level))
-        add(f"level-{level}", f"graph optimisation level {level}", s, t)
-    s, t = _timed_session(decoder, replace(base, spinning=False))
-    add("no-spinning", "intra-op threads do not spin between ops", s, t)
-    s, t = _timed_session(decoder, replace(base, arena=False, mem_pattern=False))
-    add("no-arena", "no CPU memory arena, no memory pattern", s, t)
-    s, t = _timed_session(decoder, replace(base, threads=1))
-    add("1-thread", "intra-op threads 1 (scaling reference)", s, t)
-    saved = work / f"{decoder.stem}.optimized.onnx"
-    opts = base.session_options()
-    opts.optimized_model_filepath = os.fspath(saved)
-    ort.InferenceSession(os.fspath(decoder), opts, providers=["CPUExecutionProvider"])
-    s, t = _timed_session(saved, replace(base, level="disable"))
-    add("saved-optimized", "graph optimised once at level all, saved, loaded with optimisation off", s, t)
+        add(
+            f"level-{level}",
+            f"graph optimisation level {level}",
+            decoder,
+            base.with_(graph_optimization=level),
+        )
+    add("1-thread", "1 intra-op thread (scaling reference)", decoder, base.with_(threads=1))
+    cached = base.with_(cache_dir=os.fspath(work / "ort-cache"))
+    create_session(decoder, cached)  # optimise once and save (untimed)
+    add(
+        "saved-optimized",
+        "graph optimised once, saved, reloaded (SessionOptions.cache_dir; --cache-optimized)",
+        decoder,
+        cached,
+    )
     model = onnx.load(os.fspath(decoder))
     rewritten = conv_transpose_to_conv(model)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "poly.onnx"
-        onnx.save(model, os.fspath(path))
-        s, t = _timed_session(path, base)
-    add("polyphase", f"{rewritten} ConvTranspose rewritten as polyphase Conv (fp32)", s, t)
+    add(
+        "polyphase",
+        f"{rewritten} ConvTranspose rewritten as polyphase Conv (fp32)",
+        model.SerializeToString(),
+        base,
+    )
     return entries
-
-
-def time_runners(runners: Mapping[str, Runner], reps: int) -> dict[str, Any]:
-    return {name: st for name, st in interleaved(runners, reps, warmup=1).items()}

@@ -18,9 +18,20 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import onnx
 from onnx import shape_inference
+
+from yourtts_onnx.runtime.bundle import (
+    GRAPH_DECODER,
+    GRAPH_DURATION_PREDICTOR,
+    GRAPH_FLOW,
+    GRAPH_SPEAKER_ENCODER,
+    GRAPH_TEXT_ENCODER,
+    GRAPH_VOCODER,
+    Bundle,
+)
 
 CONV_OPS = {"Conv", "ConvInteger", "QLinearConv", "FusedConv"}
 MATMUL_OPS = {"MatMul", "MatMulInteger", "QLinearMatMul", "FusedMatMul", "Gemm"}
@@ -107,3 +118,46 @@ def count_flops(model: onnx.ModelProto | str | Path, dims: Mapping[str, int]) ->
             result.total += flops
             result.by_op[node.op_type] += flops
     return result
+
+
+def _entry(count: FlopCount, basis: str, per_s: float) -> dict[str, Any]:
+    return {
+        "gflop": count.total / 1e9,
+        "basis": basis,
+        "gflop_per_audio_s": count.total / 1e9 / per_s,
+        "by_op": dict(count.by_op),
+        "uncounted": count.uncounted,
+    }
+
+
+def synthesis_flops(bundle: Bundle, tokens: int, audio_s: float, frames: int) -> dict[str, Any]:
+    """GFLOP per second of audio of each synthesis graph of an fp32 bundle: the text encoder and duration
+    predictor for a sentence of ``tokens`` ids that gives ``audio_s`` seconds, the decoder (``decoder.onnx``,
+    else ``flow.onnx`` + ``vocoder.onnx``) for ``frames`` frames; the speaker encoder for 1 s of audio."""
+    cfg = bundle.config
+    sentence = f"{tokens} ids -> {audio_s:.2f} s of audio"
+    per: dict[str, Any] = {}
+    for graph in (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR):
+        per[graph] = _entry(
+            count_flops(bundle.graph_path(graph), {"batch": 1, "tokens": tokens}), sentence, audio_s
+        )
+    dec_s = frames * cfg.hop_length / cfg.sample_rate
+    decoding = [GRAPH_DECODER] if bundle.has_graph(GRAPH_DECODER) else [GRAPH_FLOW, GRAPH_VOCODER]
+    dec = FlopCount()
+    for graph in decoding:
+        part = count_flops(bundle.graph_path(graph), {"batch": 1, "frames": frames})
+        dec.total += part.total
+        dec.by_op.update(part.by_op)
+        dec.uncounted += part.uncounted
+    per["decoder"] = _entry(dec, f"{' + '.join(decoding)}, {frames} frames = {dec_s:.2f} s of audio", dec_s)
+    if bundle.has_graph(GRAPH_SPEAKER_ENCODER):
+        se = count_flops(
+            bundle.graph_path(GRAPH_SPEAKER_ENCODER), {"batch": 1, "audio_samples": cfg.sample_rate}
+        )
+        per[GRAPH_SPEAKER_ENCODER] = _entry(se, "1 s of reference audio (cloning only)", 1.0)
+    total = sum(
+        per[g]["gflop_per_audio_s"] for g in (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, "decoder")
+    )
+    per["synthesis_total_gflop_per_audio_s"] = total
+    per["decoder_share"] = per["decoder"]["gflop_per_audio_s"] / total
+    return per

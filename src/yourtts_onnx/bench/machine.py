@@ -58,7 +58,9 @@ class CpuInfo:
         info.mhz = max(mhz) if mhz else None
         cores = set()
         for block in text.split("\n\n"):
-            keys = dict((k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in block.splitlines()))
+            keys = dict(
+                (k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in block.splitlines())
+            )
             if "core id" in keys:
                 cores.add((keys.get("physical id", "0"), keys["core id"]))
         info.physical_cores = len(cores) or info.logical_cpus
@@ -123,7 +125,9 @@ def describe(threads: int, peak_override: float | None = None) -> dict[str, Any]
     if peak_override:
         peak.gflops = peak_override
         peak.explanation = f"given with --peak-gflops: {peak_override:g} GFLOP/s"
-    interesting = [f for f in cpu.flags if f.startswith(("avx", "fma", "f16c", "amx", "sse4")) or f in ("vnni",)]
+    interesting = [
+        f for f in cpu.flags if f.startswith(("avx", "fma", "f16c", "amx", "sse4")) or f in ("vnni",)
+    ]
     return {
         "cpu": {**asdict(cpu), "flags_relevant": interesting},
         "threads": threads,

@@ -1,4 +1,7 @@
-"""Write a benchmark result as ``bench.json``, ``bench.md``, ``machine.json`` and ``rtf.png``."""
+"""Write a benchmark result as ``bench.json``, ``bench.md``, ``machine.json``, ``rtf.png`` and
+``readme_section.md`` (the README's "Performance" section, to paste as is). Every table says which path and
+options produced its figures (API/CLI/bare session/graph/PyTorch, bundle, backend, threads, integrity mode,
+optimised-graph cache)."""
 
 from __future__ import annotations
 
@@ -7,42 +10,94 @@ import math
 from pathlib import Path
 from typing import Any
 
-JSON_NAME, MD_NAME, PNG_NAME, MACHINE_NAME = "bench.json", "bench.md", "rtf.png", "machine.json"
+JSON_NAME, MD_NAME, PNG_NAME, MACHINE_NAME, README_NAME = (
+    "bench.json",
+    "bench.md",
+    "rtf.png",
+    "machine.json",
+    "readme_section.md",
+)
+MET = {True: "yes", False: "**no**", None: "–"}
 
 
 def _f(x: Any, digits: int = 3) -> str:
     if x is None:
         return "–"
+    if isinstance(x, str):
+        return x
     if isinstance(x, float) and math.isinf(x):
-        return "inf"
+        return "inf" if x > 0 else "-inf"
     if isinstance(x, float) and math.isnan(x):
         return "nan"
     return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
 
 
-def _range(stats: dict[str, Any], scale: float = 1.0, digits: int = 3) -> str:
-    return (f"{_f(stats['median'] * scale, digits)} [{_f(stats['min'] * scale, digits)}–"
-            f"{_f(stats['max'] * scale, digits)}]")
+def _range(stats: dict[str, Any] | None, scale: float = 1.0, digits: int = 3) -> str:
+    if not stats:
+        return "–"
+    return (
+        f"{_f(stats['median'] * scale, digits)} [{_f(stats['min'] * scale, digits)}–"
+        f"{_f(stats['max'] * scale, digits)}]"
+    )
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|",
-            *("| " + " | ".join(r) + " |" for r in rows), ""]
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(r) + " |" for r in rows),
+        "",
+    ]
+
+
+def _machine_line(r: dict[str, Any]) -> str:
+    cpu = r["machine"]["cpu"]
+    return (
+        f"{cpu['model']} ({cpu['vendor']} family {cpu['family']} model {cpu['cpu_model']}), "
+        f"{cpu['logical_cpus']} logical CPUs / {cpu['physical_cores']} cores, {_f(cpu['mhz'], 0)} MHz; "
+        f"flags: {' '.join(cpu['flags_relevant'])}"
+    )
+
+
+def _short_machine(r: dict[str, Any]) -> str:
+    cpu = r["machine"]["cpu"]
+    simd = [f for f in ("avx512f", "avx512_vnni", "avx2", "fma") if f in cpu["flags_relevant"]]
+    return f"{cpu['model']}, {cpu['physical_cores']} cores, {_f(cpu['mhz'], 0)} MHz" + (
+        f" ({', '.join(simd)})" if simd else ""
+    )
+
+
+def _run_line(r: dict[str, Any]) -> str:
+    c = r["config"]
+    quick = " **QUICK smoke run: tiny model, 1 repetition — not a measurement.**" if c["quick"] else ""
+    return (
+        f"Run {r['started']}, {r['duration_s']:.0f} s; model size `{c['size']}` (random weights); "
+        f"{r['machine']['threads']} threads everywhere; medians of {c['reps']} interleaved repetitions "
+        f"(CLI: {c['cli_reps']} new processes per configuration after one warm-up start), shown as "
+        f"median [min–max].{quick}"
+    )
+
+
+def _targets(r: dict[str, Any]) -> list[str]:
+    return _table(
+        ["target", "measured", "met", "path and options"],
+        [[t["target"], t["measured"], MET[t["met"]], t["how"] or "–"] for t in r["targets"]],
+    )
+
+
+def _engine_rows(r: dict[str, Any]) -> list[str]:
+    rows = [[n, e["how_text"], _f(e["load_s"], 2)] for n, e in r["engines"].items()]
+    return _table(["engine", "path and options", "load s (in process)"], rows)
 
 
 def markdown(r: dict[str, Any]) -> str:
     m = r["machine"]
-    cpu = m["cpu"]
     lines = [
         "# yourtts-onnx benchmark",
         "",
-        f"Run {r['started']}, {r['duration_s']:.0f} s; {m['threads']} threads; {r['config']['reps']} interleaved "
-        f"repetitions per measurement (median [min–max]); model size `{r['config']['size']}`"
-        f"{' (QUICK smoke run: tiny model, 1 repetition — not a measurement)' if r['config']['quick'] else ''}.",
+        _run_line(r),
         "",
-        f"**Machine**: {cpu['model']} ({cpu['vendor']} family {cpu['family']} model {cpu['cpu_model']}), "
-        f"{cpu['logical_cpus']} logical CPUs / {cpu['physical_cores']} cores, {_f(cpu['mhz'], 0)} MHz; "
-        f"flags: {' '.join(cpu['flags_relevant'])}.",
+        f"**Machine**: {_machine_line(r)}.",
         f"Versions: {', '.join(f'{k} {v}' for k, v in m['versions'].items())}.",
         f"Load average at start {m['load_average_start']}, at end {r.get('load_average_end')} "
         "(other work on the machine inflates every time; compare ratios measured in the same run).",
@@ -51,99 +106,410 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         "## Targets",
         "",
+        *_targets(r),
+        "## Engines",
+        "",
+        "Every synthesis figure comes from one of these. `API` is the public `Synthesizer` "
+        "(`from_bundle(bundle, backend=..., session_options=SessionOptions(threads=N))`); `bare session` is one "
+        "`model.onnx` session from `create_session` with the same options, fed the ids the synthesizer planned; "
+        f"speed and quality are relative to `{r['reference']}` (the fp32 bundle's default backend).",
+        "",
+        *_engine_rows(r),
     ]
-    lines += _table(["target", "measured", "met"],
-                    [[t["target"], t["measured"], {True: "yes", False: "**no**", None: "–"}[t["met"]]]
-                     for t in r["targets"]])
-
-    variants = list(r["rtf"][0]["rtf"]) if r["rtf"] else []
-    lines += ["## Real-time factor (lower is better)", "",
-              "Wall time / audio seconds; noise scales 0, length scale 1; each text one utterance.", ""]
-    rows = []
-    for c in r["rtf"]:
-        rows.append([f"{c['text_class']} x{c['batch_size']}", f"{sum(c['tokens'])}", _f(c["audio_s"], 1),
-                     *(_range(c["rtf"][v]) for v in variants)])
-    lines += _table(["text x batch", "ids", "audio s", *variants], rows)
-    sp = r["speedup_vs_onnx_fp32"]
-    lines += _table(["variant", "speed vs onnx-fp32 (geo-mean of median ratios)", "per case"],
-                    [[v, f"{sp[v]['geo_mean']:.2f}x", ", ".join(f"{x:.2f}" for x in sp[v]["per_case"])]
-                     for v in variants])
-    rows = [[f"{c['text_class']} x{c['batch_size']}",
-             *(f"{c['achieved_gflops'][v]:.0f} ({c['pct_peak'][v]:.0f}%)" for v in variants)] for c in r["rtf"]]
-    lines += ["Achieved GFLOP/s end to end (% of fp32 peak), from the FLOPs per audio second below (INT8 does the "
-              "same multiply-adds in 8 bits, so its share of the fp32 peak can exceed 100%):", ""]
-    lines += _table(["text x batch", *variants], rows)
-
-    fl = r["flops"]
-    lines += ["## FLOPs per audio second", "", "Conv/ConvTranspose/MatMul counted on the fp32 graphs with shape "
-              "inference (2 FLOPs per multiply-add).", ""]
-    rows = [[g, _f(fl[g]["gflop"], 2), fl[g]["basis"], _f(fl[g]["gflop_per_audio_s"], 2)]
-            for g in ("text_encoder", "duration_predictor", "decoder", "speaker_encoder") if g in fl]
-    lines += _table(["graph", "GFLOP", "for", "GFLOP per audio s"], rows)
-    lines += [f"Synthesis total {fl['synthesis_total_gflop_per_audio_s']:.2f} GFLOP per audio second, "
-              f"{100 * fl['decoder_share']:.0f}% in the decoder (flow + HiFi-GAN).", ""]
-
-    d = r["decoder"]
-    lines += ["## Decoder alone", "", f"{d['frames']} frames ({d['audio_s']:.2f} s of audio), {d['gflop']:.1f} GFLOP.",
-              ""]
-    lines += _table(["variant", "seconds", "RTF", "GFLOP/s", "% of peak"],
-                    [[n, _range(v["seconds"]), _f(v["rtf"]), _f(v["gflops"], 0), _f(v["pct_peak"], 0)]
-                     for n, v in d["variants"].items()])
-    lines += ["ONNX Runtime settings and rewrites on the fp32 decoder:", ""]
-    lines += _table(["setting", "what", "session load s", "seconds", "speed vs default", "% of peak"],
-                    [[n, v["what"], _f(v["load_s"], 2), _range(v["seconds"]), f"{v['speedup_vs_default']:.2f}x",
-                      _f(v["pct_peak"], 0)] for n, v in d["sweep"].items()])
-
-    if r.get("int8_recipes"):
-        ir = r["int8_recipes"]
-        lines += [f"INT8 recipes on HiFi-GAN alone (vocoder.onnx, {ir['frames']} frames; ORT defaults):", ""]
-        lines += _table(["recipe", "seconds", "speed vs fp32", "SNR dB vs fp32", "MB"],
-                        [[n, _range(v["seconds"]), f"{v['speedup_vs_fp32']:.2f}x", _f(v["snr_db"], 1),
-                          _f(v["bytes"] / 1e6, 1)] for n, v in ir["recipes"].items()])
-
-    s = r["streaming"]
-    lines += ["## Streaming", "",
-              f"\"{s['sentence']}\" ({s['words']} words, {s['ids']} ids, {s['audio_s']:.2f} s of audio). Windows "
-              f"{s['schedule']}; context frames each side: fused decoder {s['context_frames']['decoder']['left']}, "
-              f"flow {s['context_frames']['flow']['left']}, vocoder {s['context_frames']['vocoder']['left']}.", ""]
-    lines += _table(
-        ["variant", "first audio ms", "total s", "underruns", "worst slack s", "seam max-abs", "seam SNR dB"],
-        [[n, _range(v["first_audio_s"], 1e3, 0), _range(v["total_s"]), str(v["underruns"]) if v["streaming"] else "–",
-          _f(v["worst_slack_s"], 3), _f(v["seam_max_abs"], 9), _f(v["seam_snr_db"], 1)]
-         for n, v in s["variants"].items()])
-
-    lines += ["## Cold start (new process → first sample)", "",
-              "Median over fresh interpreters, OS page cache warm (graphs already read once).", ""]
-    lines += _table(["configuration", "cold start s", "interpreter s", "imports s", "sessions s", "first audio s"],
-                    [[n, _range(v["cold_s"]), _f(v["interpreter_s"]["median"]), _f(v["imports_s"]["median"]),
-                      _f(v["sessions_s"]["median"]), _f(v["first_audio_s"]["median"])]
-                     for n, v in r["cold_start"].items()])
-    lines += ["## Peak RSS (fresh process, ORT synthesis only)", "",
-              f"Text: \"{r['peak_rss']['text']}\"", ""]
-    lines += _table(["configuration", "peak RSS MB"],
-                    [[n, _f(v["maxrss_mb"], 0)] for n, v in r["peak_rss"]["configs"].items()])
-
-    lines += ["## Bundle size on disk", ""]
-    lines += _table(["bundle", "total MB", "model.onnx MB", "streaming set MB (text enc + dur + flow + vocoder)"],
-                    [[n, _f(v["total_bytes"] / 1e6, 1), _f((v["model_onnx_bytes"] or 0) / 1e6, 1),
-                      _f(v["streaming_set_bytes"] / 1e6, 1) if v["streaming_set_bytes"] else "–"]
-                     for n, v in r["sizes"].items()])
-
-    q = r["quality"]
-    lines += ["## Quality against onnx-fp32", "",
-              "Batch-1 outputs of every text; SNR over all samples; cosine between the speaker embeddings "
-              "(speaker_encoder.onnx) of the two outputs.", ""]
-    lines += _table(["variant", "SNR dB", "worst item SNR dB", "max-abs", "same lengths", "embedding cosine mean",
-                     "min"],
-                    [[n, _f(v["snr_db"], 1), _f(v["snr_db_min"], 1), _f(v["max_abs"], 6),
-                      "yes" if v["lengths_equal"] else "no", _f(v["embedding_cosine"], 4),
-                      _f(v["embedding_cosine_min"], 4)] for n, v in q["variants"].items()])
-    if q["batched_vs_single"]:
-        lines += ["Batching: the shortest item of a padded batch against the same text alone (onnx-fp32):", ""]
-        lines += _table(["batch", "item ids / longest", "SNR dB", "max-abs"],
-                        [[n, f"{v['ids']} / {v['longest_ids']}", _f(v["snr_db"], 1), _f(v["max_abs"], 6)]
-                         for n, v in q["batched_vs_single"].items()])
+    lines += _bundles(r)
+    lines += _rtf(r)
+    lines += _flops(r)
+    lines += _decoder(r)
+    lines += _streaming(r)
+    lines += _cli(r)
+    lines += _quality(r)
     return "\n".join(lines) + "\n"
+
+
+def _bundles(r: dict[str, Any]) -> list[str]:
+    sizes = r["sizes"]
+    lines = ["## Bundles on disk", ""]
+    lines += _table(
+        ["bundle", "made by", "total MB", "graph MB per backend"],
+        [
+            [
+                n,
+                s["made_by"],
+                _f(s["total_bytes"] / 1e6, 1),
+                ", ".join(f"{b} {v / 1e6:.1f}" for b, v in s["backend_graph_bytes"].items()),
+            ]
+            for n, s in sizes.items()
+        ],
+    )
+    files = sorted({f for s in sizes.values() for f in s["files"]})
+    lines += ["Per file (MB):", ""]
+    lines += _table(
+        ["file", *sizes],
+        [
+            [f, *(_f(s["files"][f] / 1e6, 2) if f in s["files"] else "–" for s in sizes.values())]
+            for f in files
+        ],
+    )
+    return lines
+
+
+def _rtf(r: dict[str, Any]) -> list[str]:
+    cases = r["rtf"]
+    if not cases:
+        return []
+    names = list(cases[0]["engines"])
+    lines = [
+        "## Real-time factor (lower is better)",
+        "",
+        "Wall time of one call / seconds of audio it returned; one text per length class, "
+        f"{r['engines'][r['reference']]['how']['options']}. Each engine's path and options (API / bare "
+        "session / PyTorch, bundle, backend, threads, integrity, graph cache): the Engines table above.",
+        "",
+    ]
+    header = [
+        "engine",
+        *(
+            f"{c['text_class']} ({c['words']} words, {c['engines'][r['reference']]['audio_s']:.1f} s)"
+            for c in cases
+        ),
+        f"speed vs {r['reference']}",
+    ]
+    rows = [
+        [n, *(_range(c["engines"][n]["rtf"]) for c in cases), f"{r['speed']['engines'][n]['geo_mean']:.2f}x"]
+        for n in names
+    ]
+    lines += _table(header, rows)
+    lines += [
+        "API against a bare `model.onnx` session (same bundle, same SessionOptions; ratio of median "
+        "seconds, > 1: the API is slower):",
+        "",
+    ]
+    rows = []
+    for label, row in r["api_vs_bare"].items():
+        if row.get("missing"):
+            rows.append([label, "–", "–", "–", row["missing"]])
+        else:
+            rows.append(
+                [
+                    label,
+                    row["api"],
+                    f"{row['ratio_geo_mean']:.3f}",
+                    ", ".join(f"{x:.3f}" for x in row["ratio_per_case"]),
+                    _f(row["model_backend_ratio_geo_mean"]),
+                ]
+            )
+    lines += _table(
+        [
+            "bundle",
+            "API engine (default backend)",
+            "API / bare (geo-mean)",
+            "per text",
+            "backend model / bare",
+        ],
+        rows,
+    )
+    lines += [
+        "Achieved GFLOP/s end to end (% of the fp32 peak), from the FLOPs per audio second below (INT8 "
+        "does the same multiply-adds in 8 bits, so its share of the fp32 peak can exceed 100%):",
+        "",
+    ]
+    lines += _table(
+        ["engine", *(c["text_class"] for c in cases)],
+        [
+            [
+                n,
+                *(
+                    f"{_f(c['engines'][n]['achieved_gflops'], 0)} ({_f(c['engines'][n]['pct_peak'], 0)}%)"
+                    for c in cases
+                ),
+            ]
+            for n in names
+        ],
+    )
+    return lines
+
+
+def _flops(r: dict[str, Any]) -> list[str]:
+    fl = r["flops"]
+    lines = [
+        "## FLOPs per audio second",
+        "",
+        "Conv/ConvTranspose/MatMul counted on the fp32 graphs with shape inference (2 FLOPs per multiply-add).",
+        "",
+    ]
+    lines += _table(
+        ["graph", "GFLOP", "for", "GFLOP per audio s"],
+        [
+            [g, _f(fl[g]["gflop"], 2), fl[g]["basis"], _f(fl[g]["gflop_per_audio_s"], 2)]
+            for g in ("text_encoder", "duration_predictor", "decoder", "speaker_encoder")
+            if g in fl
+        ],
+    )
+    lines += [
+        f"Synthesis total {fl['synthesis_total_gflop_per_audio_s']:.2f} GFLOP per second of audio, "
+        f"{100 * fl['decoder_share']:.0f}% in the decoder (flow + HiFi-GAN).",
+        "",
+    ]
+    return lines
+
+
+def _decoder(r: dict[str, Any]) -> list[str]:
+    d = r["decoder"]
+    lines = [
+        "## Decoder alone",
+        "",
+        f"{d['frames']} frames ({d['audio_s']:.2f} s of audio), {d['gflop']:.2f} GFLOP; graph sessions from "
+        "`create_session` (graph level, not a synthesis path).",
+        "",
+    ]
+    lines += _table(
+        ["bundle", "path and options", "seconds", "RTF", "GFLOP/s", "% of peak"],
+        [
+            [n, v["how_text"], _range(v["seconds"]), _f(v["rtf"]), _f(v["gflops"], 0), _f(v["pct_peak"], 0)]
+            for n, v in d["engines"].items()
+        ],
+    )
+    if d["sweep"]:
+        lines += ["Session options and rewrites on the fp32 `decoder.onnx` (`SessionOptions` fields):", ""]
+        lines += _table(
+            ["setting", "what", "session load s", "seconds", "speed vs default", "% of peak"],
+            [
+                [
+                    n,
+                    v["what"],
+                    _f(v["load_s"], 2),
+                    _range(v["seconds"]),
+                    f"{v['speedup_vs_default']:.2f}x",
+                    _f(v["pct_peak"], 0),
+                ]
+                for n, v in d["sweep"].items()
+            ],
+        )
+    ir = r.get("int8_recipes")
+    if ir:
+        lines += [
+            f"INT8 recipes on HiFi-GAN alone (`vocoder.onnx`, {ir['frames']} frames; "
+            f"`create_session`, {r['machine']['threads']} threads):",
+            "",
+        ]
+        lines += _table(
+            ["recipe", "seconds", "speed vs fp32", "SNR dB vs fp32", "MB"],
+            [
+                [
+                    n,
+                    _range(v["seconds"]),
+                    f"{v['speedup_vs_fp32']:.2f}x",
+                    _f(v["snr_db"], 1),
+                    _f(v["bytes"] / 1e6, 1),
+                ]
+                for n, v in ir["recipes"].items()
+            ],
+        )
+    return lines
+
+
+def _streaming(r: dict[str, Any]) -> list[str]:
+    s = r["streaming"]
+    lines = [
+        "## Streaming (API `Synthesizer.stream`)",
+        "",
+        f'"{s["sentence"]}" ({s["words"]} words, {s["ids"]} ids, {s["audio_s"]:.2f} s of audio); windows: '
+        f"{s['windows']}. First audio: from the `stream` call to the first chunk. Seams: the chunks "
+        "concatenated against `synthesize` of the same text. A backend without windows (model.onnx, or a "
+        "bundle without receptive fields) yields whole sentences. Engines as in the Engines table "
+        "(API `Synthesizer.stream`, same bundles, backends, threads, integrity stamp, no graph cache).",
+        "",
+    ]
+    lines += _table(
+        [
+            "engine",
+            "windows",
+            "first audio ms",
+            "total s",
+            "underruns",
+            "worst slack s",
+            "chunks",
+            "seam max-abs",
+        ],
+        [
+            [
+                n,
+                "yes" if v["streams"] else "no",
+                _range(v["first_audio_s"], 1e3, 0),
+                _range(v["total_s"]),
+                str(v["underruns"]),
+                _f(v["worst_slack_s"]),
+                str(len(v["chunk_samples"])),
+                _f(v["seam_max_abs"], 9),
+            ]
+            for n, v in s["engines"].items()
+        ],
+    )
+    return lines
+
+
+def _cli(r: dict[str, Any]) -> list[str]:
+    c = r["cli"]
+    lines = [
+        "## CLI: new process → first audio byte",
+        "",
+        f"`{' '.join(Path(x).name if i == 0 else x for i, x in enumerate(c['command']))} synth --bundle B "
+        f'--stream --out - --threads {c["threads"]} "<{len(c["sentence"].split())}-word sentence>"` started '
+        "by a small coordinator process: seconds from the spawn to the first byte read from the pipe (the WAV "
+        "header goes out with the first audio chunk) and to the process's exit; peak RSS is the child's "
+        f"`ru_maxrss` (wait4; the coordinator is {_f(c['coordinator_vmrss_mb'], 0)} MB, a floor for the "
+        "figure). Verified stamps and saved graphs live in the bench's own "
+        f"`YOURTTS_ONNX_CACHE` ({c['env']['YOURTTS_ONNX_CACHE']}); one warm-up start per configuration "
+        "writes the stamp first; OS page cache warm.",
+        "",
+    ]
+    lines += _table(
+        ["configuration", "path and options", "first byte s", "exit s", "peak RSS MB"],
+        [
+            [
+                n,
+                v["how_text"],
+                _range(v.get("first_byte_s")),
+                _range(v.get("exit_s")),
+                _range(v.get("maxrss_mb"), digits=0),
+            ]
+            for n, v in c["configs"].items()
+        ],
+    )
+    return lines
+
+
+def _quality(r: dict[str, Any]) -> list[str]:
+    q = r["quality"]
+    lines = [
+        f"## Quality against {q['reference']}",
+        "",
+        f"Texts: {', '.join(q['texts'])}; SNR over all samples; cosine between the speaker embeddings of "
+        f"the two outputs ({q['embedding'] or 'no speaker encoder in the bundle'}; – where not computed).",
+        "",
+    ]
+    lines += _table(
+        ["engine", "SNR dB", "worst text SNR dB", "max-abs", "same lengths", "embedding cosine mean", "min"],
+        [
+            [
+                n,
+                _f(v["snr_db"], 1),
+                _f(v["snr_db_min"], 1),
+                _f(v["max_abs"], 6),
+                "yes" if v["lengths_equal"] else "no",
+                _f(v["embedding_cosine"], 4),
+                _f(v["embedding_cosine_min"], 4),
+            ]
+            for n, v in q["engines"].items()
+        ],
+    )
+    return lines
+
+
+def readme_section(r: dict[str, Any]) -> str:
+    """The README's "Performance" section: the headline figures, each with the path that produced it."""
+    m, cfg = r["machine"], r["config"]
+    ref = r["reference"]
+    int8 = r["speed"]["int8_default"]
+    long_case = r["rtf"][-1]
+    words = f"{long_case['text_class']} text, {long_case['words']} words, {long_case['engines'][ref]['audio_s']:.1f} s"
+    cols = [
+        (n, label)
+        for n, label in (
+            ("pytorch", "PyTorch (ours)"),
+            (ref, f"ONNX fp32, API `{ref}`"),
+            (int8, f"ONNX INT8, API `{int8}`"),
+        )
+        if n and n in r["engines"]
+    ]
+    q = r["quality"]["engines"]
+    rows = [
+        [f"RTF, {words}", *(_f(long_case["engines"][n]["rtf"]["median"]) for n, _ in cols)],
+        [
+            "speed vs ONNX fp32 (geo-mean over texts)",
+            *(f"{r['speed']['engines'][n]['geo_mean']:.2f}×" for n, _ in cols),
+        ],
+    ]
+    dec = r["decoder"]["engines"]
+    dec_key = {"pytorch": "pytorch", ref: "fp32", int8: "int8"}
+    rows.append(
+        [
+            f"decoder alone ({r['decoder']['frames']} frames), GFLOP/s (% of fp32 peak)",
+            *(
+                f"{dec[dec_key[n]]['gflops']:.0f} ({dec[dec_key[n]]['pct_peak']:.0f}%)"
+                if dec_key[n] in dec
+                else "–"
+                for n, _ in cols
+            ),
+        ]
+    )
+    rows.append(
+        [
+            f"quality vs `{ref}`",
+            *(
+                "–"
+                if n == ref
+                else f"SNR {_f(q[n]['snr_db'], 1)} dB"
+                + (
+                    f", speaker cosine ≥ {q[n]['embedding_cosine_min']:.3f}"
+                    if q[n]["embedding_cosine_min"] is not None
+                    else ""
+                )
+                for n, _ in cols
+            ),
+        ]
+    )
+    cli = r["cli"]["configs"]
+    s = r["streaming"]["engines"]
+    fl = r["flops"]
+    sizes = r["sizes"]
+    lines = [
+        "## Performance",
+        "",
+        f"Measured by `yourtts-onnx bench` (`make bench`) on {_short_machine(r)}; fp32 peak "
+        f"{m['peak_fp32']['explanation']}. Model: a `{cfg['size']}` "
+        "YourTTS with random weights (same architecture and FLOPs as the released model). "
+        f"{m['threads']} threads everywhere; medians of {cfg['reps']} interleaved repetitions; run of "
+        f"{r['duration_s']:.0f} s. Every synthesis figure goes through the public path: `Synthesizer.synthesize` / "
+        "`Synthesizer.stream` (API: `from_bundle(..., backend=..., session_options=SessionOptions(threads=N))`, "
+        "default integrity check (verified stamp), no saved optimised graphs, noise scales 0; engines are named "
+        "bundle/backend) or the `yourtts-onnx` CLI in a new process; the decoder-alone row runs the bundle's "
+        "decoder graph in a `create_session` session. Full tables (every figure with its path and options), the "
+        "machine description and the RTF plot: `benchmarks/results/`."
+        + (" **QUICK smoke run — not a measurement.**" if cfg["quick"] else ""),
+        "",
+        *_table(["", *(label for _, label in cols)], rows),
+        'New process → first audio byte (`yourtts-onnx synth --bundle B --stream --out - "<20-word sentence>"`, '
+        "default integrity check (verified stamp), no saved graphs, page cache warm):",
+        "",
+        *_table(
+            ["configuration", "first byte s", "exit s", "peak RSS MB"],
+            [
+                [
+                    f"{n} — {v['how']['backend'] or ''}".rstrip(" —"),
+                    _f(v["first_byte_s"]["median"], 2),
+                    _f(v["exit_s"]["median"], 2),
+                    _f(v["maxrss_mb"]["median"], 0),
+                ]
+                for n, v in cli.items()
+            ],
+        ),
+    ]
+    stream_bits = [
+        f"{n} {v['first_audio_s']['median'] * 1e3:.0f} ms ({'windows' if v['streams'] else 'whole sentence'})"
+        for n, v in s.items()
+    ]
+    lines += [
+        f"Synthesis costs {fl['synthesis_total_gflop_per_audio_s']:.1f} GFLOP per second of audio, "
+        f"{100 * fl['decoder_share']:.0f}% of it in the decoder (flow + HiFi-GAN). Time to first audio of "
+        f"`Synthesizer.stream` for the 20-word sentence (from the call, default windows): {'; '.join(stream_bits)}. "
+        "Bundles: " + ", ".join(f"{n} {v['total_bytes'] / 1e6:.0f} MB" for n, v in sizes.items()) + ".",
+        "",
+        "Targets, measured in that run:",
+        "",
+        *_targets(r),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def plot(r: dict[str, Any], path: Path) -> bool:
@@ -155,24 +521,23 @@ def plot(r: dict[str, Any], path: Path) -> bool:
     except ImportError:
         return False
     fig, ax = plt.subplots(figsize=(8, 5))
-    variants = list(r["rtf"][0]["rtf"]) if r["rtf"] else []
-    for i, v in enumerate(variants):
-        for bs, style in ((1, "-o"), (4, "--s")):
-            cs = sorted((c for c in r["rtf"] if c["batch_size"] == bs), key=lambda c: sum(c["tokens"]) / bs)
-            if not cs:
-                continue
-            x = [sum(c["tokens"]) / bs for c in cs]
-            y = [c["rtf"][v]["median"] for c in cs]
-            err = [[c["rtf"][v]["median"] - c["rtf"][v]["min"] for c in cs],
-                   [c["rtf"][v]["max"] - c["rtf"][v]["median"] for c in cs]]
-            ax.errorbar(x, y, yerr=err, fmt=style, color=f"C{i}", capsize=3, label=f"{v} (batch {bs})")
-    ax.set_xlabel("text length (ids per utterance)")
+    cases = r["rtf"]
+    names = list(cases[0]["engines"]) if cases else []
+    x = [c["words"] for c in cases]
+    for i, n in enumerate(names):
+        y = [c["engines"][n]["rtf"]["median"] for c in cases]
+        err = [
+            [c["engines"][n]["rtf"]["median"] - c["engines"][n]["rtf"]["min"] for c in cases],
+            [c["engines"][n]["rtf"]["max"] - c["engines"][n]["rtf"]["median"] for c in cases],
+        ]
+        ax.errorbar(x, y, yerr=err, fmt="-o", color=f"C{i % 10}", capsize=3, label=n)
+    ax.set_xlabel("text length (words)")
     ax.set_ylabel("real-time factor (median, min–max)")
     cpu = r["machine"]["cpu"]
     ax.set_title(f"RTF vs text length — {cpu['model']}, {r['machine']['threads']} threads")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -181,16 +546,22 @@ def plot(r: dict[str, Any], path: Path) -> bool:
 
 def write_all(r: dict[str, Any], out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / JSON_NAME, "markdown": out / MD_NAME, "machine": out / MACHINE_NAME}
+    paths = {
+        "json": out / JSON_NAME,
+        "markdown": out / MD_NAME,
+        "machine": out / MACHINE_NAME,
+        "readme": out / README_NAME,
+    }
     plotted = plot(r, out / PNG_NAME)
     if plotted:
         paths["png"] = out / PNG_NAME
     r["plot"] = PNG_NAME if plotted else None
-    paths["json"].write_text(
-        json.dumps(_finite(r), indent=2, default=_json_default, allow_nan=False) + "\n", encoding="utf-8"
-    )
-    paths["machine"].write_text(json.dumps(r["machine"], indent=2) + "\n", encoding="utf-8")
-    paths["markdown"].write_text(markdown(r), encoding="utf-8")
+    text = json.dumps(_finite(r), indent=2, default=_json_default, allow_nan=False) + "\n"
+    data = json.loads(text)  # the reports are made from exactly what bench.json holds
+    paths["json"].write_text(text, encoding="utf-8")
+    paths["machine"].write_text(json.dumps(data["machine"], indent=2) + "\n", encoding="utf-8")
+    paths["markdown"].write_text(markdown(data), encoding="utf-8")
+    paths["readme"].write_text(readme_section(data), encoding="utf-8")
     return paths
 
 
@@ -208,6 +579,4 @@ def _finite(x: Any) -> Any:
 def _json_default(x: Any) -> Any:
     if hasattr(x, "item"):
         return x.item()
-    if isinstance(x, Path):
-        return str(x)
     return str(x)

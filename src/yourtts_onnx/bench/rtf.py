@@ -1,69 +1,54 @@
-"""Real-time factor of every variant over short/medium/long texts at several batch sizes.
+"""Real-time factor of every engine over short/medium/long texts.
 
-RTF = wall time / seconds of audio produced (all items of the batch). Per case, the variants are timed
-round-robin (:func:`timing.interleaved`); the untimed first call of each variant doubles as the warm-up
-and gives the outputs the quality section compares.
+RTF = wall time of one call / seconds of audio it returned. Per text, the engines are timed round-robin
+(:func:`timing.interleaved`); an untimed first call of each engine is the warm-up and gives the outputs the
+quality section compares. Ratios between engines are ratios of medians measured in the same run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from yourtts_onnx.bench.ort_pipeline import Batch
+from yourtts_onnx.bench.engines import Engine
 from yourtts_onnx.bench.timing import interleaved
-from yourtts_onnx.bench.variants import Variant
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class Case:
-    text_class: str
-    batch_size: int
-    texts: list[str]
-    tokens: list[int]
-    audio_s: float = 0.0
-    rtf: dict[str, dict[str, Any]] = field(default_factory=dict)
-    seconds: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text_class": self.text_class, "batch_size": self.batch_size, "texts": self.texts,
-            "tokens": self.tokens, "audio_s": self.audio_s, "rtf": self.rtf, "seconds": self.seconds,
-        }
-
-
-def make_batches(
-    texts: Mapping[str, Sequence[str]], batch_sizes: Sequence[int], encode: Callable[[str], list[int]],
-    embedding: np.ndarray, language_id: int, pad_id: int,
-) -> list[tuple[Case, Batch]]:
-    out = []
-    for cls, pool in texts.items():
-        for bs in batch_sizes:
-            chosen = [pool[i % len(pool)] for i in range(bs)]
-            ids = [encode(t) for t in chosen]
-            out.append((Case(cls, bs, chosen, [len(i) for i in ids]), Batch.of(ids, embedding, language_id, pad_id)))
-    return out
+Outputs = dict[str, dict[str, np.ndarray]]  # text class → engine label → samples
 
 
 def run_rtf(
-    variants: Mapping[str, Variant], cases: list[tuple[Case, Batch]], scales: np.ndarray, reps: int,
-    reference: str, sample_rate: int, progress: Progress,
-) -> tuple[list[Case], dict[tuple[str, int], dict[str, list[np.ndarray]]]]:
-    """Returns the cases with their RTF stats and, per (text class, batch size), each variant's outputs."""
-    outputs: dict[tuple[str, int], dict[str, list[np.ndarray]]] = {}
-    for case, batch in cases:
-        progress(f"RTF: {case.text_class} x{case.batch_size} ({sum(case.tokens)} ids)")
-        outs = {name: v.synthesize(batch, scales) for name, v in variants.items()}  # warm-up + outputs
-        outputs[(case.text_class, case.batch_size)] = outs
-        case.audio_s = sum(len(w) for w in outs[reference]) / sample_rate
-        runs = {name: (lambda v=v, b=batch: v.synthesize(b, scales)) for name, v in variants.items()}
-        stats = interleaved(runs, reps, warmup=0)
+    engines: Mapping[str, Engine], texts: Mapping[str, str], reps: int, sample_rate: int, progress: Progress
+) -> tuple[list[dict[str, Any]], Outputs]:
+    """One case per text class: each engine's audio length, seconds and RTF (median/min/max/samples)."""
+    cases: list[dict[str, Any]] = []
+    outputs: Outputs = {}
+    for text_class, text in texts.items():
+        progress(f"RTF: {text_class} ({len(text.split())} words)")
+        outs = {name: e.synthesize(text) for name, e in engines.items()}  # warm-up, and the outputs
+        outputs[text_class] = outs
+        stats = interleaved(
+            {name: (lambda e=e, t=text: e.synthesize(t)) for name, e in engines.items()}, reps, warmup=0
+        )
+        per: dict[str, Any] = {}
         for name, st in stats.items():
-            case.seconds[name] = st.to_dict()
-            case.rtf[name] = st.to_dict(1.0 / case.audio_s)
-    return [c for c, _ in cases], outputs
+            audio_s = len(outs[name]) / sample_rate
+            per[name] = {
+                "audio_s": audio_s,
+                "samples": len(outs[name]),
+                "seconds": st.to_dict(),
+                "rtf": st.to_dict(1.0 / audio_s) if audio_s else None,
+            }
+        cases.append({"text_class": text_class, "text": text, "words": len(text.split()), "engines": per})
+    return cases, outputs
+
+
+def ratio_of_medians(cases: list[dict[str, Any]], test: str, reference: str) -> list[float]:
+    """``seconds(test) / seconds(reference)`` per case (medians of the same run; > 1: test is slower)."""
+    return [
+        c["engines"][test]["seconds"]["median"] / c["engines"][reference]["seconds"]["median"]
+        for c in cases
+        if test in c["engines"] and reference in c["engines"]
+    ]

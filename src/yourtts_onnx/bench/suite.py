@@ -1,13 +1,16 @@
-"""The whole benchmark: one run, same inputs, same thread count, interleaved repetitions.
+"""The whole benchmark: one run, same inputs, same thread count, interleaved repetitions; every synthesis
+through the public path.
 
-Sections: machine and peak; bundles (built or reused); sizes; FLOPs per audio second per graph; RTF per
-variant x text length x batch size; the decoder alone (GFLOP/s, % of peak, ORT settings sweep); streaming
-(time to first audio, underruns, seam error); cold start and peak RSS in fresh processes; quality of each
-variant against ONNX fp32 (SNR, speaker-embedding cosine); the targets of the issue, met or not.
+Sections: machine and peak; bundles (exported and quantised as a user makes them) and their sizes; RTF of
+``Synthesizer.synthesize`` per bundle × backend, of a bare ``model.onnx`` session and of our PyTorch model;
+FLOPs per audio second; the decoder alone (GFLOP/s, % of peak, session-option sweep, INT8 recipes);
+streaming through ``Synthesizer.stream``; quality of each engine against the fp32 default; new ``yourtts-onnx
+synth --stream --out -`` processes (first byte, exit, peak RSS); the issue targets.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from collections.abc import Callable
@@ -18,35 +21,33 @@ from typing import Any
 import numpy as np
 
 from yourtts_onnx.bench import machine
+from yourtts_onnx.bench.cli_probe import cli_command, run_cli_probes
 from yourtts_onnx.bench.decoder_bench import (
     DecoderInputs,
-    session_runner,
+    bundle_runner,
     settings_sweep,
     tile_frames,
     torch_runner,
 )
-from yourtts_onnx.bench.flops import count_flops
+from yourtts_onnx.bench.engines import ApiEngine, BareModelEngine, Engine, How, TorchEngine
+from yourtts_onnx.bench.flops import synthesis_flops
 from yourtts_onnx.bench.int8_recipes import compare_recipes
-from yourtts_onnx.bench.ort_pipeline import Batch, OrtSettings, OrtTTS, scales_array
-from yourtts_onnx.bench.prepare import prepare
-from yourtts_onnx.bench.process import ProbeConfig, cold_starts, peak_rss
-from yourtts_onnx.bench.quality import Embedder, compare
-from yourtts_onnx.bench.rtf import make_batches, run_rtf
+from yourtts_onnx.bench.prepare import FP32, FP32_SPLIT, prepare
+from yourtts_onnx.bench.quality import compare
+from yourtts_onnx.bench.rtf import ratio_of_medians, run_rtf
+from yourtts_onnx.bench.sizes import bundle_sizes
 from yourtts_onnx.bench.streaming import run_streaming
-from yourtts_onnx.bench.texts import LANGUAGE, QUICK_TEXTS, STREAMING_SENTENCE, TEXTS
+from yourtts_onnx.bench.targets import CLI_FP32, CLI_INT8, compute_targets
+from yourtts_onnx.bench.texts import STREAMING_SENTENCE, TEXTS
 from yourtts_onnx.bench.timing import interleaved
-from yourtts_onnx.bench.variants import OnnxVariant, TorchVariant, VariantSpec, build
-from yourtts_onnx.runtime.bundle import GRAPH_SPEAKER_ENCODER
-from yourtts_onnx.runtime.chunked_decoding import (
-    YOURTTS_DECODER_FIELD,
-    YOURTTS_FLOW_FIELD,
-    YOURTTS_VOCODER_FIELD,
-    ChunkSchedule,
-)
-from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+from yourtts_onnx.errors import BundleError
+from yourtts_onnx.runtime.backends import BACKENDS, choose_backend
+from yourtts_onnx.runtime.bundle import GRAPH_DECODER, GRAPH_MODEL, Bundle
+from yourtts_onnx.runtime.session import SessionOptions
 
 Progress = Callable[[str], None]
-REFERENCE = "onnx-fp32"
+BARE = "bare model.onnx"
+CLI_CALL = "yourtts-onnx synth --stream --out -"
 
 
 @dataclass
@@ -58,10 +59,8 @@ class BenchConfig:
     bundle: Path | None = None
     threads: int = 2
     reps: int = 3
-    cold_reps: int = 3
-    batch_sizes: tuple[int, ...] = (1, 4)
+    cli_reps: int = 5
     decoder_frames: int = 250
-    first_frames: int = 16
     peak_gflops: float | None = None
     torch: bool = True
     quick: bool = False
@@ -69,49 +68,20 @@ class BenchConfig:
 
     @classmethod
     def quick_config(cls, out: Path, work: Path, **kw: Any) -> BenchConfig:
-        return cls(out=out, work=work, size="tiny", reps=1, cold_reps=1, decoder_frames=64, quick=True,
-                   text_classes=("short", "medium"), **kw)
+        return cls(
+            out=out,
+            work=work,
+            size="tiny",
+            reps=1,
+            cli_reps=1,
+            decoder_frames=64,
+            quick=True,
+            text_classes=("short", "medium"),
+            **kw,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
-
-
-def _sizes(bundles: dict[str, Path]) -> dict[str, Any]:
-    out = {}
-    for label, root in bundles.items():
-        files = {p.name: p.stat().st_size for p in sorted(root.iterdir()) if p.is_file()}
-        streaming = ("text_encoder.onnx", "duration_predictor.onnx", "flow.onnx", "vocoder.onnx")
-        out[label] = {
-            "total_bytes": sum(files.values()),
-            "files": files,
-            "model_onnx_bytes": files.get("model.onnx"),
-            "streaming_set_bytes": sum(files.get(f, 0) for f in streaming) if "vocoder.onnx" in files else None,
-        }
-    return out
-
-
-def _flops(bundle: Path, tokens: int, audio_s: float, frames: int, hop: int, sr: int) -> dict[str, Any]:
-    per: dict[str, Any] = {}
-    te = count_flops(bundle / "text_encoder.onnx", {"batch": 1, "tokens": tokens})
-    dp = count_flops(bundle / "duration_predictor.onnx", {"batch": 1, "tokens": tokens})
-    dec = count_flops(bundle / "decoder.onnx", {"batch": 1, "frames": frames})
-    dec_s = frames * hop / sr
-    per["text_encoder"] = {"gflop": te.total / 1e9, "basis": f"{tokens} ids -> {audio_s:.2f} s of audio",
-                           "gflop_per_audio_s": te.total / 1e9 / audio_s, "by_op": te.by_op, "uncounted": te.uncounted}
-    per["duration_predictor"] = {"gflop": dp.total / 1e9, "basis": f"{tokens} ids -> {audio_s:.2f} s of audio",
-                                 "gflop_per_audio_s": dp.total / 1e9 / audio_s, "by_op": dp.by_op,
-                                 "uncounted": dp.uncounted}
-    per["decoder"] = {"gflop": dec.total / 1e9, "basis": f"{frames} frames = {dec_s:.2f} s of audio",
-                      "gflop_per_audio_s": dec.total / 1e9 / dec_s, "by_op": dec.by_op, "uncounted": dec.uncounted}
-    se = count_flops(bundle / "speaker_encoder.onnx", {"batch": 1, "audio_samples": sr}) if (
-        bundle / "speaker_encoder.onnx").is_file() else None
-    if se is not None:
-        per["speaker_encoder"] = {"gflop": se.total / 1e9, "basis": "1 s of reference audio (cloning only)",
-                                  "gflop_per_audio_s": se.total / 1e9, "by_op": se.by_op, "uncounted": se.uncounted}
-    total = sum(per[g]["gflop_per_audio_s"] for g in ("text_encoder", "duration_predictor", "decoder"))
-    per["synthesis_total_gflop_per_audio_s"] = total
-    per["decoder_share"] = per["decoder"]["gflop_per_audio_s"] / total
-    return per
 
 
 def _geo_mean(values: list[float]) -> float:
@@ -132,6 +102,255 @@ class _Clock:
         self._name, self._t = name, now
 
 
+@dataclass
+class Engines:
+    api: dict[str, ApiEngine]
+    others: dict[str, Engine]  # bare sessions, PyTorch
+    default: dict[str, str]  # bundle label → label of its engine with the auto backend
+    reference: str  # the fp32 default engine: speed and quality are relative to it
+
+    @property
+    def all(self) -> dict[str, Engine]:
+        return {**self.api, **self.others}
+
+
+def _backends(label: str, bundle: Path, auto: str) -> list[str]:
+    """Backends measured per bundle: every one the fp32 and INT8 bundles can run; the split one only for the
+    fp32 bundle made for it; the default (auto) one for the others."""
+    graphs = Bundle.open(bundle, integrity="none").config.graphs
+    runnable = [name for name, b in BACKENDS.items() if all(g in graphs for g in b.graphs)]
+    if label in (FP32, "int8"):
+        return runnable
+    if label == FP32_SPLIT:
+        return ["split"]
+    return [auto]
+
+
+def load_engines(
+    bundles: dict[str, Path], checkpoint: Path | None, cfg: BenchConfig, progress: Progress
+) -> Engines:
+    api: dict[str, ApiEngine] = {}
+    default: dict[str, str] = {}
+    for label, path in bundles.items():
+        auto = choose_backend(Bundle.open(path, integrity="none").config.graphs).name
+        for backend in _backends(label, path, auto):
+            name = f"{label}/{backend}"
+            progress(f"loading {name} (Synthesizer.from_bundle, backend {backend})")
+            api[name] = ApiEngine(name, label, path, backend, cfg.threads, auto=auto)
+            if backend == auto:
+                default[label] = name
+    reference = default[FP32]
+    others: dict[str, Engine] = {}
+    for label in (FP32, "int8"):
+        if label in bundles and Bundle.open(bundles[label], integrity="none").has_graph(GRAPH_MODEL):
+            others[f"{label}/{BARE}"] = BareModelEngine(
+                f"{label}/{BARE}", label, api[default[label]], cfg.threads
+            )
+    if cfg.torch and checkpoint is not None:
+        progress("loading our PyTorch model")
+        others["pytorch"] = TorchEngine("pytorch", checkpoint, api[reference], cfg.threads)
+    return Engines(api, others, default, reference)
+
+
+def _speed(cases: list[dict[str, Any]], engines: Engines) -> dict[str, Any]:
+    ref = engines.reference
+    out = {}
+    for name in engines.all:
+        per_case = [1.0 / x for x in ratio_of_medians(cases, name, ref)]
+        out[name] = {"geo_mean": _geo_mean(per_case), "per_case": per_case}
+    return {"reference": ref, "int8_default": engines.default.get("int8"), "engines": out}
+
+
+def _api_vs_bare(cases: list[dict[str, Any]], engines: Engines, bundles: dict[str, Path]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for label in (FP32, "int8"):
+        if label not in bundles:
+            continue
+        bare = f"{label}/{BARE}"
+        if bare not in engines.others:
+            out[label] = {"missing": f"the {label} bundle has no model.onnx: no bare session to compare with"}
+            continue
+        api = engines.default[label]
+        per_case = ratio_of_medians(cases, api, bare)
+        model = f"{label}/model"
+        out[label] = {
+            "api": api,
+            "bare": bare,
+            "ratio_per_case": per_case,
+            "ratio_geo_mean": _geo_mean(per_case),
+            "model_backend_ratio_geo_mean": _geo_mean(ratio_of_medians(cases, model, bare))
+            if model in engines.api
+            else None,
+            "how_text": f"{engines.api[api].how.text()} vs {engines.others[bare].how.text()}",
+        }
+    return out
+
+
+def _decoder_section(
+    cfg: BenchConfig,
+    engines: Engines,
+    bundles: dict[str, Path],
+    flops: dict[str, Any],
+    peak: float,
+    progress: Progress,
+) -> tuple[dict[str, Any], DecoderInputs]:
+    progress("decoder alone: bundles and session options")
+    component = next(
+        (e for e in engines.api.values() if e.how.bundle == FP32 and hasattr(e.synth.backend, "latent")), None
+    )
+    if component is None:
+        raise BundleError(
+            f"{bundles[FP32]}: the benchmark needs the component graphs (an export, not model.onnx alone)"
+        )
+    plan = component.plan(STREAMING_SENTENCE)
+    z_p = component.synth.backend.latent(  # type: ignore[attr-defined]
+        plan.utterances[0].ids, plan.embedding, plan.language_id, plan.scales.array()
+    )
+    inputs = DecoderInputs(
+        tile_frames(z_p, cfg.decoder_frames), np.asarray(plan.embedding, np.float32).reshape(1, -1)
+    )
+    runners: dict[str, Any] = {}
+    how: dict[str, str] = {}
+    for label in (FP32, "int8", "fp16"):
+        if label in bundles:
+            bundle = Bundle.open(bundles[label], integrity="none")
+            runner, _, graphs = bundle_runner(bundle, inputs, SessionOptions(threads=cfg.threads))
+            runners[label] = runner
+            how[label] = How(
+                "graph", f"create_session({graphs}).run", label, None, cfg.threads, None, "off"
+            ).text()
+    if "pytorch" in engines.others:
+        torch_engine = engines.others["pytorch"]
+        runners["pytorch"] = torch_runner(torch_engine.model, inputs, cfg.threads)  # type: ignore[attr-defined]
+        how["pytorch"] = How("PyTorch", "YourTTS.decode (our model)", None, None, cfg.threads).text()
+    stats = interleaved(runners, cfg.reps, warmup=1)
+    gflop = flops["decoder"]["gflop"]
+    audio_s = (
+        cfg.decoder_frames
+        * engines.api[engines.reference].synth.config.hop_length
+        / engines.api[engines.reference].synth.sample_rate
+    )
+    section: dict[str, Any] = {
+        "frames": cfg.decoder_frames,
+        "audio_s": audio_s,
+        "gflop": gflop,
+        "peak_gflops": peak,
+        "engines": {
+            n: {
+                "seconds": st.to_dict(),
+                "gflops": gflop / st.median,
+                "pct_peak": 100 * gflop / st.median / peak,
+                "rtf": st.median / audio_s,
+                "how_text": how[n],
+            }
+            for n, st in stats.items()
+        },
+        "sweep": {},
+    }
+    fp32 = Bundle.open(bundles[FP32], integrity="none")
+    if fp32.has_graph(GRAPH_DECODER):
+        sweep = settings_sweep(fp32.graph_path(GRAPH_DECODER), inputs, cfg.threads, cfg.work)
+        sweep_stats = interleaved(
+            {k: v["runner"] for k, v in sweep.items()}, cfg.reps + (0 if cfg.quick else 2), warmup=1
+        )
+        base = sweep_stats["default"].median
+        section["sweep"] = {
+            n: {
+                "what": sweep[n]["what"],
+                "load_s": sweep[n]["load_s"],
+                "seconds": st.to_dict(),
+                "speedup_vs_default": base / st.median,
+                "pct_peak": 100 * gflop / st.median / peak,
+            }
+            for n, st in sweep_stats.items()
+        }
+    return section, inputs
+
+
+def _quality_section(
+    engines: Engines, outputs: dict[str, dict[str, np.ndarray]], texts: list[str], quick: bool
+) -> dict[str, Any]:
+    ref = engines.api[engines.reference]
+    embed = None
+    if ref.synth.can_clone:
+        encoder = ref.synth.voices.encoder()
+
+        def embed(samples: np.ndarray) -> np.ndarray:
+            return encoder.embed_samples(samples, ref.synth.sample_rate)
+
+    refs = [outputs[c][engines.reference] for c in texts]
+    ref_embeddings = [embed(w) for w in refs] if embed is not None else None
+    # the speaker encoder costs more than synthesis: embeddings for the default engine of each quantised bundle
+    # (a quick run: INT8 only)
+    quantised = ("int8",) if quick else ("int8", "fp16")
+    embedded = [e for label, e in engines.default.items() if label in quantised]
+    return {
+        "reference": engines.reference,
+        "texts": texts,
+        "embedding": "speaker_encoder.onnx of the fp32 bundle (Synthesizer.voices.encoder().embed_samples), "
+        f"for {', '.join(embedded)}"
+        if embed is not None
+        else None,
+        "engines": {
+            name: compare(
+                refs, [outputs[c][name] for c in texts], embed if name in embedded else None, ref_embeddings
+            )
+            for name in engines.all
+            if name != engines.reference
+        },
+    }
+
+
+def _cli_section(
+    cfg: BenchConfig, bundles: dict[str, Path], auto: dict[str, str], progress: Progress
+) -> dict[str, Any]:
+    progress("CLI: new processes → first audio byte, exit, peak RSS")
+    command = cli_command()
+    synth = [*command, "synth", "--stream", "--out", "-", "--threads", str(cfg.threads)]
+    configs: list[dict[str, Any]] = []
+
+    def add(label: str, bundle: str, extra: list[str], backend: str, integrity: str, cache: str) -> None:
+        how = How("CLI", CLI_CALL, bundle, backend, cfg.threads, integrity, cache, "bundle default scales")
+        argv = [*synth, "--bundle", str(bundles[bundle]), *extra, STREAMING_SENTENCE]
+        configs.append({"label": label, "argv": argv, "how": how.to_dict(), "how_text": how.text()})
+
+    add(CLI_INT8, "int8", [], f"{auto['int8']} (auto)", "stamp", "off")
+    add(CLI_FP32, FP32, [], f"{auto[FP32]} (auto)", "stamp", "off")
+    add("int8, --verify-hashes", "int8", ["--verify-hashes"], f"{auto['int8']} (auto)", "full", "off")
+    if not cfg.quick:
+        add("fp32, --verify-hashes", FP32, ["--verify-hashes"], f"{auto[FP32]} (auto)", "full", "off")
+        add("int8, --backend model", "int8", ["--backend", "model"], "model", "stamp", "off")
+        add("fp32, --backend model", FP32, ["--backend", "model"], "model", "stamp", "off")
+        add("int8, --cache-optimized", "int8", ["--cache-optimized"], f"{auto['int8']} (auto)", "stamp", "on")
+    baseline = How("CLI", "yourtts-onnx --version", None, None, None, None, None)
+    configs.append(
+        {
+            "label": "baseline: --version",
+            "argv": [*command, "--version"],
+            "how": baseline.to_dict(),
+            "how_text": baseline.text(),
+        }
+    )
+    cache = cfg.work / "cli-cache"
+    env = {"YOURTTS_ONNX_CACHE": str(cache)}
+    probes = run_cli_probes([{"label": c["label"], "argv": c["argv"]} for c in configs], cfg.cli_reps, env)
+    for c in configs:
+        probes["configs"][c["label"]].update(how=c["how"], how_text=c["how_text"])
+        row = probes["configs"][c["label"]]
+        progress(
+            f"  {c['label']}: first byte {row['first_byte_s']['median']:.3f} s, exit {row['exit_s']['median']:.3f} s, "
+            f"peak RSS {row['maxrss_mb']['median']:.0f} MB"
+        )
+    return {
+        "command": command,
+        "sentence": STREAMING_SENTENCE,
+        "threads": cfg.threads,
+        "reps": cfg.cli_reps,
+        "env": env,
+        **probes,
+    }
+
+
 def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
     t_start = time.time()
     clock = _Clock()
@@ -143,227 +362,96 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
     clock.mark("prepare")
     prep = prepare(cfg.work, size=cfg.size, checkpoint=cfg.checkpoint, bundle=cfg.bundle, progress=progress)
     bundles = prep.bundles
-    result["prepare"] = {"bundles": {k: str(v) for k, v in bundles.items()}, "seconds": prep.seconds,
-                         "checkpoint": str(prep.checkpoint) if prep.checkpoint else None}
-    result["sizes"] = _sizes(bundles)
+    result["prepare"] = {
+        "bundles": {k: str(v) for k, v in bundles.items()},
+        "made_by": prep.made_by,
+        "seconds": prep.seconds,
+        "checkpoint": str(prep.checkpoint) if prep.checkpoint else None,
+    }
+    result["sizes"] = bundle_sizes(bundles, prep.made_by)
+    auto = {
+        k: choose_backend(Bundle.open(p, integrity="none").config.graphs).name for k, p in bundles.items()
+    }
 
-    base = OrtSettings(threads=cfg.threads, spinning=True)  # what a plain InferenceSession gets
-    tuned = OrtSettings(threads=cfg.threads)  # spinning off: see OrtSettings
-    specs: dict[str, VariantSpec] = {}
-    if cfg.torch and prep.checkpoint is not None:
-        specs["pytorch"] = VariantSpec("pytorch", "torch", "our PyTorch YourTTS.synthesize", prep.checkpoint)
-    specs[REFERENCE] = VariantSpec(REFERENCE, "onnx", "model.onnx as exported, default ORT session", bundles["fp32"],
-                                   "model", base)
-    specs["onnx-int8"] = VariantSpec("onnx-int8", "onnx", "model.onnx with INT8 HiFi-GAN (static QDQ, polyphase)",
-                                     bundles["int8"], "model", base, "int8")
-    clock.mark("load variants")
-    progress("loading variants")
-    variants = {name: build(spec, cfg.threads) for name, spec in specs.items()}
-    ref = variants[REFERENCE]
-    assert isinstance(ref, OnnxVariant)
-    bundle_cfg = ref.tts.bundle.config
-    sr, hop = bundle_cfg.sample_rate, bundle_cfg.hop_length
-    tok = Tokenizer(TextFrontendConfig.from_dict(bundle_cfg.text))
-    speakers = ref.tts.bundle.speaker_embeddings()
-    embedding = next(iter(speakers.values()))
-    lang_id = bundle_cfg.languages.get(LANGUAGE, 0)
-    scales = scales_array(0.0, 1.0, 0.0)
-    result["variants"] = [s.to_dict() for s in specs.values()]
+    clock.mark("load engines")
+    engines = load_engines(bundles, prep.checkpoint, cfg, progress)
+    ref = engines.api[engines.reference]
+    sr = ref.synth.sample_rate
+    result["engines"] = {
+        n: {
+            "how": e.how.to_dict(),
+            "how_text": e.how.text(),
+            "load_s": getattr(e, "load_s", None),
+            "streams": getattr(e, "streams", False),
+        }
+        for n, e in engines.all.items()
+    }
+    result["reference"] = engines.reference
+    result["default_engines"] = engines.default
 
     clock.mark("rtf")
-    # -- RTF matrix ---------------------------------------------------------------------------------
-    pool = QUICK_TEXTS if cfg.quick else TEXTS
-    texts = {k: pool[k] for k in cfg.text_classes}
-    cases = make_batches(texts, cfg.batch_sizes, lambda t: tok.encode(t, LANGUAGE), embedding, lang_id, tok.pad_id)
-    rtf_cases, outputs = run_rtf(variants, cases, scales, cfg.reps, REFERENCE, sr, progress)
-    result["rtf"] = [c.to_dict() for c in rtf_cases]
-    ratios: dict[str, list[float]] = {}
-    for c in rtf_cases:
-        for name in c.rtf:
-            ratios.setdefault(name, []).append(c.rtf[REFERENCE]["median"] / c.rtf[name]["median"])
-    result["speedup_vs_onnx_fp32"] = {name: {"geo_mean": _geo_mean(r), "per_case": r} for name, r in ratios.items()}
+    texts = {k: TEXTS[k] for k in cfg.text_classes}
+    cases, outputs = run_rtf(engines.all, texts, cfg.reps, sr, progress)
+    result["rtf"] = cases
+    result["speed"] = _speed(cases, engines)
+    result["api_vs_bare"] = _api_vs_bare(cases, engines, bundles)
 
     clock.mark("flops")
-    # -- FLOPs ----------------------------------------------------------------------------------------
-    stream_ids = tok.encode(STREAMING_SENTENCE, LANGUAGE)
-    stream_audio = len(ref.synthesize(Batch.of([stream_ids], embedding, lang_id, tok.pad_id), scales)[0]) / sr
-    flops = _flops(bundles["fp32"], len(stream_ids), stream_audio, cfg.decoder_frames, hop, sr)
+    plan = ref.plan(STREAMING_SENTENCE)
+    stream_ids = len(plan.utterances[0].ids)
+    stream_audio = len(ref.synthesize(STREAMING_SENTENCE)) / sr
+    fp32_bundle = Bundle.open(bundles.get(FP32_SPLIT, bundles[FP32]), integrity="none")
+    flops = synthesis_flops(fp32_bundle, stream_ids, stream_audio, cfg.decoder_frames)
     result["flops"] = flops
     per_s = flops["synthesis_total_gflop_per_audio_s"]
-    for c in result["rtf"]:
-        c["achieved_gflops"] = {n: per_s / r["median"] for n, r in c["rtf"].items()}
-        c["pct_peak"] = {n: 100 * g / peak for n, g in c["achieved_gflops"].items()}
+    for case in cases:
+        for row in case["engines"].values():
+            row["achieved_gflops"] = per_s / row["rtf"]["median"] if row["rtf"] else None
+            row["pct_peak"] = 100 * row["achieved_gflops"] / peak if row["achieved_gflops"] else None
 
-    # -- decoder alone -------------------------------------------------------------------------------
     clock.mark("decoder")
-    progress("decoder alone: variants and ORT settings")
-    prior = ref_components(bundles["fp32"], tuned).prior(Batch.of([stream_ids], embedding, lang_id, tok.pad_id), scales)
-    dec_in = DecoderInputs(tile_frames(prior.z_p, cfg.decoder_frames), embedding[None, :].astype(np.float32))
-    dec_gflop = flops["decoder"]["gflop"]
-    runners: dict[str, Any] = {}
-    if "pytorch" in variants:
-        tv = variants["pytorch"]
-        assert isinstance(tv, TorchVariant)
-        runners["pytorch"] = torch_runner(tv.model, dec_in, cfg.threads)
-    for label, key in (("onnx-fp32", "fp32"), ("onnx-int8", "int8"), ("onnx-fp16w", "fp16")):
-        session = base.create(bundles[key] / "decoder.onnx")
-        runners[label] = session_runner(session, dec_in)
-    dec_stats = interleaved(runners, cfg.reps, warmup=1)
-    sweep = settings_sweep(bundles["fp32"] / "decoder.onnx", dec_in, base, hop, cfg.work)
-    sweep_stats = interleaved({k: v["runner"] for k, v in sweep.items()}, cfg.reps + (0 if cfg.quick else 2), warmup=1)
-    default_t = sweep_stats["default"].median
-    result["decoder"] = {
-        "frames": cfg.decoder_frames, "audio_s": cfg.decoder_frames * hop / sr, "gflop": dec_gflop,
-        "peak_gflops": peak,
-        "variants": {
-            n: {"seconds": st.to_dict(), "gflops": dec_gflop / st.median, "pct_peak": 100 * dec_gflop / st.median / peak,
-                "rtf": st.median / (cfg.decoder_frames * hop / sr)}
-            for n, st in dec_stats.items()
-        },
-        "sweep": {
-            n: {"what": sweep[n]["what"], "load_s": sweep[n]["load_s"], "seconds": st.to_dict(),
-                "speedup_vs_default": default_t / st.median, "pct_peak": 100 * dec_gflop / st.median / peak}
-            for n, st in sweep_stats.items()
-        },
-    }
-
+    result["decoder"], dec_in = _decoder_section(cfg, engines, bundles, flops, peak, progress)
     progress("INT8 recipes on HiFi-GAN alone")
     result["int8_recipes"] = compare_recipes(
-        bundles["fp32"], bundles["fp32-split"], dec_in.z_p, dec_in.embedding, base, cfg.reps, progress
+        bundles[FP32],
+        bundles.get(FP32_SPLIT, bundles[FP32]),
+        dec_in.z_p,
+        dec_in.embedding,
+        cfg.threads,
+        cfg.reps,
+        progress,
     )
 
-    # -- streaming -----------------------------------------------------------------------------------
     clock.mark("streaming")
-    progress("streaming: time to first audio")
-    schedule = ChunkSchedule(first=cfg.first_frames)
-    stream_variants: dict[str, Any] = {
-        "onnx-fp32 whole sentence": ref,
-        "onnx-fp32 stream, fused decoder": OnnxVariant(VariantSpec("s1", "onnx", "", bundles["fp32"], "components", tuned)),
-        "onnx-fp32 stream, flow+vocoder": OnnxVariant(VariantSpec("s2", "onnx", "", bundles["fp32-split"], "split", tuned)),
-        "onnx-int8 stream, flow+vocoder": OnnxVariant(VariantSpec("s3", "onnx", "", bundles["int8"], "split", tuned)),
-        "onnx-int8 stream, flow+vocoder, ORT default spinning": OnnxVariant(
-            VariantSpec("s4", "onnx", "", bundles["int8"], "split", base)
-        ),
-    }
-    if "pytorch" in variants:
-        stream_variants = {"pytorch whole sentence": variants["pytorch"], **stream_variants}
-    streams = run_streaming(stream_variants, stream_ids, embedding, lang_id, scales, schedule, cfg.reps, sr, tok.pad_id)
+    progress("streaming: Synthesizer.stream")
+    streams = run_streaming(engines.api, STREAMING_SENTENCE, cfg.reps, sr)
     result["streaming"] = {
-        "sentence": STREAMING_SENTENCE, "words": len(STREAMING_SENTENCE.split()), "ids": len(stream_ids),
-        "audio_s": stream_audio, "schedule": asdict(schedule),
-        "context_frames": {"decoder": asdict(YOURTTS_DECODER_FIELD), "flow": asdict(YOURTTS_FLOW_FIELD),
-                           "vocoder": asdict(YOURTTS_VOCODER_FIELD)},
-        "variants": {n: r.to_dict() for n, r in streams.items()},
+        "sentence": STREAMING_SENTENCE,
+        "words": len(STREAMING_SENTENCE.split()),
+        "ids": stream_ids,
+        "audio_s": stream_audio,
+        "windows": "the runtime's default (chunk_frames None)",
+        "engines": {
+            n: {**r.to_dict(), "how_text": engines.api[n].how.text().replace("synthesize", "stream")}
+            for n, r in streams.items()
+        },
     }
 
-    # -- fresh processes -----------------------------------------------------------------------------
-    clock.mark("processes")
-    progress("cold start and peak RSS (fresh processes)")
-    cache = str(cfg.work / "ort-optimized")
-    cold_cfgs = [
-        ProbeConfig("onnx-fp32 model.onnx, whole sentence, ORT defaults", str(bundles["fp32"]), "model", ["--spinning"]),
-        ProbeConfig("onnx-fp32 flow+vocoder stream", str(bundles["fp32-split"]), "split"),
-        ProbeConfig("onnx-int8 flow+vocoder stream", str(bundles["int8"]), "split"),
-        ProbeConfig("onnx-int8 flow+vocoder stream, saved optimised graphs", str(bundles["int8"]), "split",
-                    ["--optimized-dir", cache]),
-        ProbeConfig("onnx-int8 flow+vocoder stream, SHA-256 check", str(bundles["int8"]), "split", ["--verify-hashes"]),
-    ]
-    if cfg.quick:
-        cold_cfgs = [cold_cfgs[0], cold_cfgs[2]]
-    result["cold_start"] = cold_starts(
-        cold_cfgs, STREAMING_SENTENCE, cfg.threads, cfg.cold_reps, progress, warmup=not cfg.quick
-    )
-    long_text = texts[cfg.text_classes[-1]][0]
-    rss_cfgs = [
-        ProbeConfig("onnx-fp32 model.onnx, ORT defaults", str(bundles["fp32"]), "model", ["--spinning"]),
-        ProbeConfig("onnx-fp32 components (whole sentence)", str(bundles["fp32"]), "components"),
-        ProbeConfig("onnx-fp32 flow+vocoder stream", str(bundles["fp32-split"]), "split"),
-        ProbeConfig("onnx-int8 model.onnx", str(bundles["int8"]), "model"),
-        ProbeConfig("onnx-int8 flow+vocoder stream", str(bundles["int8"]), "split"),
-        ProbeConfig("onnx-int8 flow+vocoder stream, no arena", str(bundles["int8"]), "split", ["--no-arena"]),
-        ProbeConfig("onnx-fp16w model.onnx", str(bundles["fp16"]), "model"),
-    ]
-    if cfg.quick:
-        rss_cfgs = [rss_cfgs[0], rss_cfgs[4]]
-    result["peak_rss"] = {"text": long_text, "configs": peak_rss(rss_cfgs, long_text, cfg.threads, progress)}
-
-    # -- quality -------------------------------------------------------------------------------------
     clock.mark("quality")
-    progress("quality against onnx-fp32")
-    embedder = Embedder(ref.tts.bundle, cfg.threads) if ref.tts.bundle.has_graph(GRAPH_SPEAKER_ENCODER) else None
-    fp16 = OnnxVariant(VariantSpec("onnx-fp16w", "onnx", "", bundles["fp16"], "model", base))
-    ref_embedding_variant = ref
-    quality: dict[str, Any] = {}
-    singles = [(c, b) for c, b in cases if c.batch_size == 1]
-    refs = [w for case, _ in singles for w in outputs[(case.text_class, 1)][REFERENCE]]
-    ref_embeddings = [embedder.embed(w) for w in refs] if embedder is not None else None
-    for name in [*variants, "onnx-fp16w"]:
-        if name == REFERENCE:
-            continue
-        tests: list[np.ndarray] = []
-        for case, batch in singles:
-            tests += outputs[(case.text_class, 1)][name] if name in variants else fp16.synthesize(batch, scales)
-        quality[name] = compare(refs, tests, embedder, ref_embeddings)
-    # batching: the shortest item of a padded batch (most padding) against the same text alone
-    batched: dict[str, Any] = {}
-    for case, batch in cases:
-        if case.batch_size > 1:
-            i = int(np.argmin(batch.lengths))
-            alone = Batch.of([batch.ids[i, : int(batch.lengths[i])].tolist()], embedding, lang_id, tok.pad_id)
-            one = ref_embedding_variant.synthesize(alone, scales)
-            in_batch = [outputs[(case.text_class, case.batch_size)][REFERENCE][i]]
-            batched[f"{case.text_class} x{case.batch_size}"] = {
-                "item": i, "ids": int(batch.lengths[i]), "longest_ids": int(batch.lengths.max()),
-                **compare(one, in_batch, None),
-            }
-    result["quality"] = {"reference": REFERENCE, "variants": quality, "batched_vs_single": batched}
+    progress("quality against the fp32 default engine")
+    result["quality"] = _quality_section(engines, outputs, list(texts), cfg.quick)
+
+    clock.mark("cli")
+    del engines, ref, outputs, streams  # free the sessions before the CLI processes run
+    gc.collect()
+    result["cli"] = _cli_section(cfg, bundles, auto, progress)
 
     clock.mark("end")
     result["section_seconds"] = clock.seconds
-    result["targets"] = targets(result)
+    result["targets"] = compute_targets(result)
     result["load_average_end"] = machine.load_average()
     result["duration_s"] = time.time() - t_start
     return result
-
-
-def ref_components(bundle: Path, settings: OrtSettings) -> OrtTTS:
-    return OrtTTS.open(bundle, settings, "components")
-
-
-def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-
-    def add(target: str, value: str, met: bool | None) -> None:
-        out.append({"target": target, "measured": value, "met": met})
-
-    dec = r["decoder"]["variants"]
-    if "onnx-fp32" in dec:
-        pct = dec["onnx-fp32"]["pct_peak"]
-        add("ONNX fp32 decoder >= 90% of fp32 peak", f"{pct:.0f}% ({dec['onnx-fp32']['gflops']:.0f} GFLOP/s)", pct >= 90)
-    sp = r["speedup_vs_onnx_fp32"]
-    if "pytorch" in sp:
-        ratio = 1.0 / sp["pytorch"]["geo_mean"]  # RTF(onnx) / RTF(pytorch)
-        add("ONNX fp32 RTF <= 0.6 x PyTorch RTF", f"{ratio:.2f} x (geo-mean over cases)", ratio <= 0.6)
-    q = r["quality"]["variants"].get("onnx-int8", {})
-    if "onnx-int8" in sp:
-        s = sp["onnx-int8"]["geo_mean"]
-        cos = q.get("embedding_cosine_min")
-        add("INT8 >= 1.8x faster than ONNX fp32", f"{s:.2f}x (geo-mean); SNR {q.get('snr_db', float('nan')):.1f} dB; "
-            f"embedding cosine min {cos if cos is None else round(cos, 4)}", s >= 1.8)
-        add("INT8 offered only if embedding cosine >= 0.95", f"{cos}", None if cos is None else cos >= 0.95)
-    best = min(
-        ((n, v["first_audio_s"]["median"]) for n, v in r["streaming"]["variants"].items() if v["streaming"]),
-        key=lambda x: x[1], default=None,
-    )
-    if best:
-        add("first audio <= 150 ms, 20-word sentence, streaming", f"{best[1] * 1e3:.0f} ms ({best[0]})", best[1] <= 0.15)
-    cold = min(((n, v["cold_s"]["median"]) for n, v in r["cold_start"].items()), key=lambda x: x[1], default=None)
-    if cold:
-        add("cold start <= 1 s (new process -> first sample)", f"{cold[1]:.2f} s ({cold[0]})", cold[1] <= 1.0)
-    rss = min(((n, v["maxrss_mb"]) for n, v in r["peak_rss"]["configs"].items()), key=lambda x: x[1], default=None)
-    if rss:
-        add("peak RSS <= 300 MB (ORT synthesis only)", f"{rss[1]:.0f} MB ({rss[0]})", rss[1] <= 300)
-    return out
 
 
 __all__ = ["BenchConfig", "run_suite"]

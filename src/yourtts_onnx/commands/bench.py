@@ -10,31 +10,46 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmark PyTorch vs ONNX fp32 vs optimised variants (needs the 'export' extra and matplotlib)",
-        description="One run, same inputs and threads, interleaved repetitions: RTF, time to first audio, cold "
-        "start, peak RSS, bundle size, FLOPs and %% of peak, quality. Writes bench.json, bench.md, rtf.png and "
-        "machine.json. Without --checkpoint/--bundle a random full-size checkpoint is built and exported once "
-        "(cached in --work).",
+        help="benchmark the public API and CLI on fp32/INT8/fp16 bundles and PyTorch (needs the 'export' extra)",
+        description="One run, same inputs and threads, interleaved repetitions, every synthesis through the public "
+        "Synthesizer (synthesize/stream, per bundle and backend) or the CLI in new processes: RTF (against a bare "
+        "model.onnx session and our PyTorch model), time to first audio, new process -> first audio byte of "
+        "'synth --stream --out -', peak RSS, bundle sizes, FLOPs and %% of peak, quality. Writes bench.json, "
+        "bench.md, readme_section.md (the README's performance section), rtf.png and machine.json. Without "
+        "--checkpoint/--bundle a random full-size checkpoint is built, exported and quantised once (cached in "
+        "--work).",
     )
-    p.add_argument("--out", default="benchmarks/results", help="results directory (default benchmarks/results)")
-    p.add_argument("--work", default="build/bench", help="cache for checkpoints and bundles (default build/bench)")
+    p.add_argument(
+        "--out", help="results directory (default benchmarks/results; with --quick build/bench/quick-results)"
+    )
+    p.add_argument(
+        "--work", default="build/bench", help="cache for checkpoints and bundles (default build/bench)"
+    )
     p.add_argument("--checkpoint", help="Coqui checkpoint directory (default: a random one of --size)")
     p.add_argument("--bundle", help="fp32 bundle exported from --checkpoint (default: exported here)")
-    p.add_argument("--size", default="full", choices=["tiny", "small", "full"], help="random model size (default full)")
+    p.add_argument(
+        "--size", default="full", choices=["tiny", "small", "full"], help="random model size (default full)"
+    )
     p.add_argument("--threads", type=int, default=2, help="intra-op threads for every variant (default 2)")
     p.add_argument("--reps", type=int, default=3, help="timed repetitions per measurement (default 3)")
-    p.add_argument("--cold-reps", type=int, default=3, help="fresh processes per cold-start configuration")
+    p.add_argument("--cli-reps", type=int, default=5, help="new CLI processes per configuration (default 5)")
     p.add_argument("--decoder-frames", type=int, default=250, help="frames for the decoder-alone section")
-    p.add_argument("--first-frames", type=int, default=16, help="frames in the first streaming window")
     p.add_argument("--peak-gflops", type=float, help="override the fp32 peak derived from /proc/cpuinfo")
     p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch variant")
-    p.add_argument("--quick", action="store_true", help="smoke run: tiny model, 1 repetition (not a measurement)")
+    p.add_argument(
+        "--quick", action="store_true", help="smoke run: tiny model, 1 repetition (not a measurement)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from yourtts_onnx.errors import require
+    from yourtts_onnx.errors import InputError, require
 
     require("onnx", "export")
+    for name in ("threads", "reps", "cli_reps"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if args.decoder_frames < 16:
+        raise InputError(f"--decoder-frames must be at least 16, got {args.decoder_frames}")
     from yourtts_onnx.bench.report import write_all
     from yourtts_onnx.bench.suite import BenchConfig, run_suite
 
@@ -44,14 +59,23 @@ def run(args: argparse.Namespace) -> int:
     common = dict(
         checkpoint=Path(args.checkpoint) if args.checkpoint else None,
         bundle=Path(args.bundle) if args.bundle else None,
-        threads=args.threads, first_frames=args.first_frames, peak_gflops=args.peak_gflops, torch=not args.no_torch,
+        threads=args.threads,
+        peak_gflops=args.peak_gflops,
+        torch=not args.no_torch,
     )
     if args.quick:
-        cfg = BenchConfig.quick_config(Path(args.out), Path(args.work), **common)
+        cfg = BenchConfig.quick_config(
+            Path(args.out or "build/bench/quick-results"), Path(args.work), **common
+        )
     else:
         cfg = BenchConfig(
-            out=Path(args.out), work=Path(args.work), size=args.size, reps=args.reps, cold_reps=args.cold_reps,
-            decoder_frames=args.decoder_frames, **common,
+            out=Path(args.out or "benchmarks/results"),
+            work=Path(args.work),
+            size=args.size,
+            reps=args.reps,
+            cli_reps=args.cli_reps,
+            decoder_frames=args.decoder_frames,
+            **common,
         )
     if cfg.torch:
         require("torch", "export")
