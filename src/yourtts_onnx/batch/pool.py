@@ -149,7 +149,7 @@ class Slot:
     failures: int = 0
     error: str | None = None
 
-    def to_dict(self, sample_rate: int) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         info = self.info
         return {
             "worker": self.index,
@@ -268,6 +268,7 @@ class WorkerPool:
                     finished.add(job.id)
                     slot.items += 1
                     slot.busy_seconds += result.seconds
+                    slot.audio_seconds += result.duration
                     on_result(job, result)
         self.stats.run_seconds = time.perf_counter() - self.t0
         return self.stats

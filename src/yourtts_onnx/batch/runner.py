@@ -227,7 +227,7 @@ class _Run:
     def summary(self, plan: ItemPlan, records: list[ItemRecord], interrupted: bool) -> dict[str, Any]:
         stats: PoolStats | None = self.extra.get("pool")
         wall = time.perf_counter() - self.t0
-        workers = [s.to_dict(self.sample_rate) for s in stats.slots] if stats else []
+        workers = [s.to_dict() for s in stats.slots] if stats else []
         used = sum(1 for w in workers if w["items"]) or len(workers) or 1
         pool_seconds = stats.run_seconds if stats else 0.0
         ready = (stats.all_ready_seconds or stats.first_ready_seconds or 0.0) if stats else 0.0

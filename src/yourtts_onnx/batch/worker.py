@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class JobResult:
     id: str
     data: bytes | None  # the encoded audio file
     frames: int
+    duration: float  # seconds of audio
     seconds: float  # synthesis and encoding inside the worker
     error: str | None = None
 
@@ -100,9 +102,9 @@ class BatchWorker:
         try:
             audio = self.synth.synthesize(job.text, job.options)
         except (InputError, AudioError) as exc:
-            return JobResult(job.id, None, 0, time.perf_counter() - t0, error=str(exc))
+            return JobResult(job.id, None, 0, 0.0, time.perf_counter() - t0, error=str(exc))
         data = encode_audio(audio.samples, audio.sample_rate, self.spec.audio_format, job.key)
-        return JobResult(job.id, data, len(audio), time.perf_counter() - t0)
+        return JobResult(job.id, data, len(audio), audio.duration, time.perf_counter() - t0)
 
 
 def _fetcher(shipped: list[Any] | None) -> Callable[[], Packed] | None:
@@ -118,9 +120,8 @@ def _fetcher(shipped: list[Any] | None) -> Callable[[], Packed] | None:
 
 
 def _node_id() -> str:
-    try:
-        import ray
-
+    """The Ray node id inside a Ray worker; the host name otherwise (never starts Ray)."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
         return str(ray.get_runtime_context().get_node_id())
-    except Exception:  # outside Ray (tests call the worker directly)
-        return socket.gethostname()
+    return socket.gethostname()
