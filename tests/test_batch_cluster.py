@@ -82,11 +82,11 @@ def wait_for_files(out: Path, proc: subprocess.Popen, count: int, timeout: float
 
 
 def wait_for_busy_worker(node: Node, proc: subprocess.Popen, out: Path, timeout: float = 180.0) -> list[int]:
-    """The node's batch worker processes once one has started (loaded the bundle) and works on items."""
+    """The node's batch worker process while it works on an item (its title names the method)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         titles = node.worker_titles()
-        busy = [pid for pid, title in titles.items() if title in ("ray::BatchWorker", "ray::BatchWorker.run")]
+        busy = [pid for pid, title in titles.items() if title == "ray::BatchWorker.run"]  # an item in hand
         if busy:
             return busy
         if proc.poll() is not None:

@@ -91,6 +91,7 @@ def ray_runtime(
             if address is None:
                 temp_dir = tempfile.mkdtemp(prefix="yourtts-ray-")
                 ray.init(
+                    address="local",  # a new instance, whatever $RAY_ADDRESS says
                     num_cpus=local_cpus,
                     include_dashboard=False,
                     object_store_memory=object_store_bytes,
