@@ -39,6 +39,7 @@ LOCAL_OBJECT_STORE_BYTES = 128 << 20  # results are small; Ray's minimum is 75 M
 IN_FLIGHT_PER_WORKER = 2
 START_TIMEOUT = 600.0  # seconds without any worker ready → give up (cluster without free CPUs?)
 TICK = 0.5  # seconds between progress checks while waiting
+REPROBE = 0.5  # seconds between probes of an actor that Ray is restarting
 
 
 def import_ray(local: bool = False) -> Any:
@@ -149,6 +150,7 @@ class Slot:
     busy_seconds: float = 0.0
     failures: int = 0
     error: str | None = None
+    probe_at: float = 0.0  # when to probe again a recovering actor that answered "restarting"
 
     def to_dict(self) -> dict[str, Any]:
         info = self.info
@@ -210,7 +212,7 @@ class WorkerPool:
             scheduling_strategy="SPREAD",
         )
         shipped_arg = [shipped] if shipped is not None else None  # in a list: fetched only where needed
-        self.t0 = time.perf_counter()
+        self.t0 = self.last_ready = time.perf_counter()
         self.slots = [Slot(i, actor.remote(spec, shipped_arg)) for i in range(workers)]
         for slot in self.slots:
             slot.probe = slot.handle.info.remote()
@@ -228,23 +230,28 @@ class WorkerPool:
     ) -> PoolStats:
         ray = self.ray
         pending: deque[Job] = deque(jobs)
-        attempts: dict[str, int] = {}
+        attempts: dict[str, list[str]] = {}  # item id → why each attempt failed
         finished: set[str] = set()
         inflight: dict[Any, tuple[Slot, Job, float]] = {}
         while pending or inflight:
+            now = time.perf_counter()
             for slot in self.slots:
+                if slot.state == "recovering" and slot.probe is None and now >= slot.probe_at:
+                    slot.probe = slot.handle.info.remote()
                 while slot.state == "ready" and slot.busy < self.in_flight and pending:
                     job = pending.popleft()
                     inflight[slot.handle.run.remote(job)] = (slot, job, time.perf_counter())
                     slot.busy += 1
             probes = {s.probe: s for s in self.slots if s.probe is not None}
             waiting = list(inflight) + list(probes)
-            if not waiting:
+            if not waiting and not any(s.state == "recovering" for s in self.slots):
                 errors = "; ".join(dict.fromkeys(s.error for s in self.slots if s.error)) or "unknown"
                 raise ClusterError(f"no worker left to run the remaining {len(pending)} item(s): {errors}")
-            done, _ = ray.wait(waiting, num_returns=1, timeout=TICK)
+            done = ray.wait(waiting, num_returns=1, timeout=TICK)[0] if waiting else []
+            if not waiting:
+                time.sleep(REPROBE / 5)
             tick()
-            self._check_start_timeout()
+            self._check_stalled(bool(inflight))
             for ref in done:
                 if ref in probes:
                     self._probed(probes[ref], ref)
@@ -267,6 +274,7 @@ class WorkerPool:
                         log.warning("ignored a second result for item %s", job.id)
                         continue
                     finished.add(job.id)
+                    self.last_ready = time.perf_counter()
                     slot.items += 1
                     slot.busy_seconds += result.seconds
                     slot.audio_seconds += result.duration
@@ -275,12 +283,19 @@ class WorkerPool:
         return self.stats
 
     def _retry(
-        self, job: Job, reason: str, pending: deque[Job], attempts: dict[str, int], on_failure: OnFailure
+        self,
+        job: Job,
+        reason: str,
+        pending: deque[Job],
+        attempts: dict[str, list[str]],
+        on_failure: OnFailure,
     ) -> None:
-        n = attempts[job.id] = attempts.get(job.id, 0) + 1
+        reasons = attempts.setdefault(job.id, [])
+        reasons.append(reason)
+        n = len(reasons)
         if n > self.retries:
             self.stats.failed += 1
-            on_failure(job, f"synthesis failed {n} time(s): {reason}")
+            on_failure(job, f"synthesis failed {n} time(s): {' | '.join(dict.fromkeys(reversed(reasons)))}")
             return
         self.stats.retried += 1
         log.warning("item %s: %s; trying again (%d of %d)", job.id, reason, n, self.retries)
@@ -296,8 +311,12 @@ class WorkerPool:
 
     def _probed(self, slot: Slot, ref: Any) -> None:
         slot.probe = None
+        unavailable = getattr(self.ray.exceptions, "ActorUnavailableError", ())
         try:
             info: WorkerInfo = self.ray.get(ref)
+        except unavailable:  # Ray is restarting it: ask again shortly
+            slot.state, slot.probe_at = "recovering", time.perf_counter() + REPROBE
+            return
         except self.ray.exceptions.RayError as exc:
             slot.state, slot.error = "dead", _one_line(exc)
             log.warning("worker %d is gone: %s", slot.index, slot.error)
@@ -308,7 +327,8 @@ class WorkerPool:
                 "install the same version on every node"
             )
         slot.info, slot.state = info, "ready"
-        now = time.perf_counter() - self.t0
+        self.last_ready = time.perf_counter()
+        now = self.last_ready - self.t0
         if self.stats.first_ready_seconds is None:
             self.stats.first_ready_seconds = now
         if (
@@ -317,9 +337,13 @@ class WorkerPool:
         ):
             self.stats.all_ready_seconds = now
 
-    def _check_start_timeout(self) -> None:
-        if self.stats.first_ready_seconds is None and time.perf_counter() - self.t0 > self.start_timeout:
+    def _check_stalled(self, working: bool) -> None:
+        """No item in flight and no worker ready for ``start_timeout`` seconds: the cluster cannot run us."""
+        if working or any(s.state == "ready" for s in self.slots):
+            return
+        if time.perf_counter() - self.last_ready > self.start_timeout:
+            what = "started" if self.stats.first_ready_seconds is None else "came back"
             raise ClusterError(
-                f"no worker started within {self.start_timeout:.0f} s: has the cluster free CPUs for "
+                f"no worker {what} within {self.start_timeout:.0f} s: has the cluster free CPUs for "
                 f"{len(self.slots)} worker(s)?"
             )
