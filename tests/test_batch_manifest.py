@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 
 import numpy as np
@@ -319,3 +320,22 @@ def test_noise_without_a_seedable_backend_is_refused_before_any_work(stub_bundle
     err = capsys.readouterr().err
     assert "reproducible noise" in err and "--noise-scale 0 --noise-scale-dp 0" in err and "line 1" in err
     assert not list((out / "wavs").iterdir())
+
+
+# -- progress -------------------------------------------------------------------------------------
+
+
+def test_progress_lines_off_a_terminal_and_a_bar_on_one():
+    from yourtts_onnx.batch.progress import BatchProgress
+
+    log = io.StringIO()
+    progress = BatchProgress(4, log, interval=0.0, bar=False)
+    progress.item_done(2.5)
+    progress.tick()
+    line = log.getvalue()
+    assert line.startswith("batch: 1/4 items (25%), ") and "s of audio per second" in line and "ETA" in line
+    tty = io.StringIO()
+    bar = BatchProgress(2, tty, bar=True, width=10)
+    bar.item_done(1.0)
+    bar.close()
+    assert tty.getvalue().startswith("\r[#####.....] 1/2 items (50%)") and tty.getvalue().endswith("\n")
