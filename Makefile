@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean bench node-deps
+.PHONY: demo test lint venv clean bench bench-batch node-deps
 
 # The Node.js host example (examples/node) is tested by `make test` (scripts/install-system-deps.sh installs
 # node and npm when missing); npm ci runs here, never in a test.
@@ -40,6 +40,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m yourtts_onnx bench --out benchmarks/results
+
+# batch on Ray (1 and 2 workers) next to a plain loop, with the full-size INT8 bundle; results in benchmarks/batch
+bench-batch: $(STAMP)
+	$(PY) -m yourtts_onnx.batch.bench --work build/bench --out benchmarks/batch
 
 clean:
 	rm -rf build $(VENV) $(NODE_EXAMPLE)/node_modules

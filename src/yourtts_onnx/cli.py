@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "export-voice": "export_voice",
     "download": "download",
     "wyoming": "wyoming",
+    "batch": "batch",
 }
 
 

@@ -55,6 +55,12 @@ class DownloadError(YourTTSError):
     exit_code = 8
 
 
+class ClusterError(YourTTSError):
+    """A distributed run that cannot go on: the Ray cluster is unreachable, or no worker could start or stay up."""
+
+    exit_code = 9
+
+
 class MissingDependencyError(YourTTSError):
     """An optional dependency is not installed; the message names the package and the extra."""
 

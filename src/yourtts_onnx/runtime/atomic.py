@@ -34,12 +34,19 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """``with atomic_open(p) as fh: fh.write(...)`` — ``p`` appears complete or not at all."""
+def atomic_open(
+    path: str | os.PathLike[str], temp_dir: str | os.PathLike[str] | None = None
+) -> Iterator[BinaryIO]:
+    """``with atomic_open(p) as fh: fh.write(...)`` — ``p`` appears complete or not at all.
+
+    ``temp_dir``: where the temporary file lives until the rename (default: beside ``p``; it must be on the
+    same file system), e.g. a hidden directory so that a killed process leaves nothing beside ``p``.
+    """
     dest = check_writable(path)
     tmp_name: str | None = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        tmp_dir = dest.parent if temp_dir is None else Path(temp_dir)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=tmp_dir)
         with os.fdopen(fd, "w+b") as fh:
             yield fh
             fh.flush()
@@ -62,8 +69,10 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
                 os.unlink(tmp_name)
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    with atomic_open(path) as fh:
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, temp_dir: str | os.PathLike[str] | None = None
+) -> None:
+    with atomic_open(path, temp_dir) as fh:
         fh.write(data)
 
 

@@ -1,0 +1,179 @@
+"""Manifest rows checked against the bundle, on the driver, before any synthesis → :class:`WorkItem`.
+
+A row is refused (a :class:`~.manifest.RowError`, the run goes on) for: empty or over-long text, text with
+nothing the model can pronounce, an unknown language, an unknown voice or an unreadable recording, an
+option out of range, an id that cannot name a file, or an id used twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from yourtts_onnx.errors import InputError, YourTTSError
+from yourtts_onnx.runtime.bundle import Bundle
+from yourtts_onnx.runtime.languages import resolve_language
+from yourtts_onnx.runtime.options import SynthesisOptions, make_options
+from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+from yourtts_onnx.runtime.utterances import plan_utterances
+
+from .keys import array_digest, content_key, default_id, derive_seed
+from .manifest import ManifestRow, RowError
+from .voices import VoiceResolver
+
+MAX_TEXT_CHARS = 100_000  # one row, one file: about two hours of speech
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Scales:
+    noise_scale: float
+    length_scale: float
+    noise_scale_dp: float
+
+    @property
+    def noisy(self) -> bool:
+        return self.noise_scale > 0 or self.noise_scale_dp > 0
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One item to synthesise: ``options`` carry the language, the voice's embedding and the seed."""
+
+    line: int
+    id: str
+    text: str
+    language: str
+    voice: str  # as the metadata records it
+    options: SynthesisOptions
+    seed: int
+    scales: Scales
+    key: str
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What every item's key shares: the bundle (its config.json's SHA-256), backend and audio format."""
+
+    bundle_sha256: str
+    backend: str
+    audio_format: str
+    sample_rate: int
+
+
+@dataclass
+class ItemPlan:
+    items: list[WorkItem] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows: int = 0
+
+
+class ItemPlanner:
+    """Turns rows into items for one bundle and run; voices come from ``resolver`` (cached per run)."""
+
+    def __init__(
+        self, bundle: Bundle, resolver: VoiceResolver, defaults: SynthesisOptions, identity: RunIdentity
+    ) -> None:
+        self.config = bundle.config
+        self.tokenizer = Tokenizer(TextFrontendConfig.from_dict(self.config.text))
+        self.resolver = resolver
+        self.defaults = defaults
+        self.identity = identity
+
+    def plan(self, rows: Sequence[ManifestRow | RowError]) -> ItemPlan:
+        result = ItemPlan(rows=len(rows))
+        first_line: dict[str, int] = {}
+        for row in rows:
+            if isinstance(row, RowError):
+                result.errors.append(row)
+                continue
+            try:
+                item = self.item(row)
+            except YourTTSError as exc:
+                result.errors.append(RowError(row.line, row.id, str(exc)))
+                continue
+            if item.id in first_line:
+                reason = f"duplicate id '{item.id}' (first on line {first_line[item.id]})"
+                if row.id is None:
+                    reason = (
+                        f"same text, language, voice and options as line {first_line[item.id]}: "
+                        "give the rows ids (and seeds) to get two renditions"
+                    )
+                result.errors.append(RowError(row.line, row.id, reason))
+                continue
+            first_line[item.id] = row.line
+            result.items.append(item)
+        return result
+
+    def item(self, row: ManifestRow) -> WorkItem:
+        text = row.text
+        if not text.strip():
+            raise InputError("empty text")
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(f"text has {len(text)} characters; the limit per row is {MAX_TEXT_CHARS}")
+        if row.id is not None and not ID_PATTERN.match(row.id):
+            raise InputError(
+                f"id '{row.id}' cannot name a file: use letters, digits, '.', '_' and '-' "
+                "(at most 128, starting with a letter or digit)"
+            )
+        language, _ = resolve_language(row.language or self.defaults.language, self.config.languages)
+        voice = self.resolver.resolve(row.voice)
+        given = [row.noise_scale, row.length_scale, row.noise_scale_dp]
+        options = make_options(
+            self.defaults,
+            language=language,
+            embedding=voice.embedding,
+            noise_scale=row.noise_scale,
+            length_scale=row.length_scale,
+            noise_scale_dp=row.noise_scale_dp,
+            seed=row.seed,
+        )
+        plan_utterances(  # raises when the text has nothing the model can pronounce
+            text,
+            self.tokenizer,
+            language,
+            normalize_numbers=options.normalize_numbers,
+            split=options.split_sentences,
+            max_tokens=options.max_tokens,
+        )
+        item_id = row.id if row.id is not None else default_id(text, language, voice.ref, given, row.seed)
+        seed = row.seed if row.seed is not None else derive_seed(item_id, text, language, voice.ref)
+        options = options.with_(seed=seed, embedding=voice.embedding)
+        d = self.config.inference
+        scales = Scales(
+            d.noise_scale if options.noise_scale is None else options.noise_scale,
+            d.length_scale if options.length_scale is None else options.length_scale,
+            d.noise_scale_dp if options.noise_scale_dp is None else options.noise_scale_dp,
+        )
+        key = content_key(self._key_fields(item_id, text, language, voice.embedding, seed, scales, options))
+        return WorkItem(row.line, item_id, text, language, voice.label, options, seed, scales, key)
+
+    def _key_fields(
+        self,
+        item_id: str,
+        text: str,
+        language: str,
+        embedding: Any,
+        seed: int,
+        scales: Scales,
+        o: SynthesisOptions,
+    ) -> dict[str, Any]:
+        ident = self.identity
+        return {
+            "bundle": ident.bundle_sha256,
+            "backend": ident.backend,
+            "format": ident.audio_format,
+            "sample_rate": ident.sample_rate,
+            "id": item_id,
+            "text": text,
+            "language": language,
+            "embedding": array_digest(embedding),
+            "seed": seed,
+            "scales": [scales.noise_scale, scales.length_scale, scales.noise_scale_dp],
+            "sentence_pause": o.sentence_pause,
+            "max_tokens": o.max_tokens,
+            "normalize_numbers": o.normalize_numbers,
+            "split_sentences": o.split_sentences,
+        }
