@@ -29,7 +29,8 @@ MAX_SERVER_TEXT_CHARS = 100_000
 MAX_REFERENCE_SECONDS = 300.0
 MAX_REFERENCE_RATE = 384_000  # samples per second of a reference recording
 MAX_REFERENCE_CHANNELS = 32
-MAX_REFERENCE_FILES = 16  # recordings averaged into one voice per call
+MAX_REFERENCE_FILES = 32  # recordings averaged into one voice per call
+MAX_UPLOAD_FILES = 16  # recordings per upload field of an HTTP request
 MAX_REFERENCE_BYTES = 256 << 20  # a reference file read from disk (HTTP uploads: --max-upload-mb)
 
 # -- output ---------------------------------------------------------------------------------------------

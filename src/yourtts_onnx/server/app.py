@@ -23,7 +23,7 @@ from yourtts_onnx.runtime.synthesizer import Synthesizer
 from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.voices import voices_dir
 from yourtts_onnx.server.auth import api_key_dependency
-from yourtts_onnx.server.errors import install_error_handlers
+from yourtts_onnx.server.errors import install_error_handlers, route_methods
 from yourtts_onnx.server.jobs import JobRunner
 from yourtts_onnx.server.limits import BodyLimitMiddleware
 from yourtts_onnx.server.metrics import Metrics, MetricsMiddleware
@@ -107,10 +107,13 @@ def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None)
     install_error_handlers(app)
 
     auth = api_key_dependency(settings.api_key)
-    app.include_router(system.public_router)
-    app.include_router(web.router)
-    for router in (openai.router, coqui.router, marytts.router, voices.router, system.router):
+    public = (system.public_router, web.router)
+    protected = (openai.router, coqui.router, marytts.router, voices.router, system.router)
+    for router in public:
+        app.include_router(router)
+    for router in protected:
         app.include_router(router, dependencies=[auth])  # type: ignore[list-item]
+    app.state.route_methods = route_methods([*public, *protected])  # the Allow header of 405s
     app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")
 
     install_openapi(app, settings)

@@ -10,14 +10,14 @@ names no server path; the details go to the log.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from yourtts_onnx.errors import (
     AudioError,
@@ -123,13 +123,25 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return "; ".join(parts) or "invalid request", (params[0] if params else None)
 
 
+def route_methods(routers: Iterable[Any]) -> list[tuple[re.Pattern[str], set[str]]]:
+    """Each route's path pattern and methods, for :func:`allowed_methods` (kept on ``app.state``)."""
+    return [
+        (route.path_regex, set(route.methods))
+        for router in routers
+        for route in router.routes
+        if getattr(route, "methods", None) and getattr(route, "path_regex", None) is not None
+    ]
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path (routes of one path may be registered apart)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(request.scope)[0] != Match.NONE:
+    path = request.url.path
+    for pattern, route_methods in getattr(request.app.state, "route_methods", []):
+        if pattern.match(path):
             methods.update(route_methods)
+    if "GET" in methods:
+        methods.add("HEAD")
     return [m for m in METHOD_ORDER if m in methods] + sorted(methods - set(METHOD_ORDER))
 
 

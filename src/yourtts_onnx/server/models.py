@@ -64,7 +64,9 @@ class SpeechRequest(BaseModel):
         max_length=64,
         description="A language of the model (GET /v1/languages); default: en. Unknown: 404 language_not_found.",
     )
-    stream: bool = Field(False, description="Send audio as it is made (wav and pcm only).")
+    stream: bool = Field(
+        False, description="Send audio as it is made (wav and pcm; other formats come whole, once encoded)."
+    )
     noise_scale: float | None = Field(None, ge=0.0, le=2.0)
     noise_scale_dp: float | None = Field(None, ge=0.0, le=2.0)
 

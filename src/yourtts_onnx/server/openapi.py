@@ -10,17 +10,21 @@ the schema allows are accepted.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from yourtts_onnx.runtime.limits import MAX_UPLOAD_FILES
 from yourtts_onnx.server.formats import openai_formats
 from yourtts_onnx.server.settings import ServerSettings
 from yourtts_onnx.server.voice_store import MAX_NAME_CHARS, VOICE_ID
 
-NOT_BLANK = r"\S"  # texts must hold more than white space
+# texts must hold more than white space (as Python's str.strip() sees it: also U+001C-U+001F and U+0085,
+# which JSON Schema's ECMAScript \s does not count)
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 
 
 def _text(max_chars: int, description: str) -> dict[str, Any]:
@@ -63,6 +67,14 @@ def adjust(schema: dict[str, Any], settings: ServerSettings) -> dict[str, Any]:
     limit = settings.max_text_chars
     paths = schema.get("paths", {})
     components = schema.get("components", {}).get("schemas", {})
+
+    # errors are JSON on every route, also those whose answer is audio or text
+    error_ref = {"$ref": "#/components/schemas/ErrorModel"}
+    for methods in paths.values():
+        for operation in methods.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.isdigit() and int(status) >= 400 and "ErrorModel" in components:
+                    response["content"] = {"application/json": {"schema": error_ref}}
 
     speech = components.get("SpeechRequest", {}).get("properties", {})
     if "input" in speech:
@@ -114,6 +126,7 @@ def adjust(schema: dict[str, Any], settings: ServerSettings) -> dict[str, Any]:
                 target["properties"]["files"] = {
                     "type": "array",
                     "minItems": 1,
+                    "maxItems": MAX_UPLOAD_FILES,
                     "items": {"type": "string", "format": "binary", "contentMediaType": "audio/*"},
                     "description": files.get("description", ""),
                 }
@@ -140,7 +153,8 @@ def install_openapi(app: FastAPI, settings: ServerSettings) -> None:
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
-            app.openapi_schema = adjust(schema, settings)
+            # a deep copy: FastAPI shares the routes' openapi_extra dicts (module constants) with the document
+            app.openapi_schema = adjust(copy.deepcopy(schema), settings)
         return app.openapi_schema
 
     setter: Callable[[], dict[str, Any]] = openapi

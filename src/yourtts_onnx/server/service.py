@@ -18,7 +18,7 @@ import numpy as np
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.languages import resolve_language
-from yourtts_onnx.runtime.limits import MAX_REFERENCE_FILES
+from yourtts_onnx.runtime.limits import MAX_UPLOAD_FILES
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.runtime.speaker_encoder import Cloned
 from yourtts_onnx.runtime.synthesizer import Synthesizer
@@ -135,12 +135,7 @@ class TtsService:
         )
 
     def audio_format(
-        self,
-        requested: str | None,
-        *,
-        stream: bool = False,
-        offered: Sequence[str] | None = None,
-        field: str = "response_format",
+        self, requested: str | None, *, offered: Sequence[str] | None = None, field: str = "response_format"
     ) -> AudioFormat:
         names = list(offered) if offered is not None else list(supported_formats())
         name = (requested or default_format()).strip().lower()
@@ -149,14 +144,6 @@ class TtsService:
             raise ApiError(
                 422,
                 f"{field} '{name}' is not supported (supported: {', '.join(names)})",
-                "unsupported_format",
-                param=field,
-            )
-        if stream and not fmt.streamable:
-            streamable = ", ".join(n for n in names if supported_formats()[n].streamable)
-            raise ApiError(
-                422,
-                f"{field} '{name}' cannot be streamed (streamable: {streamable})",
                 "unsupported_format",
                 param=field,
             )
@@ -172,10 +159,10 @@ class TtsService:
             )
         if not recordings:
             raise ApiError(422, "no reference recording was uploaded", "invalid_audio", param=field)
-        if len(recordings) > MAX_REFERENCE_FILES:
+        if len(recordings) > MAX_UPLOAD_FILES + 1:  # the routes check their fields; 'files' + 'file' at most
             raise ApiError(
                 422,
-                f"{len(recordings)} recordings were uploaded; at most {MAX_REFERENCE_FILES} are averaged into one voice",
+                f"{len(recordings)} recordings were uploaded; at most {MAX_UPLOAD_FILES} are taken",
                 "invalid_audio",
                 param=field,
             )

@@ -8,8 +8,8 @@ model:
 * a reference recording is *uploaded* (multipart file field ``speaker_wav``, one or more: several are
   averaged into one voice, as ``synth --speaker-wav`` does) instead of named as a path on the server; a
   ``speaker_wav`` string may name a saved voice;
-* the voice comes from exactly one of ``speaker_id``, a ``speaker_wav`` string, or ``speaker_wav``
-  uploads: any two together are refused (422 ``conflicting_voice``) instead of one silently winning;
+* one rule picks the voice when several are given: uploaded ``speaker_wav`` recordings, else a
+  ``speaker_wav`` saved voice id, else ``speaker_id`` (what it passes over is logged);
 * ``style_wav`` (Coqui's GST style, which YourTTS does not have) is ignored, string or upload;
 * an unknown ``speaker_id`` or ``language_id`` is 404; the answer is always ``audio/wav``.
 """
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import UploadFile
 
+from yourtts_onnx.runtime.limits import MAX_UPLOAD_FILES
 from yourtts_onnx.server.errors import ApiError
 from yourtts_onnx.server.formats import WAV
 from yourtts_onnx.server.routes.deps import SYNTHESIS_ERRORS, ServiceDep, error_responses, synthesize_response
@@ -51,6 +52,14 @@ _FORM = {
         "speaker_wav": {"type": "string", "description": "A saved voice id (upload a file to clone)"},
     },
 }
+_JSON = {
+    "type": "object",
+    "required": ["text"],
+    "properties": {
+        name: {**schema, "type": ["string", "null"]} if name != "text" else schema
+        for name, schema in _FORM["properties"].items()
+    },
+}
 _MULTIPART = {
     "type": "object",
     "required": ["text"],
@@ -60,6 +69,7 @@ _MULTIPART = {
         "speaker_wav": {
             "type": "array",
             "items": {"type": "string", "format": "binary", "contentMediaType": "audio/*"},
+            "maxItems": MAX_UPLOAD_FILES,
             "description": "Recordings to clone the voice from (WAV/FLAC/OGG/MP3; several are averaged)",
         },
     },
@@ -70,7 +80,7 @@ POST_BODY = {
         "content": {
             "multipart/form-data": {"schema": _MULTIPART},
             "application/x-www-form-urlencoded": {"schema": _FORM},
-            "application/json": {"schema": _FORM},
+            "application/json": {"schema": _JSON},
         },
     }
 }
@@ -97,6 +107,7 @@ async def read_params(request: Request) -> CoquiParams:
         "application/x-www-form-urlencoded",
     ):
         form = await request.form()
+        multipart = content_type == "multipart/form-data"
         for name in FIELDS:
             for item in form.getlist(name):
                 if isinstance(item, UploadFile):
@@ -104,6 +115,13 @@ async def read_params(request: Request) -> CoquiParams:
                         params.uploads.append(await item.read())
                     else:
                         logger.info("ignoring an uploaded %s: YourTTS has no style tokens", name)
+                elif multipart and name == "speaker_wav":
+                    raise ApiError(
+                        422,
+                        "in a multipart body speaker_wav must be an uploaded file; name a saved voice with speaker_id",
+                        "invalid_speaker_wav",
+                        param="speaker_wav",
+                    )
                 else:
                     params.values[name] = item
     elif request.method == "POST" and content_type == "application/json":
@@ -126,26 +144,18 @@ async def read_params(request: Request) -> CoquiParams:
 
 
 def voice_source(service: TtsService, params: CoquiParams) -> tuple[str | None, str]:
-    """The one voice the request names (``None``: uploads or the default) and the field it came from."""
-    given = [
-        name
-        for name, present in (
-            ("speaker_id", params.get("speaker_id") is not None),
-            ("speaker_wav", params.get("speaker_wav") is not None),
-            ("speaker_wav upload", bool(params.uploads)),
-        )
-        if present
-    ]
-    if len(given) > 1:
-        raise ApiError(
-            422,
-            f"give the voice one way only: {' and '.join(given)} were both given "
-            "(speaker_id, a saved voice id in speaker_wav, or uploaded speaker_wav recordings)",
-            "conflicting_voice",
-            param="speaker_wav",
-        )
-    speaker_wav = params.get("speaker_wav")
+    """The voice the request asks for, by one rule: uploaded ``speaker_wav`` recordings, else a
+    ``speaker_wav`` saved voice id, else ``speaker_id``, else the default (``None``). Returns the voice
+    (``None`` for uploads or the default) and the field it came from; what the rule passes over is logged."""
+    speaker_wav, speaker_id = params.get("speaker_wav"), params.get("speaker_id")
+    if params.uploads:
+        passed = [f"{n}={v!r}" for n, v in (("speaker_wav", speaker_wav), ("speaker_id", speaker_id)) if v]
+        if passed:
+            logger.info("cloning from the uploaded speaker_wav; ignoring %s", ", ".join(passed))
+        return None, "speaker_wav"
     if speaker_wav is not None:
+        if speaker_id is not None:
+            logger.info("using speaker_wav=%r; ignoring speaker_id=%r", speaker_wav, speaker_id)
         if not service.store.exists(speaker_wav) and speaker_wav not in service.store.aliases:
             raise ApiError(
                 404,
@@ -155,7 +165,7 @@ def voice_source(service: TtsService, params: CoquiParams) -> tuple[str | None, 
                 param="speaker_wav",
             )
         return speaker_wav, "speaker_wav"
-    return params.get("speaker_id"), "speaker_id"
+    return speaker_id, "speaker_id"
 
 
 async def speech_job(service: TtsService, params: CoquiParams) -> SpeechJob:
@@ -171,6 +181,13 @@ async def speech_job(service: TtsService, params: CoquiParams) -> SpeechJob:
     )
     await service.check_spoken(text, options, "text")
     if params.uploads:
+        if len(params.uploads) > MAX_UPLOAD_FILES:
+            raise ApiError(
+                422,
+                f"{len(params.uploads)} speaker_wav files were uploaded; at most {MAX_UPLOAD_FILES} are taken",
+                "invalid_audio",
+                param="speaker_wav",
+            )
         return SpeechJob(
             text=text, options=options, references=service.check_references(params.uploads, "speaker_wav")
         )
@@ -187,8 +204,8 @@ async def coqui_tts_get(
     speaker_wav: str | None = Query(None, description="A saved voice id (POST a multipart upload to clone)"),
     style_wav: str | None = Query(None, description="Ignored (YourTTS has no style tokens)"),
 ) -> Response:
-    """Coqui ``tts-server``'s endpoint: text → ``audio/wav``. The voice comes from one of ``speaker_id`` or
-    ``speaker_wav``; giving both is 422 ``conflicting_voice``."""
+    """Coqui ``tts-server``'s endpoint: text → ``audio/wav``. Voice: a ``speaker_wav`` saved voice id, else
+    ``speaker_id`` (when both are given, ``speaker_wav`` is used), else the default speaker."""
     params = await read_params(request)
     job = await speech_job(service, params)
     return await synthesize_response(service, job, WAV, request)
@@ -204,7 +221,8 @@ async def coqui_tts_get(
 async def coqui_tts_post(request: Request, service: ServiceDep) -> Response:
     """Coqui ``tts-server``'s endpoint: text → ``audio/wav``, the fields in a form, multipart (with
     ``speaker_wav`` recordings to clone from; several are averaged) or JSON body; query parameters and
-    Coqui's headers work too. One voice source only: ``speaker_id``, a ``speaker_wav`` voice id, or uploads."""
+    Coqui's headers work too. Voice, by one rule: uploaded ``speaker_wav`` recordings, else a ``speaker_wav``
+    saved voice id, else ``speaker_id``, else the default speaker."""
     params = await read_params(request)
     job = await speech_job(service, params)
     return await synthesize_response(service, job, WAV, request)

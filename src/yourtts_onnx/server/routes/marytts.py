@@ -102,7 +102,7 @@ async def mary_voices(service: ServiceDep) -> str:
 
 
 def _choice(values: dict[str, str], name: str, allowed: list[str], default: str) -> str:
-    value = values.get(name) or default
+    value = values.get(name, default)
     if value not in allowed:
         raise ApiError(
             422,

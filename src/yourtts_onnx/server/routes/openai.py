@@ -40,7 +40,7 @@ AUDIO_RESPONSES: dict[int | str, dict[str, object]] = {
             "text/event-stream": {},
         },
     },
-    **error_responses(*SYNTHESIS_ERRORS),
+    **error_responses(400, *SYNTHESIS_ERRORS),
 }
 
 
@@ -61,7 +61,7 @@ async def create_speech(body: SpeechRequest, request: Request, service: ServiceD
     check_model(body.model)
     text = service.check_text(body.input, "input")
     sse = body.stream_format == "sse"
-    fmt = service.audio_format(body.response_format, stream=body.stream and not sse, offered=openai_formats())
+    fmt = service.audio_format(body.response_format, offered=openai_formats())
     if body.instructions:
         logger.debug("ignoring 'instructions': YourTTS has no control of style by prompt")
     options = service.options(
@@ -75,7 +75,7 @@ async def create_speech(body: SpeechRequest, request: Request, service: ServiceD
     job = SpeechJob(text=text, options=options)
     if sse:
         return await sse_response(service, job, fmt, request, OPENAI_PCM_RATE)
-    if body.stream:
+    if body.stream and fmt.streamable:  # other formats come whole, once encoded
         return await streaming_response(service, job, fmt, request, OPENAI_PCM_RATE)
     return await synthesize_response(service, job, fmt, request, OPENAI_PCM_RATE)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from yourtts_onnx.runtime.limits import MAX_REFERENCE_FILES, MAX_REFERENCE_SECONDS
+from yourtts_onnx.runtime.limits import MAX_REFERENCE_SECONDS, MAX_UPLOAD_FILES
 from yourtts_onnx.server.formats import default_format, openai_formats, supported_formats
 from yourtts_onnx.server.metrics import CONTENT_TYPE
 from yourtts_onnx.server.models import DetailsModel, HealthModel, LanguagesModel, LimitsModel
@@ -53,7 +53,7 @@ async def details(service: ServiceDep) -> DetailsModel:
             max_upload_mb=settings.max_upload_mb,
             timeout_seconds=settings.timeout,
             max_reference_seconds=MAX_REFERENCE_SECONDS,
-            max_reference_files=MAX_REFERENCE_FILES,
+            max_reference_files=MAX_UPLOAD_FILES,
         ),
         auth_required=settings.api_key is not None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
+from yourtts_onnx.runtime.limits import MAX_UPLOAD_FILES
 from yourtts_onnx.server.errors import ApiError
 from yourtts_onnx.server.models import DeletedVoice, VoiceList, VoiceModel
 from yourtts_onnx.server.routes.deps import ServiceDep, error_responses
@@ -69,6 +70,13 @@ async def create_voice(
                 f"voice '{voice_id}' already exists; choose another id or delete it first",
                 "voice_exists",
             )
+    if files and len(files) > MAX_UPLOAD_FILES:
+        raise ApiError(
+            422,
+            f"{len(files)} files were uploaded; at most {MAX_UPLOAD_FILES} are taken",
+            "invalid_audio",
+            param="files",
+        )
     uploads = [*(files or []), *([file] if file is not None else [])]
     recordings = [await f.read() for f in uploads]
     cloned = await service.clone(recordings, request.is_disconnected)
