@@ -79,10 +79,10 @@ def _decode_error(exc: Exception) -> str:
     return detail or type(exc).__name__
 
 
-def _too_long(name: str, seconds: float) -> AudioError:
+def _too_long(name: str, max_seconds: float, seconds: float | None = None) -> AudioError:
+    length = f"{seconds:.1f} s long" if seconds is not None else f"longer than {max_seconds:g} s"
     return AudioError(
-        f"reference audio {name} is {seconds:.1f} s long; at most {MAX_REFERENCE_SECONDS:g} s is used for "
-        "cloning (cut a shorter excerpt)"
+        f"reference audio {name} is {length}; at most {max_seconds:g} s is used for cloning (cut a shorter excerpt)"
     )
 
 
@@ -114,7 +114,7 @@ def load_audio(source: AudioSource, max_seconds: float = MAX_REFERENCE_SECONDS) 
                 )
             max_frames = int(max_seconds * sr)
             if fh.frames > max_frames and fh.frames < _UNKNOWN_FRAMES:
-                raise _too_long(name, fh.frames / sr)
+                raise _too_long(name, max_seconds, fh.frames / sr)
             blocks: list[np.ndarray] = []
             total = 0
             while True:
@@ -123,7 +123,7 @@ def load_audio(source: AudioSource, max_seconds: float = MAX_REFERENCE_SECONDS) 
                     break
                 total += block.shape[0]
                 if total > max_frames:
-                    raise _too_long(name, total / sr)
+                    raise _too_long(name, max_seconds)
                 blocks.append(block[:, 0].copy() if channels == 1 else block.mean(axis=1, dtype=np.float32))
     except AudioError:
         raise
