@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from server_support import live_server, make_app
+from server_support import RecordingSynth, live_server, make_app
 
 pytest_plugins = ["server_fixtures"]
 
@@ -47,23 +47,8 @@ def test_home_assistant_defaults(server, server_synth):
     assert fmt == "WAV" and rate == server_synth.sample_rate and samples.size > rate // 10
 
 
-class Recorder:
-    """The synthesizer, recording the options of every call."""
-
-    def __init__(self, inner) -> None:
-        self._inner = inner
-        self.calls: list = []
-
-    def __getattr__(self, name: str):
-        return getattr(self._inner, name)
-
-    def stream(self, text, options=None, /, **kwargs):
-        self.calls.append(options)
-        return self._inner.stream(text, options, **kwargs)
-
-
 def test_unknown_voice_is_the_default_voice(server_synth, tmp_path, caplog):
-    recorder = Recorder(server_synth)
+    recorder = RecordingSynth(server_synth)
     with live_server(make_app(recorder, tmp_path)) as url:
         caplog.set_level("INFO", logger="yourtts_onnx.server.routes.marytts")
         mary(url).speak(TEXT)  # HA's default voice, cmu-slt-hsmm: not a voice of this model

@@ -183,7 +183,7 @@ def _total_from(response: IO[bytes], offset: int) -> int | None:
 
 def _too_big(url: str, size: int, limit: int) -> DownloadError:
     return DownloadError(
-        f"download of {url} is {size} bytes, more than the {limit / (1 << 30):g} GiB limit; refusing it"
+        f"download of {url} is {size} bytes, more than the limit of {limit} bytes; refusing it"
     )
 
 
@@ -194,8 +194,9 @@ def _open(url: str, offset: int) -> IO[bytes]:
     return urllib.request.urlopen(request, timeout=TIMEOUT_S)
 
 
-def _transfer_once(url: str, part: Path, show_bar: bool, max_bytes: int = MAX_DOWNLOAD_BYTES) -> None:
+def _transfer_once(url: str, part: Path, show_bar: bool, max_bytes: int | None = None) -> None:
     """One attempt: resume ``part`` from its current size. Raises DownloadError or OSError-ish errors."""
+    max_bytes = MAX_DOWNLOAD_BYTES if max_bytes is None else max_bytes
     offset = part.stat().st_size if part.exists() else 0
     try:
         response = _open(url, offset)

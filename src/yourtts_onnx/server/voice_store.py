@@ -140,7 +140,7 @@ class VoiceStore:
         readable = {}
         for profile in self.voices.saved():
             voice_id = profile.path.stem if profile.path is not None else profile.name
-            if LOOKUP_ID.match(voice_id):
+            if LOOKUP_ID.match(voice_id) and self._usable(profile):
                 readable[voice_id] = _record(profile, voice_id)
         for voice_id in self.saved_ids():
             out.append(readable.get(voice_id) or _damaged(voice_id))
@@ -187,6 +187,13 @@ class VoiceStore:
         if record.embedding is None:  # get() raises for voices without one; kept for type checkers
             raise self.not_found(voice_id)
         return record.embedding
+
+    def _usable(self, profile: VoiceProfile) -> bool:
+        try:
+            self.voices.check_embedding(profile.embedding)
+        except InputError:
+            return False
+        return True
 
     def _saved(self, voice_id: str) -> VoiceRecord:
         try:
