@@ -140,8 +140,6 @@ def allowed_methods(request: Request) -> list[str]:
     for pattern, route_methods in getattr(request.app.state, "route_methods", []):
         if pattern.match(path):
             methods.update(route_methods)
-    if "GET" in methods:
-        methods.add("HEAD")
     return [m for m in METHOD_ORDER if m in methods] + sorted(methods - set(METHOD_ORDER))
 
 

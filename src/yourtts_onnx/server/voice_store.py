@@ -249,19 +249,12 @@ class VoiceStore:
         except InputError as exc:
             if self.exists(voice_id) and (self.directory / f"{voice_id}.json").is_file():
                 raise VoiceExistsError(str(exc)) from None
-            self._remove_partial(voice_id)
             raise VoiceStorageError(
                 f"cannot save voice '{voice_id}': {exc}",
                 "the voice cannot be saved: the server's voices directory is not writable",
                 "voices_dir_unwritable",
             ) from None
         return _record(profile, voice_id)
-
-    def _remove_partial(self, voice_id: str) -> None:
-        """A save that failed half way may leave an embedding without its JSON: remove it."""
-        with contextlib.suppress(OSError, InputError):
-            if not (self.directory / f"{voice_id}.json").exists():
-                (self.directory / f"{voice_id}.npy").unlink(missing_ok=True)
 
     def delete(self, voice_id: str) -> None:
         """Remove a saved voice, readable or damaged."""
