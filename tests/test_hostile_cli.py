@@ -241,7 +241,7 @@ def test_fifo_output_gets_the_wav(tmp_path, stream):
     fifo = tmp_path / "out.wav"
     os.mkfifo(fifo)
     got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
     reader.start()
     args = ["synth", "--bundle", str(STUB_BUNDLE), TEXT, "--out", str(fifo)] + (
         ["--stream"] if stream else []
