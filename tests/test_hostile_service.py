@@ -119,9 +119,17 @@ CASES = [
         "input",
     ),
     # bodies that do not parse
-    Case("speech-deep-json", "POST", "/v1/audio/speech", _raw(DEEP), 400, None, "parsing the body"),
+    Case("speech-deep-json", "POST", "/v1/audio/speech", _raw(DEEP), 400, "invalid_body", "parsing the body"),
     Case("coqui-deep-json", "POST", "/api/tts", _raw(DEEP), 400, "invalid_json", "cannot be parsed"),
-    Case("speech-not-utf8", "POST", "/v1/audio/speech", _raw(b'{"input": "\xff"}'), 400, None, "parsing"),
+    Case(
+        "speech-not-utf8",
+        "POST",
+        "/v1/audio/speech",
+        _raw(b'{"input": "\xff"}'),
+        400,
+        "invalid_body",
+        "parsing",
+    ),
     Case(
         "mary-not-utf8",
         "POST",

@@ -51,7 +51,11 @@ class SpeechRequest(BaseModel):
         "(wav where mp3 is unavailable). All but pcm and opus keep the model's sample rate.",
     )
     speed: float = Field(
-        1.0, ge=MIN_SPEED, le=MAX_SPEED, description="1.0 is normal; length scale = default / speed."
+        1.0,
+        ge=MIN_SPEED,
+        le=MAX_SPEED,
+        allow_inf_nan=False,
+        description="1.0 is normal; length scale = default / speed.",
     )
     stream_format: Literal["audio", "sse"] | None = Field(
         None,
@@ -67,8 +71,8 @@ class SpeechRequest(BaseModel):
     stream: bool = Field(
         False, description="Send audio as it is made (wav and pcm; other formats come whole, once encoded)."
     )
-    noise_scale: float | None = Field(None, ge=0.0, le=2.0)
-    noise_scale_dp: float | None = Field(None, ge=0.0, le=2.0)
+    noise_scale: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False)
+    noise_scale_dp: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False)
 
     @property
     def voice_id(self) -> str | None:
