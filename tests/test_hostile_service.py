@@ -220,7 +220,7 @@ CASES = [
         _raw(b'{"input": "Hi.", "noise_scale": NaN}'),
         422,
         "invalid_request",
-        "noise_scale",
+        "noise_scale: Input should be a finite number",
     ),
     Case("mary-codec", "GET", f"/process?INPUT_TEXT={TEXT}&AUDIO=MP3", dict, 422, "invalid_request", "AUDIO"),
     Case(
