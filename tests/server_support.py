@@ -2,7 +2,7 @@
 
 * :func:`make_app`: an app over that synthesizer with small limits and a fresh voices directory.
 * :class:`SlowSynth`: the synthesizer with a delay or a gate before each sentence, to test queueing,
-  timeouts and cancellation deterministically.
+  timeouts and cancellation deterministically; :class:`RecordingSynth`: it, recording each call's options.
 * :func:`live_server`: uvicorn on 127.0.0.1 (a free port) in a thread, for tests that need real
   sockets (disconnects, the load test, the browser test).
 """
@@ -115,6 +115,22 @@ class SlowSynth:
             yield chunk
 
 
+class RecordingSynth:
+    """Delegates to a real synthesizer and records the options of every ``stream`` call (what voice,
+    language and scales a request resolved to)."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        self.calls: list[Any] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def stream(self, text: str, options=None, /, **kwargs: Any):
+        self.calls.append(options)
+        return self._inner.stream(text, options, **kwargs)
+
+
 def wait_until(condition, timeout: float = 10.0, interval: float = 0.02) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -128,7 +144,9 @@ def live_server(app) -> Iterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in a thread; yields the base URL."""
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, so that asyncio sets TCP_NODELAY on accepted connections (else every response
+    # waits ~40 ms for a delayed ACK)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -30,6 +30,7 @@ class ServerState:
     log: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
     fail_first: set[str] = field(default_factory=set)  # paths whose first GET stops half way
     ignore_range: set[str] = field(default_factory=set)
+    wrong_range: set[str] = field(default_factory=set)  # paths answering a Range with 206 from byte 0
 
 
 def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
@@ -48,7 +49,10 @@ def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
                 self.send_error(404, "Not Found")
                 return
             start = 0
-            if range_header and self.path not in state.ignore_range:
+            if range_header and self.path in state.wrong_range:
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes 0-{len(data) - 1}/{len(data)}")
+            elif range_header and self.path not in state.ignore_range:
                 start = int(range_header.removeprefix("bytes=").split("-")[0])
                 if start >= len(data):
                     self.send_response(416)
@@ -311,3 +315,62 @@ def test_export_accepts_the_downloaded_checkpoint(server: tuple[str, ServerState
     dest = dl.download_model(url=f"{base}/yourtts.zip", cache=tmp_path, progress=_quiet).checkpoint
     ckpt = load_checkpoint(dest)
     assert set(ckpt.languages) == {"en", "fr-fr", "pt-br"}
+
+
+# -- hostile archives and servers ------------------------------------------------------------------------
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_zip_bomb_is_refused_before_unpacking(server: tuple[str, ServerState], tmp_path: Path) -> None:
+    base, state = server
+    state.files["/bomb.zip"] = _zip({"config.json": b"{}", "model_file.pth": bytes(20 << 20)})
+    assert len(state.files["/bomb.zip"]) < 100_000  # 20 MB of zeros in ~20 kB
+    with pytest.raises(dl.DownloadError, match=r"unpacks to 20971520 bytes from \d+ \(more than 200x\)"):
+        dl.download_model(url=f"{base}/bomb.zip", cache=tmp_path, progress=_quiet)
+    assert not [p for p in (tmp_path / "models").iterdir()]
+
+
+def test_unpacked_size_is_bounded(
+    server: tuple[str, ServerState], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    base, state = server
+    monkeypatch.setattr(dl, "MAX_UNPACKED_BYTES", 1000)
+    state.files["/big.zip"] = _zip({"config.json": b"{}", "a.bin": bytes(range(256)) * 8})
+    with pytest.raises(dl.DownloadError, match="unpacks to more than"):
+        dl.download_model(url=f"{base}/big.zip", cache=tmp_path, progress=_quiet)
+    assert not [p for p in (tmp_path / "models").iterdir()]
+
+
+def test_download_size_is_bounded(
+    server: tuple[str, ServerState], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    base, _state = server
+    monkeypatch.setattr(dl, "MAX_DOWNLOAD_BYTES", 1000)
+    with pytest.raises(dl.DownloadError, match="more than the limit of 1000 bytes") as info:
+        dl.download_model(url=f"{base}/yourtts.zip", cache=tmp_path, progress=_quiet)
+    assert "\n" not in str(info.value)
+
+
+def test_resume_answered_from_another_offset_is_not_appended(
+    server: tuple[str, ServerState], checkpoint_zip: bytes, reference_checkpoint: Path, tmp_path: Path
+) -> None:
+    """A 206 whose Content-Range does not start at the resume offset restarts the download."""
+    base, state = server
+    state.wrong_range.add("/yourtts.zip")
+    part = tmp_path / "downloads" / f"{dl.YOURTTS.archive}.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(checkpoint_zip[:1000])
+    messages: list[str] = []
+    result = dl.download_model(
+        url=f"{base}/yourtts.zip", sha256=_sha(checkpoint_zip), cache=tmp_path, progress=messages.append
+    )
+    assert state.log == [("/yourtts.zip", "bytes=1000-"), ("/yourtts.zip", None)]
+    assert any("answered a resume from byte 1000 with bytes from 0" in m for m in messages)
+    _assert_checkpoint(result.checkpoint, reference_checkpoint)

@@ -147,7 +147,7 @@ def test_bad_input_refused_even_when_busy(server_synth, tmp_path):
             await running
             return bad
 
-    assert asyncio.run(scenario()).status_code == 422
+    assert asyncio.run(scenario()).status_code == 404  # unknown voice
 
 
 def test_timeout_is_504_and_frees_the_worker(server_synth, tmp_path):

@@ -3,18 +3,23 @@
 Each sub-command lives in its own module under :mod:`yourtts_onnx.commands` and exposes
 ``register(subparsers)`` and ``run(args) -> int``. Command modules import nothing heavy at import
 time, so ``yourtts-onnx synth`` never imports torch. User-facing errors
-(:class:`~yourtts_onnx.errors.YourTTSError`) become one ``error: ...`` line and their exit code.
+(:class:`~yourtts_onnx.errors.YourTTSError`) become one ``error: ...`` line and their exit code; Ctrl-C,
+SIGTERM and SIGHUP unwind the command (temporary files are removed) and exit with 130, 143 and 129.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from yourtts_onnx import __version__
+from yourtts_onnx.commands._runtime_common import silence_stdout
 from yourtts_onnx.errors import YourTTSError
 
 # command name → module under yourtts_onnx.commands
@@ -74,18 +79,52 @@ def run(args: argparse.Namespace) -> int:
     return int(module.run(args) or 0)  # type: ignore[attr-defined]
 
 
+class Terminated(BaseException):
+    """SIGTERM (or SIGHUP) arrived: unwind like Ctrl-C, so that temporary files are removed on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _termination_unwinds() -> Iterator[None]:
+    """In the main thread, turn SIGTERM and SIGHUP into :class:`Terminated` for the duration."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            previous[sig] = signal.signal(sig, _raise_terminated)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        return run(args)
+        with _termination_unwinds():
+            return run(args)
     except YourTTSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print("terminated", file=sys.stderr)
+        return 128 + exc.signum
     except BrokenPipeError:
+        silence_stdout()
         return 141

@@ -7,6 +7,8 @@ Nothing heavy is imported at module level; the runtime is imported inside the fu
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from typing import TYPE_CHECKING, TextIO
@@ -202,3 +204,12 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def silence_stdout() -> None:
+    """After a failed write to standard output (a broken pipe, a full disk), point it at /dev/null so that
+    the interpreter's final flush of what is still buffered cannot fail a second time."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

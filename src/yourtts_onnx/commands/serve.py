@@ -73,6 +73,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"largest request body, uploads included (default {DEFAULT_MAX_UPLOAD_MB:g})",
     )
     p.add_argument(
+        "--voice-map",
+        metavar="FILE",
+        help='voice aliases, a JSON object {"alias": "voice"} over the defaults (OpenAI\'s alloy, ash, ... '
+        "onto the built-in speakers, round robin); a voice is a built-in speaker or a saved voice id",
+    )
+    p.add_argument(
+        "--voice-alias",
+        action="append",
+        default=[],
+        metavar="ALIAS=VOICE",
+        help="one voice alias, e.g. alloy=my-cloned-voice (repeatable; applied after --voice-map)",
+    )
+    p.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -81,6 +94,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> ServerSettings:
+    from yourtts_onnx.server.voice_map import parse_alias_flags, read_voice_map
+
+    aliases = read_voice_map(args.voice_map) if getattr(args, "voice_map", None) else {}
+    aliases.update(parse_alias_flags(getattr(args, "voice_alias", None) or []))
     return ServerSettings(
         bundle=Path(args.bundle),
         host=args.host,
@@ -93,6 +110,7 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         timeout=args.timeout,
         max_text_chars=args.max_text_chars,
         max_upload_mb=args.max_upload_mb,
+        voice_aliases=aliases,
     )
 
 

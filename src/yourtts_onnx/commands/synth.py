@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import tempfile
 import time
-from pathlib import Path
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, BinaryIO
 
 from yourtts_onnx.commands._runtime_common import (
     ProgressBar,
@@ -25,9 +26,15 @@ from yourtts_onnx.commands._runtime_common import (
     add_session_args,
     add_synthesis_args,
     open_synthesizer,
+    silence_stdout,
     synthesis_options,
 )
 from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.atomic import atomic_open, check_writable, is_special_file
+from yourtts_onnx.runtime.limits import MAX_TEXT_BYTES, MAX_WAV_SAMPLES
+
+if TYPE_CHECKING:
+    from yourtts_onnx.runtime.waveform import Audio
 
 log = logging.getLogger(__name__)
 
@@ -55,26 +62,48 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_session_args(p)
 
 
+def _decode(data: bytes, what: str) -> str:
+    if len(data) > MAX_TEXT_BYTES:
+        raise InputError(
+            f"{what} is longer than {MAX_TEXT_BYTES} bytes, the most one call reads; split the text into several"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
 def read_text(args: argparse.Namespace) -> str:
+    """The text to speak: the argument, ``--text-file`` or standard input, read strictly as UTF-8 and at
+    most :data:`MAX_TEXT_BYTES` (one byte more is read to tell, so ``/dev/zero`` ends at once)."""
     if args.text is not None and args.text_file is not None:
         raise InputError("give the text either as an argument or with --text-file, not both")
     if args.text is not None:
         return str(args.text)
     if args.text_file is not None and args.text_file != "-":
+        what = f"text file '{args.text_file}'"
         try:
-            return Path(args.text_file).read_text(encoding="utf-8")
+            if os.path.isdir(args.text_file):
+                raise InputError(f"{what} is a directory")
+            with open(args.text_file, "rb") as fh:
+                return _decode(fh.read(MAX_TEXT_BYTES + 1), what)
         except FileNotFoundError:
-            raise InputError(f"text file '{args.text_file}' not found") from None
-        except UnicodeDecodeError:
-            raise InputError(f"text file '{args.text_file}' is not UTF-8 text") from None
+            raise InputError(f"{what} not found") from None
         except OSError as exc:
-            raise InputError(f"cannot read text file '{args.text_file}': {exc.strerror or exc}") from None
+            raise InputError(f"cannot read {what}: {exc.strerror or exc}") from None
     if args.text_file is None and sys.stdin.isatty():
         raise InputError("no text: give it as an argument, with --text-file, or on standard input")
+    stdin = getattr(sys.stdin, "buffer", None)
+    if stdin is None:  # a text stream without bytes underneath (embedding, tests)
+        text = sys.stdin.read(MAX_TEXT_BYTES + 1)
+        return _decode(text.encode("utf-8", "surrogatepass"), "standard input")
     try:
-        return sys.stdin.read()
-    except UnicodeDecodeError:
-        raise InputError("standard input is not UTF-8 text") from None
+        return _decode(stdin.read(MAX_TEXT_BYTES + 1), "standard input")
+    except OSError as exc:
+        raise InputError(f"cannot read standard input: {exc.strerror or exc}") from None
 
 
 def _stdout() -> BinaryIO:
@@ -85,10 +114,86 @@ def _stdout() -> BinaryIO:
     return sys.stdout.buffer
 
 
-def run(args: argparse.Namespace) -> int:
-    from yourtts_onnx.runtime.atomic import atomic_open, check_writable
-    from yourtts_onnx.runtime.waveform import pcm16, wav_header
+class _Counter:
+    """Samples written so far, refused past what one WAV file can hold."""
 
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self.samples = 0
+
+    def add(self, chunk: Audio) -> bytes:
+        from yourtts_onnx.runtime.waveform import pcm16
+
+        self.samples += len(chunk)
+        if self.samples > MAX_WAV_SAMPLES:
+            hours = MAX_WAV_SAMPLES / self.sample_rate / 3600
+            raise InputError(
+                f"the audio is longer than one WAV file can hold ({hours:.1f} h at {self.sample_rate} Hz, 4 GiB); "
+                "split the text"
+            )
+        return pcm16(chunk.samples)
+
+
+def _write_stream(out: BinaryIO, chunks: Iterator[Audio], count: _Counter) -> None:
+    """A WAV header of unknown length, then each chunk as soon as it is made (players read to the end)."""
+    from yourtts_onnx.runtime.waveform import wav_header
+
+    out.write(wav_header(count.sample_rate, None))
+    out.flush()
+    for chunk in chunks:
+        out.write(count.add(chunk))
+        out.flush()
+
+
+def _write_spooled(out_factory: Callable[[], BinaryIO], chunks: Iterator[Audio], count: _Counter) -> None:
+    """A complete WAV (its length first): the PCM is spooled (memory up to 32 MB, then a temp file)."""
+    from yourtts_onnx.runtime.waveform import wav_header
+
+    with tempfile.SpooledTemporaryFile(max_size=32 << 20) as spool:
+        for chunk in chunks:
+            spool.write(count.add(chunk))
+        out = out_factory()
+        out.write(wav_header(count.sample_rate, count.samples))
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
+        out.flush()
+
+
+def _write_file(path: str, chunks: Iterator[Audio], count: _Counter) -> None:
+    """Written as it is made (bounded memory) into a temporary sibling, renamed at the end."""
+    from yourtts_onnx.runtime.waveform import wav_header
+
+    with atomic_open(path) as fh:
+        fh.write(wav_header(count.sample_rate, None))
+        for chunk in chunks:
+            fh.write(count.add(chunk))
+        fh.seek(0)
+        fh.write(wav_header(count.sample_rate, count.samples))
+
+
+def _write_stdout(stream: bool, chunks: Iterator[Audio], count: _Counter) -> None:
+    try:
+        if stream:
+            _write_stream(_stdout(), chunks, count)
+        else:
+            _write_spooled(_stdout, chunks, count)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # ENOSPC, EIO: one line, not a traceback
+        silence_stdout()
+        raise InputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _write_special(path: str, stream: bool, chunks: Iterator[Audio], count: _Counter) -> None:
+    """Into a character device or FIFO, as a shell redirect would (never replaced by a regular file)."""
+    with atomic_open(path) as fh:
+        if stream:
+            _write_stream(fh, chunks, count)
+        else:
+            _write_spooled(lambda: fh, chunks, count)
+
+
+def run(args: argparse.Namespace) -> int:
     text = read_text(args)
     options = synthesis_options(args)
     to_stdout = args.out == "-"
@@ -101,37 +206,16 @@ def run(args: argparse.Namespace) -> int:
     bar = ProgressBar("synthesising")
     # whole sentences unless --stream: the same audio, without the windows' seams re-decoded
     chunks = synth.stream(text, options, windows=args.stream, progress=bar)
-    sr = synth.sample_rate
-    samples = 0
+    count = _Counter(synth.sample_rate)
     with bar:
-        if to_stdout and args.stream:
-            out = _stdout()
-            for i, chunk in enumerate(chunks):
-                out.write((wav_header(sr, None) if i == 0 else b"") + pcm16(chunk.samples))
-                out.flush()
-                samples += len(chunk)
-        elif to_stdout:
-            # a complete WAV needs its length first: spool the PCM (memory up to 32 MB, then a temp file)
-            with tempfile.SpooledTemporaryFile(max_size=32 << 20) as spool:
-                for chunk in chunks:
-                    spool.write(pcm16(chunk.samples))
-                    samples += len(chunk)
-                out = _stdout()
-                out.write(wav_header(sr, samples))
-                spool.seek(0)
-                shutil.copyfileobj(spool, out)
-                out.flush()
+        if to_stdout:
+            _write_stdout(args.stream, chunks, count)
+        elif is_special_file(args.out):
+            _write_special(args.out, args.stream, chunks, count)
         else:
-            # written as it is made (bounded memory), into a temporary sibling renamed at the end
-            with atomic_open(args.out) as fh:
-                fh.write(wav_header(sr, None))
-                for chunk in chunks:
-                    fh.write(pcm16(chunk.samples))
-                    samples += len(chunk)
-                fh.seek(0)
-                fh.write(wav_header(sr, samples))
+            _write_file(args.out, chunks, count)
     seconds = time.perf_counter() - t0
-    audio_s = samples / sr
+    audio_s = count.samples / synth.sample_rate
     log.info(
         "wrote %s: %.2f s of audio in %.2f s (real-time factor %.3f)",
         args.out,

@@ -1,8 +1,12 @@
 """Atomic file output: write to a temporary sibling, then ``os.replace`` it over the destination.
 
-Readers never see a half-written file, and a failure (or Ctrl-C) leaves nothing behind. Any
-``OSError`` becomes an :class:`~yourtts_onnx.errors.InputError` naming the path: the output location
-is the user's choice.
+Readers never see a half-written file, and a failure (or Ctrl-C, or SIGTERM in the CLI) leaves nothing
+behind. Any ``OSError`` becomes an :class:`~yourtts_onnx.errors.InputError` naming the path: the output
+location is the user's choice.
+
+Special files are never replaced: a character device (``/dev/null``, ``/dev/full``) or a FIFO is written
+into directly, as a shell redirect would; a block device, socket or directory is refused. A symbolic link
+is followed: the file it points to is replaced, the link stays.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +23,33 @@ from typing import BinaryIO
 from yourtts_onnx.errors import InputError, YourTTSError
 
 
+def is_special_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a character device or a FIFO (written into, never replaced)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Fail early, before any work, when ``path`` cannot be written; returns it as a Path."""
     dest = Path(path)
-    parent = dest.parent if str(dest.parent) else Path(".")
-    if dest.is_dir():
+    try:
+        mode: int | None = os.stat(dest).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
         raise InputError(f"cannot write '{dest}': it is a directory")
+    if mode is not None and (stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)):
+        kind = "a block device" if stat.S_ISBLK(mode) else "a socket"
+        raise InputError(f"cannot write '{dest}': it is {kind}; write to a file, a FIFO or standard output")
+    if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        if not os.access(dest, os.W_OK):
+            raise InputError(f"cannot write '{dest}': permission denied")
+        return dest
+    dest = _resolve_link(dest)
+    parent = dest.parent if str(dest.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"cannot write '{dest}': directory '{parent}' does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
@@ -31,6 +57,11 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     if dest.exists() and not os.access(dest, os.W_OK):
         raise InputError(f"cannot write '{dest}': the existing file is read-only")
     return dest
+
+
+def _resolve_link(dest: Path) -> Path:
+    """The file a symbolic link points to (so that the link is kept), else ``dest``."""
+    return Path(os.path.realpath(dest)) if dest.is_symlink() else dest
 
 
 @contextlib.contextmanager
@@ -41,8 +72,15 @@ def atomic_open(
 
     ``temp_dir``: where the temporary file lives until the rename (default: beside ``p``; it must be on the
     same file system), e.g. a hidden directory so that a killed process leaves nothing beside ``p``.
-    """
+    A character device or FIFO at ``p`` is opened and written directly (the handle may not seek)."""
     dest = check_writable(path)
+    if is_special_file(dest):
+        try:
+            with open(dest, "wb") as fh:
+                yield fh
+        except OSError as exc:
+            raise InputError(f"cannot write '{dest}': {exc.strerror or exc}") from exc
+        return
     tmp_name: str | None = None
     try:
         tmp_dir = dest.parent if temp_dir is None else Path(temp_dir)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
+import stat
 from typing import BinaryIO
 
 import numpy as np
@@ -18,9 +20,19 @@ import soxr
 
 from yourtts_onnx.errors import AudioError
 from yourtts_onnx.runtime.atomic import atomic_write_bytes
+from yourtts_onnx.runtime.limits import (
+    MAX_REFERENCE_BYTES,
+    MAX_REFERENCE_CHANNELS,
+    MAX_REFERENCE_RATE,
+    MAX_REFERENCE_SECONDS,
+)
 from yourtts_onnx.runtime.waveform import pcm16, wav_header
 
 AudioSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+
+_BLOCK_FRAMES = 1 << 16  # decoded per step: 64k frames (2 MB for 8 channels of float32)
+_UNKNOWN_FRAMES = 1 << 62  # libsndfile's frame count for streams of unknown length
+_OBJECT_REPR = re.compile(r"<[^<>]*? object at 0x[0-9a-fA-F]+>")
 
 
 def describe_source(source: AudioSource) -> str:
@@ -35,12 +47,53 @@ def describe_source(source: AudioSource) -> str:
     return "<audio stream>"
 
 
-def load_audio(source: AudioSource) -> tuple[np.ndarray, int]:
-    """Read WAV/FLAC/OGG (anything libsndfile reads) into float32 mono samples and the file's rate.
+def check_regular_file(path: str | os.PathLike[str], name: str) -> int:
+    """The size of ``path`` when it is a regular file; :class:`AudioError` otherwise (missing, a directory,
+    a device such as ``/dev/zero``, a FIFO), so that reading it can neither hang nor run forever."""
+    try:
+        st = os.stat(path)  # follows symlinks: a link to /dev/zero is a device
+    except FileNotFoundError:
+        raise AudioError(f"reference audio {name} does not exist") from None
+    except OSError as exc:
+        raise AudioError(f"cannot read reference audio {name}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise AudioError(f"reference audio {name} is a directory, not an audio file")
+    if not stat.S_ISREG(st.st_mode):
+        raise AudioError(
+            f"reference audio {name} is not a regular file (a device, FIFO or socket); refusing to read it"
+        )
+    if st.st_size > MAX_REFERENCE_BYTES:
+        raise AudioError(
+            f"reference audio {name} is {st.st_size / 1e6:.0f} MB; at most {MAX_REFERENCE_BYTES / 1e6:.0f} MB is read"
+        )
+    return st.st_size
 
-    ``source`` is a path, raw encoded bytes, or a binary file-like object. Multi-channel audio is
-    averaged to mono. Raises :class:`AudioError` naming the source when it cannot be decoded, holds
-    no samples, or contains non-finite values.
+
+def _decode_error(exc: Exception) -> str:
+    """libsndfile's own reason, without the object reprs (``<_io.BytesIO object at 0x...>``) it adds."""
+    detail = getattr(exc, "error_string", None)
+    if not isinstance(detail, str) or not detail.strip():
+        lines = str(exc).strip().splitlines()
+        detail = lines[0] if lines else ""
+    detail = _OBJECT_REPR.sub("the data", detail).strip()
+    return detail or type(exc).__name__
+
+
+def _too_long(name: str, max_seconds: float, seconds: float | None = None) -> AudioError:
+    length = f"{seconds:.1f} s long" if seconds is not None else f"longer than {max_seconds:g} s"
+    return AudioError(
+        f"reference audio {name} is {length}; at most {max_seconds:g} s is used for cloning (cut a shorter excerpt)"
+    )
+
+
+def load_audio(source: AudioSource, max_seconds: float = MAX_REFERENCE_SECONDS) -> tuple[np.ndarray, int]:
+    """Read WAV/FLAC/OGG/MP3 (anything libsndfile reads) into float32 mono samples and the file's rate.
+
+    ``source`` is a path (a regular file), raw encoded bytes, or a binary file-like object. Multi-channel
+    audio is averaged to mono. Recordings longer than ``max_seconds`` are refused: from the header's length
+    before anything is decoded, and by counting while decoding block by block (a header may lie), so
+    memory stays bounded for any input. Raises :class:`AudioError` naming the source when it cannot be
+    decoded, is too long, holds no samples, or contains non-finite values.
     """
     name = describe_source(source)
     target: str | BinaryIO
@@ -48,25 +101,42 @@ def load_audio(source: AudioSource) -> tuple[np.ndarray, int]:
         target = io.BytesIO(bytes(source))
     elif isinstance(source, (str, os.PathLike)):
         target = os.fspath(source)
-        if not os.path.exists(target):
-            raise AudioError(f"reference audio {name} does not exist")
-        if os.path.isdir(target):
-            raise AudioError(f"reference audio {name} is a directory, not an audio file")
+        check_regular_file(target, name)
     else:
         target = source
     try:
-        data, sr = sf.read(target, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        with sf.SoundFile(target) as fh:
+            sr, channels = int(fh.samplerate), int(fh.channels)
+            if not 0 < sr <= MAX_REFERENCE_RATE or not 0 < channels <= MAX_REFERENCE_CHANNELS:
+                raise AudioError(
+                    f"reference audio {name} has {channels} channel(s) at {sr} Hz; up to "
+                    f"{MAX_REFERENCE_CHANNELS} channels at up to {MAX_REFERENCE_RATE} Hz are read"
+                )
+            max_frames = int(max_seconds * sr)
+            if fh.frames > max_frames and fh.frames < _UNKNOWN_FRAMES:
+                raise _too_long(name, max_seconds, fh.frames / sr)
+            blocks: list[np.ndarray] = []
+            total = 0
+            while True:
+                block = fh.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+                if block.shape[0] == 0:
+                    break
+                total += block.shape[0]
+                if total > max_frames:
+                    raise _too_long(name, max_seconds)
+                blocks.append(block[:, 0].copy() if channels == 1 else block.mean(axis=1, dtype=np.float32))
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError, EOFError) as exc:
         raise AudioError(
-            f"cannot read reference audio {name}: not a readable audio file (WAV/FLAC/OGG): {detail}"
-        ) from exc
-    if data.shape[0] == 0 or data.shape[1] == 0:
+            f"cannot read reference audio {name}: not a readable audio file (WAV/FLAC/OGG/MP3): {_decode_error(exc)}"
+        ) from None
+    if total == 0:
         raise AudioError(f"reference audio {name} contains no samples")
-    mono = data[:, 0].copy() if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
+    mono = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
     if not np.all(np.isfinite(mono)):
         raise AudioError(f"reference audio {name} contains NaN or infinite samples")
-    return np.ascontiguousarray(mono, dtype=np.float32), int(sr)
+    return np.ascontiguousarray(mono, dtype=np.float32), sr
 
 
 def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:

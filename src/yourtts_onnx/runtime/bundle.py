@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from yourtts_onnx.errors import BundleError
+from yourtts_onnx.runtime import bundle_checks
 from yourtts_onnx.runtime.integrity import check_integrity, sha256_file
 
 __all__ = ["Bundle", "BundleConfig", "sha256_file"]
@@ -94,7 +95,7 @@ class GraphInfo:
     @classmethod
     def from_dict(cls, d: Any, where: str) -> GraphInfo:
         return cls(
-            file=_req(d, "file", where, str),
+            file=bundle_checks.check_relative_file(_req(d, "file", where, str), where, "file"),
             inputs=tuple(TensorSpec.from_dict(t, f"{where}.inputs") for t in _req(d, "inputs", where, list)),
             outputs=tuple(
                 TensorSpec.from_dict(t, f"{where}.outputs") for t in _req(d, "outputs", where, list)
@@ -119,11 +120,15 @@ class InferenceDefaults:
 
     @classmethod
     def from_dict(cls, d: Any, where: str) -> InferenceDefaults:
-        return cls(
+        defaults = cls(
             noise_scale=float(_req(d, "noise_scale", where, (int, float))),
             length_scale=float(_req(d, "length_scale", where, (int, float))),
             noise_scale_dp=float(_req(d, "noise_scale_dp", where, (int, float))),
         )
+        bundle_checks.check_inference(
+            defaults.noise_scale, defaults.length_scale, defaults.noise_scale_dp, where
+        )
+        return defaults
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,8 @@ class SpeakersInfo:
             raise BundleError(f"{where}: field 'file' must be a string or null")
         if names and file is None:
             raise BundleError(f"{where}: speakers are named but no embedding file is given")
+        if file is not None:
+            bundle_checks.check_relative_file(file, where, "file")
         return cls(file=file, names=tuple(str(n) for n in names))
 
 
@@ -225,6 +232,7 @@ class BundleConfig:
     def from_dict(cls, d: Any, where: str = CONFIG_NAME) -> BundleConfig:
         if not isinstance(d, dict):
             raise BundleError(f"{where}: expected a JSON object")
+        bundle_checks.check_depth(d, where)
         if d.get("format") != FORMAT_NAME:
             raise BundleError(
                 f"{where}: field 'format' must be '{FORMAT_NAME}' (is this a yourtts-onnx bundle?)"
@@ -247,13 +255,23 @@ class BundleConfig:
         if speaker_encoder is not None and not isinstance(speaker_encoder, dict):
             raise BundleError(f"{where}: 'speaker_encoder' must be an object or null")
         files = _req(d, "files", where, dict)
+        for name in files:
+            bundle_checks.check_relative_file(name, where, "files")
+        sample_rate = _req(audio, "sample_rate", f"{where}: audio", int)
+        hop_length = _req(audio, "hop_length", f"{where}: audio", int)
+        bundle_checks.check_audio(sample_rate, hop_length, where)
+        embedding_dim = _req(
+            _req(d, "speaker_embedding", where, dict), "dim", f"{where}: speaker_embedding", int
+        )
+        bundle_checks.check_embedding_dim(embedding_dim, where)
+        bundle_checks.check_languages(languages, where)
+        if speaker_encoder is not None:
+            bundle_checks.check_recipe(speaker_encoder.get("recipe"), where)
         return cls(
             format_version=version,
-            sample_rate=_req(audio, "sample_rate", f"{where}: audio", int),
-            hop_length=_req(audio, "hop_length", f"{where}: audio", int),
-            embedding_dim=_req(
-                _req(d, "speaker_embedding", where, dict), "dim", f"{where}: speaker_embedding", int
-            ),
+            sample_rate=sample_rate,
+            hop_length=hop_length,
+            embedding_dim=embedding_dim,
             opset=_req(d, "opset", where, int),
             precision=str(d.get("precision", "fp32")),
             text=_req(d, "text", where, dict),
@@ -291,7 +309,7 @@ class Bundle:
         if not cfg_path.is_file():
             raise BundleError(f"{root}: no {CONFIG_NAME} (is this a yourtts-onnx bundle?)")
         try:
-            raw = json.loads(cfg_path.read_text(encoding="utf-8"))
+            raw = json.loads(bundle_checks.read_config_text(cfg_path))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise BundleError(f"{cfg_path}: malformed JSON ({exc})") from None
         except RecursionError:
@@ -338,4 +356,6 @@ class Bundle:
             raise BundleError(
                 f"{path}: expected shape [{len(info.names)}, {self.config.embedding_dim}], got {list(table.shape)}"
             )
+        if not np.issubdtype(table.dtype, np.floating) or not np.all(np.isfinite(table)):
+            raise BundleError(f"{path}: speaker embeddings must be finite floating-point numbers")
         return {name: table[i].astype(np.float32) for i, name in enumerate(info.names)}

@@ -13,6 +13,10 @@ a redirect to the GitHub release asset of coqui-ai/TTS ``v0.10.1_models``, which
   next run); a server that ignores the range restarts from zero.
 * Integrity: with ``--sha256`` (or a known hash) a mismatch deletes the download and fails; without one
   the SHA-256 is printed so that it can be pinned.
+* Limits (:mod:`~.limits`): the archive may be at most 2 GiB (declared and counted while downloading); a
+  resumed transfer must continue at the byte asked for (``Content-Range``), else it restarts from zero.
+  Before unpacking, the entries' declared sizes (4 GiB in all) and compression ratios (200x for entries
+  over 1 MB) are checked, and the bytes are counted while unpacking.
 * The archive is unpacked into a temporary directory beside the cache entry and renamed into place, so
   ``models/NAME/`` is complete or absent. A nested top folder is fine: the directory holding
   ``config.json`` becomes the checkpoint.
@@ -43,6 +47,13 @@ from typing import IO
 
 from yourtts_onnx.errors import CheckpointError, DownloadError
 from yourtts_onnx.runtime.atomic import replace_dir
+from yourtts_onnx.runtime.limits import (
+    MAX_ARCHIVE_MEMBERS,
+    MAX_COMPRESSION_RATIO,
+    MAX_DOWNLOAD_BYTES,
+    MAX_UNPACKED_BYTES,
+    RATIO_FREE_BYTES,
+)
 
 ENV_URL = "YOURTTS_ONNX_DOWNLOAD_URL"
 ENV_CACHE = "YOURTTS_ONNX_CACHE"
@@ -153,15 +164,27 @@ class _Bar:
             sys.stderr.flush()
 
 
+def _content_range(response: IO[bytes]) -> tuple[int, int | None] | None:
+    """``(first byte, total or None)`` of a ``Content-Range: bytes FIRST-LAST/TOTAL`` header."""
+    value = response.headers.get("Content-Range")  # type: ignore[attr-defined]
+    m = re.match(r"bytes\s+(\d+)-\d+/(\d+|\*)", value or "")
+    if not m:
+        return None
+    return int(m.group(1)), (int(m.group(2)) if m.group(2) != "*" else None)
+
+
 def _total_from(response: IO[bytes], offset: int) -> int | None:
-    headers = response.headers  # type: ignore[attr-defined]
-    content_range = headers.get("Content-Range")
-    if content_range:
-        m = re.match(r"bytes\s+\d+-\d+/(\d+)", content_range)
-        if m:
-            return int(m.group(1))
-    length = headers.get("Content-Length")
+    content_range = _content_range(response)
+    if content_range is not None and content_range[1] is not None:
+        return content_range[1]
+    length = response.headers.get("Content-Length")  # type: ignore[attr-defined]
     return offset + int(length) if length and length.isdigit() else None
+
+
+def _too_big(url: str, size: int, limit: int) -> DownloadError:
+    return DownloadError(
+        f"download of {url} is {size} bytes, more than the limit of {limit} bytes; refusing it"
+    )
 
 
 def _open(url: str, offset: int) -> IO[bytes]:
@@ -171,8 +194,9 @@ def _open(url: str, offset: int) -> IO[bytes]:
     return urllib.request.urlopen(request, timeout=TIMEOUT_S)
 
 
-def _transfer_once(url: str, part: Path, show_bar: bool) -> None:
+def _transfer_once(url: str, part: Path, show_bar: bool, max_bytes: int | None = None) -> None:
     """One attempt: resume ``part`` from its current size. Raises DownloadError or OSError-ish errors."""
+    max_bytes = MAX_DOWNLOAD_BYTES if max_bytes is None else max_bytes
     offset = part.stat().st_size if part.exists() else 0
     try:
         response = _open(url, offset)
@@ -188,7 +212,16 @@ def _transfer_once(url: str, part: Path, show_bar: bool) -> None:
         status = getattr(response, "status", 200)
         if offset and status != 206:
             offset = 0  # the server ignored the Range header: start over
+        elif offset:
+            content_range = _content_range(response)
+            if content_range is None or content_range[0] != offset:
+                # a 206 for other bytes than asked for: appending them would corrupt the archive
+                part.unlink(missing_ok=True)
+                got = "no Content-Range" if content_range is None else f"bytes from {content_range[0]}"
+                raise _Retry(f"the server answered a resume from byte {offset} with {got}; restarting")
         total = _total_from(response, offset)
+        if total is not None and total > max_bytes:
+            raise _too_big(url, total, max_bytes)
         mode = "ab" if offset else "wb"
         bar = _Bar(total, offset, show_bar)
         written = offset
@@ -198,8 +231,13 @@ def _transfer_once(url: str, part: Path, show_bar: bool) -> None:
                     block = response.read(CHUNK)
                     if not block:
                         break
-                    fh.write(block)
                     written += len(block)
+                    if written > max_bytes or (total is not None and written > total):
+                        fh.close()
+                        part.unlink(missing_ok=True)
+                        limit = f"its declared {total}" if total is not None else f"the limit of {max_bytes}"
+                        raise DownloadError(f"{url} sent more than {limit} bytes; the download was deleted")
+                    fh.write(block)
                     bar.update(len(block))
         finally:
             bar.close()
@@ -259,8 +297,16 @@ def sha256_of(path: Path) -> str:
 
 
 def _safe_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The archive's entries, checked before anything is unpacked: names stay inside the target, and the
+    declared sizes and compression ratios are within :mod:`~.limits` (a "zip bomb" is refused unread)."""
+    infos = archive.infolist()
+    if len(infos) > MAX_ARCHIVE_MEMBERS:
+        raise DownloadError(
+            f"the archive has {len(infos)} entries, more than {MAX_ARCHIVE_MEMBERS}; refusing to unpack"
+        )
     members = []
-    for info in archive.infolist():
+    declared = 0
+    for info in infos:
         name = PurePosixPath(info.filename)
         if (
             name.is_absolute()
@@ -271,8 +317,42 @@ def _safe_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
             raise DownloadError(
                 f"archive entry '{info.filename}' points outside the archive; refusing to unpack"
             )
+        declared += info.file_size
+        if declared > MAX_UNPACKED_BYTES:
+            raise DownloadError(
+                f"the archive unpacks to more than {MAX_UNPACKED_BYTES / (1 << 30):g} GiB; refusing to unpack"
+            )
+        if info.file_size > RATIO_FREE_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise DownloadError(
+                f"archive entry '{info.filename}' unpacks to {info.file_size} bytes from {info.compress_size} "
+                f"(more than {MAX_COMPRESSION_RATIO}x); refusing to unpack"
+            )
         members.append(info)
     return members
+
+
+def _extract(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], dest: Path) -> None:
+    """Unpack ``members`` into ``dest``, counting the bytes written: an entry producing more than it
+    declared, or all of them more than :data:`MAX_UNPACKED_BYTES`, stops the unpacking."""
+    written = 0
+    for info in members:
+        target = dest / info.filename
+        if info.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        produced = 0
+        with archive.open(info) as src, target.open("wb") as out:
+            while block := src.read(CHUNK):
+                produced += len(block)
+                written += len(block)
+                if produced > info.file_size or written > MAX_UNPACKED_BYTES:
+                    raise DownloadError(
+                        f"archive entry '{info.filename}' unpacks to more than it declares; refusing to unpack"
+                    )
+                out.write(block)
 
 
 def _checkpoint_root(tree: Path) -> Path:
@@ -296,8 +376,8 @@ def unpack(archive_path: Path, dest: Path, metadata: dict[str, object]) -> Path:
     try:
         try:
             with zipfile.ZipFile(archive_path) as archive:
-                archive.extractall(tmp, members=_safe_members(archive))
-        except zipfile.BadZipFile as exc:
+                _extract(archive, _safe_members(archive), tmp)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
             raise DownloadError(f"{archive_path}: not a valid zip archive ({exc})") from None
         root = _checkpoint_root(tmp)
         (root / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Bounds on every numeric input, in one place, so that no option can ask for unbounded memory or time.
+"""Bounds on every input, in one place, so that no option, file or request can ask for unbounded memory or time.
 
 Each front end (CLI, HTTP, Wyoming, batch) refuses values outside these with an error naming the limit;
 the README's "Limits" table lists them.
@@ -6,9 +6,57 @@ the README's "Limits" table lists them.
 
 from __future__ import annotations
 
+# -- synthesis options (SynthesisOptions) ---------------------------------------------------------------
 MAX_SENTENCE_PAUSE = 10.0  # seconds of silence between sentences
 MIN_LENGTH_SCALE = 0.05  # > 0: zero-length speech is not speech
 MAX_LENGTH_SCALE = 20.0  # 20x slower than normal
 MAX_NOISE_SCALE = 10.0  # noise_scale and noise_scale_dp; the defaults are 0.667 and 1.0
 MAX_TOKENS_LIMIT = 2000  # longest utterance in ids (the text encoder's attention is quadratic in it)
 MAX_SEED = 2**63 - 1
+
+# -- text -----------------------------------------------------------------------------------------------
+# Longest text one call takes from a file or standard input (the CLI), in bytes of UTF-8; audio is written
+# as it is made, so this bounds the run time (about 20 h of speech), not memory. Read with one byte more, so
+# a larger (or endless, /dev/zero) input is refused without reading it all.
+MAX_TEXT_BYTES = 1_000_000
+# Longest text the HTTP service may be configured to accept per request (--max-text-chars; default 5000).
+# The service counts the text as it will be spoken, numbers written out as words.
+MAX_SERVER_TEXT_CHARS = 100_000
+
+# -- reference recordings (cloning) ----------------------------------------------------------------------
+# Longest recording decoded for cloning, in seconds; checked from the file's header before decoding and
+# counted while decoding (a header may lie). Three windows of the speaker encoder need a few seconds.
+MAX_REFERENCE_SECONDS = 300.0
+MAX_REFERENCE_RATE = 384_000  # samples per second of a reference recording
+MAX_REFERENCE_CHANNELS = 32
+MAX_REFERENCE_FILES = 32  # recordings averaged into one voice per call
+MAX_UPLOAD_FILES = 16  # recordings per upload field of an HTTP request
+MAX_REFERENCE_BYTES = 256 << 20  # a reference file read from disk (HTTP uploads: --max-upload-mb)
+
+# -- output ---------------------------------------------------------------------------------------------
+# A RIFF/WAVE file counts its size in 32 bits: at most this many 16-bit samples fit in one file.
+MAX_WAV_SAMPLES = (0xFFFFFFFF - 36) // 2
+
+# -- download (the released checkpoint) ------------------------------------------------------------------
+MAX_DOWNLOAD_BYTES = 2 << 30  # the archive (the released one is ~0.4 GB)
+MAX_UNPACKED_BYTES = 4 << 30  # everything the archive unpacks to, declared and counted
+MAX_ARCHIVE_MEMBERS = 10_000
+# An entry that unpacks to more than this many times its compressed size is refused (a "zip bomb");
+# checkpoints and JSON compress far less. Entries under RATIO_FREE_BYTES are exempt.
+MAX_COMPRESSION_RATIO = 200
+RATIO_FREE_BYTES = 1 << 20
+
+# -- bundle (config.json) ---------------------------------------------------------------------------------
+MAX_CONFIG_BYTES = 16 << 20
+MAX_CONFIG_DEPTH = 32  # nesting of JSON objects and arrays
+MIN_SAMPLE_RATE = 1000
+MAX_SAMPLE_RATE = 384_000
+MAX_HOP_LENGTH = 65_536
+MAX_EMBEDDING_DIM = 65_536
+
+# -- HTTP service settings (serve) ------------------------------------------------------------------------
+MAX_WORKERS = 256
+MAX_THREADS = 1024
+MAX_QUEUE_SIZE = 100_000
+MAX_TIMEOUT_SECONDS = 86_400.0
+MAX_UPLOAD_MB = 1024.0

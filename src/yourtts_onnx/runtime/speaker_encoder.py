@@ -17,8 +17,9 @@ import numpy as np
 import onnxruntime as ort
 
 from yourtts_onnx.errors import AudioError, BundleError
-from yourtts_onnx.runtime.audio import AudioSource, describe_source, load_audio
+from yourtts_onnx.runtime.audio import AudioSource, check_regular_file, describe_source, load_audio
 from yourtts_onnx.runtime.bundle import GRAPH_SPEAKER_ENCODER
+from yourtts_onnx.runtime.limits import MAX_REFERENCE_BYTES, MAX_REFERENCE_FILES
 from yourtts_onnx.runtime.session import input_dtypes, run_session
 from yourtts_onnx.runtime.speaker_windows import (
     EmbeddingRecipe,
@@ -65,16 +66,11 @@ def _read_bytes(source: AudioSource) -> bytes | None:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, (str, os.PathLike)):
+        check_regular_file(source, describe_source(source))  # never read a device or FIFO (/dev/zero)
         try:
             with open(source, "rb") as fh:
-                return fh.read()
+                return fh.read(MAX_REFERENCE_BYTES + 1)
         except OSError as exc:
-            if not os.path.exists(source):
-                raise AudioError(f"reference audio {describe_source(source)} does not exist") from None
-            if os.path.isdir(source):
-                raise AudioError(
-                    f"reference audio {describe_source(source)} is a directory, not an audio file"
-                ) from None
             raise AudioError(
                 f"cannot read reference audio {describe_source(source)}: {exc.strerror or exc}"
             ) from None
@@ -126,6 +122,10 @@ class SpeakerEncoder:
         items = _as_list(sources)
         if not items:
             raise AudioError("no reference audio given")
+        if len(items) > MAX_REFERENCE_FILES:
+            raise AudioError(
+                f"{len(items)} reference recordings given; at most {MAX_REFERENCE_FILES} are averaged into one voice"
+            )
         per_clip: list[np.ndarray] = []
         infos: list[ClipInfo] = []
         for source in items:

@@ -128,9 +128,15 @@ def save_profile(
     check_writable(json_path)
     buf = io.BytesIO()
     np.save(buf, emb, allow_pickle=False)
+    existed = json_path.exists()
     atomic_write_bytes(npy_path, buf.getvalue())
     text = json.dumps(profile.metadata(), indent=2, ensure_ascii=False) + "\n"
-    atomic_write_bytes(json_path, text.encode("utf-8"))
+    try:
+        atomic_write_bytes(json_path, text.encode("utf-8"))
+    except BaseException:
+        if not existed:  # no orphan embedding without its profile
+            npy_path.unlink(missing_ok=True)
+        raise
     return json_path
 
 

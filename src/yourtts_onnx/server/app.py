@@ -9,6 +9,7 @@ settings; the model is loaded here when no synthesizer is given.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,13 +23,15 @@ from yourtts_onnx.runtime.synthesizer import Synthesizer
 from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.voices import voices_dir
 from yourtts_onnx.server.auth import api_key_dependency
-from yourtts_onnx.server.errors import install_error_handlers
+from yourtts_onnx.server.errors import install_error_handlers, route_methods
 from yourtts_onnx.server.jobs import JobRunner
 from yourtts_onnx.server.limits import BodyLimitMiddleware
 from yourtts_onnx.server.metrics import Metrics, MetricsMiddleware
-from yourtts_onnx.server.routes import coqui, openai, system, voices, web
+from yourtts_onnx.server.openapi import install_openapi
+from yourtts_onnx.server.routes import coqui, marytts, openai, system, voices, web
 from yourtts_onnx.server.service import TtsService
 from yourtts_onnx.server.settings import ServerSettings
+from yourtts_onnx.server.voice_map import build_voice_map
 from yourtts_onnx.server.voice_store import VoiceStore
 
 logger = logging.getLogger(__name__)
@@ -38,7 +41,7 @@ TAGS = [
     {"name": "coqui", "description": "Coqui tts-server compatible endpoints"},
     {"name": "voices", "description": "Built-in speakers and saved cloned voices"},
     {"name": "system", "description": "Health, metrics, model details"},
-    {"name": "marytts", "description": "MaryTTS-compatible endpoints (as Coqui's server has)"},
+    {"name": "marytts", "description": "MaryTTS-compatible endpoints (Home Assistant's MaryTTS integration)"},
 ]
 
 
@@ -50,6 +53,23 @@ def load_synthesizer(settings: ServerSettings) -> Synthesizer:
     )
 
 
+def check_voices_dir(store: VoiceStore) -> None:
+    """Log (not fail) what will go wrong with saved voices: an unusable directory, voice-map targets that do
+    not exist (yet), damaged profiles. A read-only directory of prepared voices is a valid setup."""
+    directory = store.directory
+    if directory.exists() and not directory.is_dir():
+        logger.warning("voices directory %s is not a directory: voices cannot be saved", directory)
+    elif directory.is_dir() and not os.access(directory, os.W_OK | os.X_OK):
+        logger.warning("voices directory %s is not writable: voices cannot be saved or deleted", directory)
+    known = set(store.builtin_ids()) | set(store.saved_ids())
+    for alias, target in store.aliases.items():
+        if target not in known:
+            logger.warning("voice alias '%s' points at '%s', which is not a voice (yet)", alias, target)
+    damaged = [r.id for r in store.list() if r.damaged]
+    if damaged:
+        logger.warning("damaged saved voices (delete them): %s", ", ".join(damaged))
+
+
 def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None) -> FastAPI:
     synth = synthesizer if synthesizer is not None else load_synthesizer(settings)
     runner = JobRunner(settings.workers, settings.queue_size)
@@ -58,7 +78,7 @@ def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None)
     if library.directory != voices_dir(settings.voices_dir):
         options = SessionOptions(threads=settings.intra_op_threads)
         library = Voices(synth.bundle, settings.voices_dir, session_options=options)
-    store = VoiceStore(library)
+    store = VoiceStore(library, build_voice_map(library.builtin_names(), settings.voice_aliases))
     service = TtsService(synth, settings, store, runner, metrics)
 
     @asynccontextmanager
@@ -71,6 +91,7 @@ def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None)
             settings.queue_size,
             store.directory,
         )
+        check_voices_dir(store)
         yield
         runner.shutdown()
 
@@ -86,12 +107,16 @@ def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None)
     install_error_handlers(app)
 
     auth = api_key_dependency(settings.api_key)
-    app.include_router(system.public_router)
-    app.include_router(web.router)
-    for router in (openai.router, coqui.router, voices.router, system.router):
+    public = (system.public_router, web.router)
+    protected = (openai.router, coqui.router, marytts.router, voices.router, system.router)
+    for router in public:
+        app.include_router(router)
+    for router in protected:
         app.include_router(router, dependencies=[auth])  # type: ignore[list-item]
+    app.state.route_methods = route_methods([*public, *protected])  # the Allow header of 405s
     app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")
 
+    install_openapi(app, settings)
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees 413s and auth failures too
     return app

@@ -1,7 +1,8 @@
 """Prometheus metrics, self-written (text exposition format 0.0.4): no client library needed.
 
-Request counts by endpoint (the route template, so ids do not explode the label set), method and
-status; a latency histogram by endpoint (until the last byte is sent, streams included); queue depth,
+Request counts by endpoint (the route template, so ids do not explode the label set; ``unmatched``
+for paths no route serves), method (the standard ones, else ``other``) and status; every label value comes
+from a fixed set, so no request can add series; a latency histogram by endpoint (until the last byte is sent, streams included); queue depth,
 running jobs and capacity; job outcomes; seconds of audio and characters of text synthesised.
 """
 
@@ -19,6 +20,7 @@ from yourtts_onnx.server.jobs import JobRunner
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 PREFIX = "yourtts"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
 
 
 def _escape(value: str) -> str:
@@ -136,6 +138,14 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+def method_label(method: object) -> str:
+    return method if isinstance(method, str) and method in METHODS else "other"
+
+
+def status_label(status: int) -> int:
+    return status if 100 <= status <= 599 else 500
+
+
 def endpoint_label(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
@@ -169,5 +179,8 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             self.metrics.observe_request(
-                endpoint_label(scope), scope.get("method", ""), status, self.clock() - start
+                endpoint_label(scope),
+                method_label(scope.get("method")),
+                status_label(status),
+                self.clock() - start,
             )

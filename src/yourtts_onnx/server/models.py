@@ -8,34 +8,88 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MIN_SPEED = 0.25
 MAX_SPEED = 4.0
+MAX_INSTRUCTIONS_CHARS = 4096
+
+
+class VoiceRef(BaseModel):
+    """OpenAI's custom-voice form: ``{"id": "voice_1234"}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=256, description="A voice id (GET /v1/voices)")
 
 
 class SpeechRequest(BaseModel):
     """``POST /v1/audio/speech``: OpenAI's body, plus ``language``, ``stream`` and the noise scales."""
 
-    model_config = ConfigDict(extra="ignore")  # OpenAI clients send fields we do not use (instructions, ...)
+    model_config = ConfigDict(extra="ignore")  # OpenAI clients may send fields we do not know
 
-    model: str = Field("yourtts", description="Accepted and ignored: the server serves one model.")
-    input: str = Field(description="The text to speak.")
-    voice: str | None = Field(
+    model: str = Field(
+        "yourtts",
+        min_length=1,
+        max_length=256,
+        description="tts-1, tts-1-hd, gpt-4o-mini-tts, gpt-4o-mini-tts-2025-12-15 or yourtts (GET /v1/models): "
+        "all run this server's one model; any other name is 404 model_not_found.",
+    )
+    input: str = Field(  # length and blankness are checked by the route, with clearer messages
+        description="The text to speak: at most the server's max_text_chars (GET /details), counted as "
+        "spoken (numbers written out as words); it must hold something the model can pronounce.",
+    )
+    voice: str | VoiceRef | None = Field(
         None,
-        description="A built-in speaker or a saved voice id (GET /v1/voices); default: the first built-in.",
+        description="A built-in speaker, a saved voice id or an alias such as 'alloy' (GET /v1/voices), as a "
+        'string or {"id": ...}; default: the first built-in speaker. An unknown voice is 404 voice_not_found.',
+    )
+    instructions: str | None = Field(
+        None,
+        max_length=MAX_INSTRUCTIONS_CHARS,
+        description="Accepted for compatibility and ignored: YourTTS has no control of style by prompt.",
     )
     response_format: str | None = Field(
         None,
-        description="wav, pcm (16-bit little-endian mono), flac, mp3, opus; default mp3 (wav where mp3 is unavailable).",
+        description="wav, pcm (24 kHz 16-bit little-endian mono, as OpenAI's), flac, mp3, opus; default mp3 "
+        "(wav where mp3 is unavailable). All but pcm and opus keep the model's sample rate.",
     )
     speed: float = Field(
-        1.0, ge=MIN_SPEED, le=MAX_SPEED, description="1.0 is normal; length scale = default / speed."
+        1.0,
+        ge=MIN_SPEED,
+        le=MAX_SPEED,
+        allow_inf_nan=False,
+        description="1.0 is normal; length scale = default / speed.",
+    )
+    stream_format: Literal["audio", "sse"] | None = Field(
+        None,
+        description="'sse': server-sent events (speech.audio.delta with base64 audio, then speech.audio.done); "
+        "'audio' (default): the audio itself, streamed when 'stream' is true.",
     )
     language: str | None = Field(
-        None, description="A language of the model (GET /api/languages); default: en."
+        None,
+        min_length=1,
+        max_length=64,
+        description="A language of the model (GET /v1/languages); default: en. Unknown: 404 language_not_found.",
     )
     stream: bool = Field(
-        False, description="Send audio sentence by sentence as it is made (wav and pcm only)."
+        False, description="Send audio as it is made (wav and pcm; other formats come whole, once encoded)."
     )
-    noise_scale: float | None = Field(None, ge=0.0, le=2.0)
-    noise_scale_dp: float | None = Field(None, ge=0.0, le=2.0)
+    noise_scale: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False)
+    noise_scale_dp: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False)
+
+    @property
+    def voice_id(self) -> str | None:
+        return self.voice.id if isinstance(self.voice, VoiceRef) else self.voice
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorModel(BaseModel):
+    """Every error: OpenAI's shape."""
+
+    error: ErrorDetail
 
 
 class ClipModel(BaseModel):
@@ -47,9 +101,11 @@ class ClipModel(BaseModel):
 class VoiceModel(BaseModel):
     id: str
     name: str
-    builtin: bool
+    builtin: bool = Field(description="A built-in speaker or an alias: cannot be deleted")
     created: str | None = None
     sources: list[ClipModel] = Field(default_factory=list)
+    alias_of: str | None = Field(None, description="For an alias of the voice map: the voice it stands for")
+    damaged: bool = Field(False, description="A saved voice whose files cannot be read: delete it")
 
 
 class VoiceList(BaseModel):
@@ -68,9 +124,13 @@ class LanguagesModel(BaseModel):
 
 
 class LimitsModel(BaseModel):
-    max_text_chars: int
+    max_text_chars: int = Field(
+        description="Longest text per request, counted as spoken (numbers written out)"
+    )
     max_upload_mb: float
     timeout_seconds: float
+    max_reference_seconds: float = Field(description="Longest reference recording decoded for cloning")
+    max_reference_files: int = Field(description="Recordings averaged into one voice per request")
     min_speed: float = MIN_SPEED
     max_speed: float = MAX_SPEED
 
@@ -102,6 +162,7 @@ class HealthModel(BaseModel):
 class ModelCard(BaseModel):
     id: str
     object: Literal["model"] = "model"
+    created: int = 0
     owned_by: str = "yourtts-onnx"
 
 

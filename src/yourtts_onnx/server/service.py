@@ -13,8 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 import numpy as np
 
+from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.limits import MAX_UPLOAD_FILES
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.runtime.speaker_encoder import Cloned
 from yourtts_onnx.runtime.synthesizer import Synthesizer
@@ -32,7 +35,7 @@ from yourtts_onnx.server.jobs import (
 )
 from yourtts_onnx.server.metrics import Metrics
 from yourtts_onnx.server.settings import ServerSettings
-from yourtts_onnx.server.voice_store import VoiceStore
+from yourtts_onnx.server.voice_store import VoiceNotFoundError, VoiceStore
 
 logger = logging.getLogger(__name__)
 
@@ -68,58 +71,103 @@ class TtsService:
 
     def check_text(self, text: str | None, field: str = "input") -> str:
         if text is None or not text.strip():
-            raise ApiError(422, f"'{field}' must be a non-empty text", "empty_text")
+            raise ApiError(422, f"'{field}' must be a non-empty text", "empty_text", param=field)
         if len(text) > self.settings.max_text_chars:
-            raise ApiError(
-                413,
-                f"'{field}' is {len(text)} characters long; this server accepts at most "
-                f"{self.settings.max_text_chars} per request (split the text, or raise --max-text-chars)",
-                "text_too_long",
-            )
+            raise self._too_long(field, len(text))
         return text
 
-    def language(self, requested: str | None) -> str:
-        return self.synth.language(requested or None)[0]
+    def _too_long(self, field: str, chars: int, spoken: bool = False) -> ApiError:
+        how = " once numbers are written out as words" if spoken else ""
+        return ApiError(
+            422,
+            f"'{field}' is {chars} characters long{how}; this server accepts at most "
+            f"{self.settings.max_text_chars} per request (split the text, or raise --max-text-chars)",
+            "text_too_long",
+            param=field,
+        )
 
-    def embedding(self, voice: str | None) -> np.ndarray | None:
-        """A built-in speaker's or saved voice's embedding; ``None`` for the default speaker."""
+    async def check_spoken(self, text: str, options: SynthesisOptions, field: str = "input") -> None:
+        """The text as it will be spoken (numbers written out) must fit the limit too, and hold something
+        the model can pronounce; planned off the event loop (number expansion of a long text takes a while)."""
+
+        def spoken_chars() -> int:
+            try:
+                return sum(len(u.text) for u in self.synth.plan(text, options))
+            except InputError as exc:
+                raise ApiError(422, f"'{field}': {exc}", "invalid_text", param=field) from None
+
+        chars = await anyio.to_thread.run_sync(spoken_chars)
+        if chars > self.settings.max_text_chars:
+            raise self._too_long(field, chars, spoken=True)
+
+    def language(self, requested: str | None, field: str = "language") -> str:
+        if requested is None or not requested.strip():
+            return self.synth.language(None)[0]
+        try:
+            return self.synth.language(requested)[0]
+        except InputError as exc:
+            raise ApiError(404, str(exc), "language_not_found", param=field) from None
+
+    def embedding(self, voice: str | None, field: str = "voice") -> np.ndarray | None:
+        """A built-in speaker's, saved voice's or alias's embedding; ``None`` for the default speaker."""
         if voice is None or not voice.strip():
             return None
-        return self.store.get(voice.strip()).embedding
+        try:
+            return self.store.embedding(voice.strip())
+        except VoiceNotFoundError as exc:
+            raise ApiError(404, str(exc), "voice_not_found", param=field) from None
 
-    def options(self, *, language: str | None, voice: str | None = None, **fields: Any) -> SynthesisOptions:
+    def options(
+        self,
+        *,
+        language: str | None,
+        voice: str | None = None,
+        language_field: str = "language",
+        voice_field: str = "voice",
+        **fields: Any,
+    ) -> SynthesisOptions:
         """Checked options for one request: the language resolved now, the voice as its embedding."""
-        return self.synth.options(language=self.language(language), embedding=self.embedding(voice), **fields)
+        return self.synth.options(
+            language=self.language(language, language_field),
+            embedding=self.embedding(voice, voice_field),
+            **fields,
+        )
 
-    def audio_format(self, requested: str | None, *, stream: bool = False) -> AudioFormat:
+    def audio_format(
+        self, requested: str | None, *, offered: Sequence[str] | None = None, field: str = "response_format"
+    ) -> AudioFormat:
+        names = list(offered) if offered is not None else list(supported_formats())
         name = (requested or default_format()).strip().lower()
-        fmt = get_format(name)
+        fmt = get_format(name) if name in names else None
         if fmt is None:
-            offered = ", ".join(supported_formats())
-            raise ApiError(
-                422, f"response_format '{name}' is not supported (supported: {offered})", "unsupported_format"
-            )
-        if stream and not fmt.streamable:
-            streamable = ", ".join(n for n, f in supported_formats().items() if f.streamable)
             raise ApiError(
                 422,
-                f"response_format '{name}' cannot be streamed (streamable: {streamable})",
+                f"{field} '{name}' is not supported (supported: {', '.join(names)})",
                 "unsupported_format",
+                param=field,
             )
         return fmt
 
-    def check_references(self, recordings: Sequence[bytes]) -> tuple[bytes, ...]:
+    def check_references(self, recordings: Sequence[bytes], field: str = "files") -> tuple[bytes, ...]:
         if not self.store.voices.can_clone:
             raise ApiError(
                 422,
                 "this model has no speaker encoder, so it cannot clone voices; use a built-in speaker",
                 "cloning_unavailable",
+                param=field,
             )
         if not recordings:
-            raise ApiError(422, "no reference recording was uploaded", "invalid_audio")
+            raise ApiError(422, "no reference recording was uploaded", "invalid_audio", param=field)
+        if len(recordings) > MAX_UPLOAD_FILES + 1:  # the routes check their fields; 'files' + 'file' at most
+            raise ApiError(
+                422,
+                f"{len(recordings)} recordings were uploaded; at most {MAX_UPLOAD_FILES} are taken",
+                "invalid_audio",
+                param=field,
+            )
         for i, data in enumerate(recordings):
             if not data:
-                raise ApiError(422, f"reference recording {i + 1} is empty", "invalid_audio")
+                raise ApiError(422, f"reference recording {i + 1} is empty", "invalid_audio", param=field)
         return tuple(recordings)
 
     # -- work (worker threads) --------------------------------------------------------------------

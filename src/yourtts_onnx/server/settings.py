@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.limits import (
+    MAX_QUEUE_SIZE,
+    MAX_SERVER_TEXT_CHARS,
+    MAX_THREADS,
+    MAX_TIMEOUT_SECONDS,
+    MAX_UPLOAD_MB,
+    MAX_WORKERS,
+)
 
 ENV_API_KEY = "YOURTTS_ONNX_API_KEY"
 DEFAULT_HOST = "127.0.0.1"
@@ -37,7 +46,9 @@ class ServerSettings:
     ``workers``: inference threads (default: the cores); ``threads``: ONNX Runtime intra-op threads per
     call (default: cores // workers, at least 1); ``queue_size``: requests that may wait for a worker
     beyond those running (more get 503); ``timeout``: seconds a request may take in all, queueing
-    included (504 past it); ``max_text_chars``/``max_upload_mb``: input limits (413 past them).
+    included (504 past it); ``max_text_chars``: longest text per request, counted as spoken (numbers written
+    out; 422 past it); ``max_upload_mb``: largest request body (413 past it); ``voice_aliases``: voice map
+    entries over the defaults (:mod:`~.voice_map`). Every number is bounded (:mod:`~yourtts_onnx.runtime.limits`).
     """
 
     bundle: Path | None = None
@@ -52,21 +63,22 @@ class ServerSettings:
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     retry_after: int = RETRY_AFTER_SECONDS
+    voice_aliases: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _positive_int("workers", self.workers)
+        _bounded_int("workers", self.workers, 1, MAX_WORKERS)
         if self.threads is not None:
-            _positive_int("threads", self.threads)
-        _positive_int("queue_size", self.queue_size, allow_zero=True)
-        _positive_int("max_text_chars", self.max_text_chars)
-        _positive_int("retry_after", self.retry_after)
-        _positive_int("port", self.port, allow_zero=True)
-        if self.port > 65535:
-            raise InputError(f"port must be at most 65535, got {self.port}")
-        _positive_number("timeout", self.timeout)
-        _positive_number("max_upload_mb", self.max_upload_mb)
+            _bounded_int("threads", self.threads, 1, MAX_THREADS)
+        _bounded_int("queue_size", self.queue_size, 0, MAX_QUEUE_SIZE)
+        _bounded_int("max_text_chars", self.max_text_chars, 1, MAX_SERVER_TEXT_CHARS)
+        _bounded_int("retry_after", self.retry_after, 1, 3600)
+        _bounded_int("port", self.port, 0, 65535)
+        _bounded_number("timeout", self.timeout, MAX_TIMEOUT_SECONDS)
+        _bounded_number("max_upload_mb", self.max_upload_mb, MAX_UPLOAD_MB)
         if self.api_key is not None and not self.api_key.strip():
             raise InputError("the API key must not be empty (leave it unset to serve without one)")
+        if self.api_key is not None and any(ord(c) < 32 or ord(c) == 127 for c in self.api_key):
+            raise InputError("the API key must not hold control characters (it travels in an HTTP header)")
 
     @property
     def intra_op_threads(self) -> int:
@@ -91,17 +103,16 @@ def api_key_from_env(given: str | None) -> str | None:
     return env if env else None
 
 
-def _positive_int(name: str, value: object, *, allow_zero: bool = False) -> None:
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise InputError(f"{name} must be an integer of at least {low}, got {value!r}")
+def _bounded_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(f"{name} must be an integer from {low} to {high}, got {value!r}")
 
 
-def _positive_number(name: str, value: object) -> None:
+def _bounded_number(name: str, value: object, high: float) -> None:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
         or not math.isfinite(value)
-        or value <= 0
+        or not 0 < value <= high
     ):
-        raise InputError(f"{name} must be a positive number, got {value!r}")
+        raise InputError(f"{name} must be a number greater than 0 and at most {high:g}, got {value!r}")

@@ -1,18 +1,40 @@
-"""Shared route helpers: the service from the app state, and audio responses."""
+"""Shared route helpers: the service from the app state, audio responses (whole, streamed, and OpenAI's
+server-sent events), and the error responses every route documents."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
 from yourtts_onnx.runtime.waveform import Audio
-from yourtts_onnx.server.formats import AudioFormat, encode, stream_chunk, stream_header
+from yourtts_onnx.server.formats import AudioFormat, ChunkEncoder, encode, output_rate
+from yourtts_onnx.server.models import ErrorModel
 from yourtts_onnx.server.service import SpeechJob, TtsService
+
+ERROR_DESCRIPTIONS = {
+    400: "The request cannot be parsed",
+    401: "An API key is required, or the key is wrong",
+    403: "Built-in speakers and aliases cannot be deleted",
+    404: "The model, voice, language or route does not exist",
+    409: "A voice with that id exists already",
+    413: "The request body is larger than the upload limit",
+    422: "A parameter is invalid (the message names it)",
+    503: "The server is busy (see Retry-After)",
+    504: "The request took longer than the server's timeout",
+}
+SYNTHESIS_ERRORS = (401, 404, 413, 422, 503, 504)
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for these status codes, all with the error body."""
+    return {code: {"description": ERROR_DESCRIPTIONS[code], "model": ErrorModel} for code in codes}
 
 
 def get_service(request: Request) -> TtsService:
@@ -30,46 +52,126 @@ def audio_headers(fmt: AudioFormat, sample_rate: int, filename: str = "speech") 
     }
 
 
-async def audio_response(audio: Audio, fmt: AudioFormat) -> Response:
+async def audio_response(audio: Audio, fmt: AudioFormat, pcm_rate: int | None = None) -> Response:
     """The whole audio, encoded off the event loop (MP3/Opus encoding of minutes of audio takes a while)."""
-    body = await anyio.to_thread.run_sync(encode, audio, fmt)
-    headers = audio_headers(fmt, audio.sample_rate)
+    body = await anyio.to_thread.run_sync(encode, audio, fmt, pcm_rate)
+    headers = audio_headers(fmt, output_rate(fmt, audio.sample_rate, pcm_rate))
     headers["X-Audio-Duration"] = f"{audio.duration:.3f}"
     return Response(content=body, media_type=fmt.media_type, headers=headers)
 
 
 async def synthesize_response(
-    service: TtsService, job: SpeechJob, fmt: AudioFormat, request: Request
+    service: TtsService, job: SpeechJob, fmt: AudioFormat, request: Request, pcm_rate: int | None = None
 ) -> Response:
     audio = await service.synthesize(job, request.is_disconnected)
-    return await audio_response(audio, fmt)
+    return await audio_response(audio, fmt, pcm_rate)
+
+
+async def _chunks(service: TtsService, job: SpeechJob, request: Request) -> AsyncIterator[Audio]:
+    """The job's audio chunk by chunk. Errors before the first chunk is ready still get their status code
+    (this generator's first step runs before the response starts); later ones (a model error, the deadline)
+    abort the connection, so a client never takes a cut stream for a whole one. A client that disconnects
+    stops the job before its next window."""
+    deadline = time.monotonic() + service.settings.timeout
+    first, stream = await service.open_stream(job, request.is_disconnected, deadline)
+    try:
+        if first is not None:
+            yield first
+        while True:
+            chunk = await stream.next(deadline)
+            if chunk is None:
+                break
+            service.metrics.add_audio(chunk.duration)
+            yield chunk
+    finally:
+        stream.cancel()
+
+
+async def _started(gen: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``gen`` with its first item already produced (so its errors happen before the response starts)."""
+    first = await gen.__anext__()
+
+    async def rest() -> AsyncIterator[bytes]:
+        yield first
+        async for item in gen:
+            yield item
+
+    return rest()
 
 
 async def streaming_response(
-    service: TtsService, job: SpeechJob, fmt: AudioFormat, request: Request
+    service: TtsService, job: SpeechJob, fmt: AudioFormat, request: Request, pcm_rate: int | None = None
 ) -> Response:
-    """Audio sentence by sentence (chunked): a WAV header of unknown length then PCM, or raw PCM.
-
-    Errors before the first sentence is ready still get their status code; later ones (a model error,
-    the deadline) abort the connection, so a client never takes a cut stream for a whole one. A client
-    that disconnects stops the job before its next sentence.
-    """
-    deadline = time.monotonic() + service.settings.timeout
-    first, stream = await service.open_stream(job, request.is_disconnected, deadline)
+    """Audio as it is made (chunked): a WAV header of unknown length then PCM, or raw PCM."""
     sample_rate = service.synth.sample_rate
+    encoder = ChunkEncoder(fmt, sample_rate, pcm_rate)
 
     async def body() -> AsyncIterator[bytes]:
+        chunks = _chunks(service, job, request)
         try:
-            yield stream_header(fmt, sample_rate) + (
-                stream_chunk(first.samples) if first is not None else b""
-            )
-            while True:
-                chunk = await stream.next(deadline)
-                if chunk is None:
-                    break
-                service.metrics.add_audio(chunk.duration)
-                yield stream_chunk(chunk.samples)
+            first = True
+            async for chunk in chunks:
+                data = encoder.push(chunk.samples)
+                yield (encoder.header() + data) if first else data
+                first = False
+            if first:
+                yield encoder.header()
+            tail = encoder.finish()
+            if tail:
+                yield tail
         finally:
-            stream.cancel()
+            await chunks.aclose()
 
-    return StreamingResponse(body(), media_type=fmt.media_type, headers=audio_headers(fmt, sample_rate))
+    stream = await _started(body())
+    rate = output_rate(fmt, sample_rate, pcm_rate)
+    return StreamingResponse(stream, media_type=fmt.media_type, headers=audio_headers(fmt, rate))
+
+
+def sse_event(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+async def sse_response(
+    service: TtsService, job: SpeechJob, fmt: AudioFormat, request: Request, pcm_rate: int | None = None
+) -> Response:
+    """OpenAI's ``stream_format="sse"``: ``speech.audio.delta`` events carrying base64 audio as it is made
+    (streamable formats; others in one delta once the whole file is encoded), then ``speech.audio.done``
+    with ``usage`` (input_tokens: characters of input; output_tokens: audio frames of the model)."""
+    sample_rate = service.synth.sample_rate
+    hop = service.synth.config.hop_length
+
+    def delta(data: bytes) -> bytes:
+        return sse_event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode("ascii")})
+
+    async def body() -> AsyncIterator[bytes]:
+        chunks = _chunks(service, job, request)
+        samples = 0
+        try:
+            if fmt.streamable:
+                encoder = ChunkEncoder(fmt, sample_rate, pcm_rate)
+                header = encoder.header()
+                async for chunk in chunks:
+                    samples += len(chunk)
+                    yield delta(header + encoder.push(chunk.samples))
+                    header = b""
+                tail = header + encoder.finish()
+                if tail:
+                    yield delta(tail)
+            else:
+                parts = [chunk async for chunk in chunks]
+                audio = Audio.concatenate(parts, sample_rate)
+                samples = len(audio)
+                yield delta(await anyio.to_thread.run_sync(encode, audio, fmt, pcm_rate))
+        finally:
+            await chunks.aclose()
+        frames = -(-samples // hop)
+        usage = {
+            "input_tokens": len(job.text),
+            "output_tokens": frames,
+            "total_tokens": len(job.text) + frames,
+        }
+        yield sse_event({"type": "speech.audio.done", "usage": usage})
+
+    stream = await _started(body())
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from yourtts_onnx.server.formats import default_format, supported_formats
+from yourtts_onnx.runtime.limits import MAX_REFERENCE_SECONDS, MAX_UPLOAD_FILES
+from yourtts_onnx.server.formats import default_format, openai_formats, supported_formats
 from yourtts_onnx.server.metrics import CONTENT_TYPE
 from yourtts_onnx.server.models import DetailsModel, HealthModel, LanguagesModel, LimitsModel
-from yourtts_onnx.server.routes.deps import ServiceDep
+from yourtts_onnx.server.routes.deps import ServiceDep, error_responses
 
 public_router = APIRouter(tags=["system"])
 router = APIRouter(tags=["system"])
@@ -22,17 +23,21 @@ async def health(service: ServiceDep) -> HealthModel:
     )
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE: {}}}, **error_responses(401)},
+)
 async def metrics(service: ServiceDep) -> Response:
     """Prometheus text format."""
     return Response(service.metrics.render(service.runner), media_type=CONTENT_TYPE)
 
 
-@router.get("/details", response_model=DetailsModel)
+@router.get("/details", response_model=DetailsModel, responses=error_responses(401))
 async def details(service: ServiceDep) -> DetailsModel:
     """What the model offers and what the server accepts."""
     synth, settings = service.synth, service.settings
-    formats = supported_formats()
+    formats = {name: supported_formats()[name] for name in openai_formats()}
     return DetailsModel(
         model=dict(synth.config.model),
         sample_rate=synth.sample_rate,
@@ -47,11 +52,13 @@ async def details(service: ServiceDep) -> DetailsModel:
             max_text_chars=settings.max_text_chars,
             max_upload_mb=settings.max_upload_mb,
             timeout_seconds=settings.timeout,
+            max_reference_seconds=MAX_REFERENCE_SECONDS,
+            max_reference_files=MAX_UPLOAD_FILES,
         ),
         auth_required=settings.api_key is not None,
     )
 
 
-@router.get("/v1/languages", response_model=LanguagesModel)
+@router.get("/v1/languages", response_model=LanguagesModel, responses=error_responses(401))
 async def languages(service: ServiceDep) -> LanguagesModel:
     return LanguagesModel(languages=service.synth.languages, default=service.synth.default_language)

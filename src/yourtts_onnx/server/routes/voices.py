@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
+from yourtts_onnx.runtime.limits import MAX_UPLOAD_FILES
 from yourtts_onnx.server.errors import ApiError
 from yourtts_onnx.server.models import DeletedVoice, VoiceList, VoiceModel
-from yourtts_onnx.server.routes.deps import ServiceDep
+from yourtts_onnx.server.routes.deps import ServiceDep, error_responses
 from yourtts_onnx.server.voice_store import (
     MAX_NAME_CHARS,
     BuiltinVoiceError,
@@ -23,29 +24,35 @@ def _model(record: VoiceRecord) -> VoiceModel:
     return VoiceModel.model_validate(record.to_dict())
 
 
-@router.get("/v1/voices", response_model=VoiceList)
+@router.get("/v1/voices", response_model=VoiceList, responses=error_responses(401))
 async def list_voices(service: ServiceDep) -> VoiceList:
-    """Built-in speakers (``builtin: true``) then saved voices."""
+    """Built-in speakers (``builtin: true``), saved voices (``damaged: true`` when their files cannot be
+    read), then the aliases of the voice map (``alias_of``: OpenAI's alloy, ash, ... by default)."""
     return VoiceList(data=[_model(r) for r in service.store.list()])
 
 
-@router.get("/v1/voices/{voice_id}", response_model=VoiceModel)
+@router.get("/v1/voices/{voice_id}", response_model=VoiceModel, responses=error_responses(401, 404))
 async def get_voice(voice_id: str, service: ServiceDep) -> VoiceModel:
     try:
-        return _model(service.store.get(voice_id))
+        return _model(service.store.record(voice_id))
     except VoiceNotFoundError as exc:
-        raise ApiError(404, str(exc), "voice_not_found") from None
+        raise ApiError(404, str(exc), "voice_not_found", param="voice_id") from None
 
 
-@router.post("/v1/voices", response_model=VoiceModel, status_code=201)
+@router.post(
+    "/v1/voices",
+    response_model=VoiceModel,
+    status_code=201,
+    responses=error_responses(400, 401, 409, 413, 422, 503, 504),
+)
 async def create_voice(
     request: Request,
     service: ServiceDep,
-    name: str = Form(..., min_length=1, max_length=MAX_NAME_CHARS, description="A name for people"),
+    name: str = Form(..., max_length=MAX_NAME_CHARS, description="A name for people (not blank)"),
     voice_id: str | None = Form(
         None,
         alias="id",
-        description="The id to save it under (default: from the name); ^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="The id to save it under (default, or empty: from the name)",
     ),
     files: list[UploadFile] | None = File(
         None, description="One or more recordings of the voice (WAV/FLAC/OGG/MP3)"
@@ -63,6 +70,13 @@ async def create_voice(
                 f"voice '{voice_id}' already exists; choose another id or delete it first",
                 "voice_exists",
             )
+    if files and len(files) > MAX_UPLOAD_FILES:
+        raise ApiError(
+            422,
+            f"{len(files)} files were uploaded; at most {MAX_UPLOAD_FILES} are taken",
+            "invalid_audio",
+            param="files",
+        )
     uploads = [*(files or []), *([file] if file is not None else [])]
     recordings = [await f.read() for f in uploads]
     cloned = await service.clone(recordings, request.is_disconnected)
@@ -79,13 +93,13 @@ async def create_voice(
     return _model(record)
 
 
-@router.delete("/v1/voices/{voice_id}", response_model=DeletedVoice)
+@router.delete("/v1/voices/{voice_id}", response_model=DeletedVoice, responses=error_responses(401, 403, 404))
 async def delete_voice(voice_id: str, service: ServiceDep) -> DeletedVoice:
-    """Delete a saved voice; built-in speakers cannot be deleted (403)."""
+    """Delete a saved voice, damaged or not; built-in speakers and aliases cannot be deleted (403)."""
     try:
         service.store.delete(voice_id)
     except BuiltinVoiceError as exc:
-        raise ApiError(403, str(exc), "builtin_voice") from None
+        raise ApiError(403, str(exc), "builtin_voice", param="voice_id") from None
     except VoiceNotFoundError as exc:
-        raise ApiError(404, str(exc), "voice_not_found") from None
+        raise ApiError(404, str(exc), "voice_not_found", param="voice_id") from None
     return DeletedVoice(id=voice_id)

@@ -67,7 +67,9 @@ async function loadVoices(selected) {
   const saved = document.createElement("optgroup");
   saved.label = "Saved voices";
   for (const v of voices) {
-    const o = option(v.id, v.builtin || v.name === v.id ? v.id : `${v.name} (${v.id})`);
+    if (v.alias_of) continue; // OpenAI's voice names (alloy, ...): the same speakers under other names
+    const label = v.builtin || v.name === v.id ? v.id : `${v.name} (${v.id})`;
+    const o = option(v.id, v.damaged ? `${label} (damaged: delete it)` : label);
     o.dataset.builtin = v.builtin ? "1" : "";
     (v.builtin ? builtin : saved).appendChild(o);
   }
