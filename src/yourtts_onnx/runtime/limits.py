@@ -6,6 +6,11 @@ the README's "Limits" table lists them.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+from yourtts_onnx.errors import InputError
+
 # -- synthesis options (SynthesisOptions) ---------------------------------------------------------------
 MAX_SENTENCE_PAUSE = 10.0  # seconds of silence between sentences
 MIN_LENGTH_SCALE = 0.05  # > 0: zero-length speech is not speech
@@ -60,3 +65,37 @@ MAX_THREADS = 1024
 MAX_QUEUE_SIZE = 100_000
 MAX_TIMEOUT_SECONDS = 86_400.0
 MAX_UPLOAD_MB = 1024.0
+
+
+# -- the checks every front end uses ------------------------------------------------------------------------
+
+
+def check_int(name: str, value: Any, low: int, high: int) -> int:
+    """``value`` as an int in ``[low, high]``, else an :class:`InputError` naming ``name`` and the bounds."""
+    if isinstance(value, bool) or (not isinstance(value, int) and not _is_numpy_int(value)):
+        raise InputError(f"{name} must be an integer, got {type(value).__name__}")
+    if not low <= int(value) <= high:
+        raise InputError(f"{name} must be an integer from {low} to {high}, got {value}")
+    return int(value)
+
+
+def check_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
+    """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``low_open``), else an
+    :class:`InputError` naming ``name`` and the bounds."""
+    if isinstance(value, bool) or (not isinstance(value, (int, float)) and not _is_numpy_number(value)):
+        raise InputError(f"{name} must be a number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise InputError(f"{name} must be a finite number, got {number}")
+    if number < low or (low_open and number == low) or number > high:
+        bound = f"greater than {low:g}" if low_open else f"at least {low:g}"
+        raise InputError(f"{name} must be {bound} and at most {high:g}, got {number:g}")
+    return number
+
+
+def _is_numpy_int(value: Any) -> bool:
+    return type(value).__module__ == "numpy" and hasattr(value, "dtype") and value.dtype.kind in "iu"
+
+
+def _is_numpy_number(value: Any) -> bool:
+    return type(value).__module__ == "numpy" and hasattr(value, "dtype") and value.dtype.kind in "iuf"

@@ -12,7 +12,6 @@ before any work, in every front end alike, with the same message.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
@@ -30,29 +29,11 @@ from yourtts_onnx.runtime.limits import (
     MAX_SENTENCE_PAUSE,
     MAX_TOKENS_LIMIT,
     MIN_LENGTH_SCALE,
+    check_float,
+    check_int,
 )
 
 ChunkFrames = int | ChunkSchedule | None
-
-
-def _number(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise InputError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise InputError(f"{name} must be a finite number, got {value}")
-    if value < low or (low_open and value == low) or value > high:
-        bound = f"greater than {low:g}" if low_open else f"at least {low:g}"
-        raise InputError(f"{name} must be {bound} and at most {high:g}, got {value:g}")
-    return value
-
-
-def _integer(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InputError(f"{name} must be an integer, got {type(value).__name__}")
-    if not low <= int(value) <= high:
-        raise InputError(f"{name} must be an integer from {low} to {high}, got {value}")
-    return int(value)
 
 
 def _sources(value: AudioSource | Sequence[AudioSource]) -> tuple[AudioSource, ...]:
@@ -138,20 +119,20 @@ class SynthesisOptions:
             set_(self, "embedding", _embedding(self.embedding))
         for name in ("noise_scale", "noise_scale_dp"):
             if getattr(self, name) is not None:
-                set_(self, name, _number(name, getattr(self, name), 0.0, MAX_NOISE_SCALE))
+                set_(self, name, check_float(name, getattr(self, name), 0.0, MAX_NOISE_SCALE))
         if self.length_scale is not None:
-            set_(self, "length_scale", _number("length_scale", self.length_scale, MIN_LENGTH_SCALE, MAX_LENGTH_SCALE))
+            set_(self, "length_scale", check_float("length_scale", self.length_scale, MIN_LENGTH_SCALE, MAX_LENGTH_SCALE))
         if self.sentence_pause is not None:
-            set_(self, "sentence_pause", _number("sentence_pause", self.sentence_pause, 0.0, MAX_SENTENCE_PAUSE))
+            set_(self, "sentence_pause", check_float("sentence_pause", self.sentence_pause, 0.0, MAX_SENTENCE_PAUSE))
         for name in ("normalize_numbers", "split_sentences"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.max_tokens is not None:
-            set_(self, "max_tokens", _integer("max_tokens", self.max_tokens, 3, MAX_TOKENS_LIMIT))
+            set_(self, "max_tokens", check_int("max_tokens", self.max_tokens, 3, MAX_TOKENS_LIMIT))
         if self.chunk_frames is not None and not isinstance(self.chunk_frames, ChunkSchedule):
-            set_(self, "chunk_frames", _integer("chunk_frames", self.chunk_frames, 0, 100_000))
+            set_(self, "chunk_frames", check_int("chunk_frames", self.chunk_frames, 0, 100_000))
         if self.seed is not None:
-            set_(self, "seed", _integer("seed", self.seed, 0, MAX_SEED))
+            set_(self, "seed", check_int("seed", self.seed, 0, MAX_SEED))
 
     def with_(self, **changes: Any) -> SynthesisOptions:
         """A copy with ``changes`` (validated again). Setting one voice source clears the others."""

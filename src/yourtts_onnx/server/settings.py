@@ -5,7 +5,6 @@ Nothing here imports FastAPI, so the CLI can build and check settings before imp
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from yourtts_onnx.runtime.limits import (
     MAX_TIMEOUT_SECONDS,
     MAX_UPLOAD_MB,
     MAX_WORKERS,
+    check_float,
+    check_int,
 )
 
 ENV_API_KEY = "YOURTTS_ONNX_API_KEY"
@@ -66,15 +67,15 @@ class ServerSettings:
     voice_aliases: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _bounded_int("workers", self.workers, 1, MAX_WORKERS)
+        check_int("workers", self.workers, 1, MAX_WORKERS)
         if self.threads is not None:
-            _bounded_int("threads", self.threads, 1, MAX_THREADS)
-        _bounded_int("queue_size", self.queue_size, 0, MAX_QUEUE_SIZE)
-        _bounded_int("max_text_chars", self.max_text_chars, 1, MAX_SERVER_TEXT_CHARS)
-        _bounded_int("retry_after", self.retry_after, 1, 3600)
-        _bounded_int("port", self.port, 0, 65535)
-        _bounded_number("timeout", self.timeout, MAX_TIMEOUT_SECONDS)
-        _bounded_number("max_upload_mb", self.max_upload_mb, MAX_UPLOAD_MB)
+            check_int("threads", self.threads, 1, MAX_THREADS)
+        check_int("queue_size", self.queue_size, 0, MAX_QUEUE_SIZE)
+        check_int("max_text_chars", self.max_text_chars, 1, MAX_SERVER_TEXT_CHARS)
+        check_int("retry_after", self.retry_after, 1, 3600)
+        check_int("port", self.port, 0, 65535)
+        check_float("timeout", self.timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
+        check_float("max_upload_mb", self.max_upload_mb, 0.0, MAX_UPLOAD_MB, low_open=True)
         if self.api_key is not None and not self.api_key.strip():
             raise InputError("the API key must not be empty (leave it unset to serve without one)")
         if self.api_key is not None and any(ord(c) < 32 or ord(c) == 127 for c in self.api_key):
@@ -101,18 +102,3 @@ def api_key_from_env(given: str | None) -> str | None:
         return given
     env = os.environ.get(ENV_API_KEY)
     return env if env else None
-
-
-def _bounded_int(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-
-
-def _bounded_number(name: str, value: object, high: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not 0 < value <= high
-    ):
-        raise InputError(f"{name} must be a number greater than 0 and at most {high:g}, got {value!r}")

@@ -10,13 +10,17 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from yourtts_onnx.errors import InputError
-from yourtts_onnx.runtime.options import SynthesisOptions
-from yourtts_onnx.server.settings import (  # the HTTP server's checks, same rules
-    DEFAULT_MAX_TEXT_CHARS,
-    _positive_int,
-    _positive_number,
-    available_cores,
+from yourtts_onnx.runtime.limits import (
+    MAX_QUEUE_SIZE,
+    MAX_SERVER_TEXT_CHARS,
+    MAX_THREADS,
+    MAX_TIMEOUT_SECONDS,
+    MAX_WORKERS,
+    check_float,
+    check_int,
 )
+from yourtts_onnx.runtime.options import SynthesisOptions
+from yourtts_onnx.server.settings import DEFAULT_MAX_TEXT_CHARS, available_cores
 from yourtts_onnx.wyoming.defaults import (
     DEFAULT_QUEUE_SIZE,
     DEFAULT_SAMPLES_PER_CHUNK,
@@ -25,6 +29,7 @@ from yourtts_onnx.wyoming.defaults import (
 )
 
 SCHEMES = ("tcp", "unix")
+MAX_SAMPLES_PER_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -82,13 +87,13 @@ class WyomingSettings:
                 raise InputError("--zeroconf announces a TCP service: use a tcp:// --uri")
             if not self.zeroconf.strip():
                 raise InputError("the --zeroconf name must not be empty")
-        _positive_int("workers", self.workers)
+        check_int("workers", self.workers, 1, MAX_WORKERS)
         if self.threads is not None:
-            _positive_int("threads", self.threads)
-        _positive_int("queue_size", self.queue_size, allow_zero=True)
-        _positive_int("max_text_chars", self.max_text_chars)
-        _positive_int("samples_per_chunk", self.samples_per_chunk)
-        _positive_number("timeout", self.timeout)
+            check_int("threads", self.threads, 1, MAX_THREADS)
+        check_int("queue_size", self.queue_size, 0, MAX_QUEUE_SIZE)
+        check_int("max_text_chars", self.max_text_chars, 1, MAX_SERVER_TEXT_CHARS)
+        check_int("samples_per_chunk", self.samples_per_chunk, 1, MAX_SAMPLES_PER_CHUNK)
+        check_float("timeout", self.timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
         if not isinstance(self.options, SynthesisOptions):
             raise InputError(f"options must be SynthesisOptions, got {type(self.options).__name__}")
         if any(v is not None for v in (self.options.voice, self.options.speaker_wav, self.options.embedding)):
