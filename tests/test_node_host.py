@@ -1,6 +1,7 @@
 """The bundle in a non-Python host: examples/node/synth.mjs (onnxruntime-node) against the Python reference.
 
-The Node program reads only config.json, model.onnx and speakers.npy. Its token ids must equal the Python
+The Node program reads only config.json, model.onnx (whose weights ONNX Runtime reads from the shared
+weights.bin beside it) and speakers.npy. Its token ids must equal the Python
 tokenizer's and its audio must equal ONNX Runtime in Python (same ids, embedding, language, scales with
 noise 0) to 1e-4. ``node`` missing skips; ``examples/node/node_modules`` missing fails with the command to
 run (``make node-deps``, which ``make test`` runs when node is installed): tests never touch the network.
@@ -14,10 +15,10 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 
 from yourtts_onnx.runtime.bundle import Bundle
+from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.runtime.waveform import wav_header
 
@@ -102,7 +103,7 @@ def test_node_audio_equals_python_reference(tiny_bundle: Path, node_ready: Path,
     tokenizer = _tokenizer(bundle)
     speakers = bundle.speaker_embeddings()
     names = list(config.speakers.names)
-    session = ort.InferenceSession(str(bundle.graph_path("model")), providers=["CPUExecutionProvider"])
+    session = create_session(bundle.graph_path("model"), CPU_OPTIONS)
     worst = 0.0
     for i, (language, speaker, text, scales) in enumerate(AUDIO_CASES):
         name = names[speaker]

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Synthesise speech with a yourtts-onnx bundle from Node.js, using only the bundle's config.json,
-// model.onnx and speakers.npy (no Python). See README.md beside this file and docs/consumers.md.
+// model.onnx (+ weights.bin) and speakers.npy (no Python). See README.md beside this file and docs/consumers.md.
 //
 //   node synth.mjs --bundle B --language en --speaker NAME --text "Hello." --out hello.wav
 //   node synth.mjs --bundle B --language fr-fr --embedding voice.npy --text "Bonjour." --out b.wav
@@ -23,7 +23,7 @@ const USAGE = `usage: node synth.mjs --bundle DIR --language LANG (--speaker NAM
                       [--out OUT.wav] [--raw-out OUT.f32] [--scales NOISE,LENGTH,NOISE_DP] [--threads N]
        node synth.mjs --bundle DIR --language LANG --text TEXT --ids-only
 
-  --bundle DIR        a yourtts-onnx bundle (config.json, model.onnx, speakers.npy)
+  --bundle DIR        a yourtts-onnx bundle (config.json, model.onnx, weights.bin, speakers.npy)
   --language LANG     a key of config.languages, e.g. en, fr-fr, pt-br
   --speaker NAME      a built-in speaker (config.speakers.names; row of speakers.npy)
   --embedding FILE    a speaker embedding: .npy ([dim] or [1, dim] float32), a voice profile .json,
@@ -179,6 +179,7 @@ async function main() {
   const graph = config.graphs.model;
   const options = { graphOptimizationLevel: 'all' };
   if (args.threads !== undefined) options.intraOpNumThreads = Number.parseInt(args.threads, 10);
+  // from the path, not a buffer: ONNX Runtime reads the graph's external weights (weights.bin) from beside it
   const session = await ort.InferenceSession.create(join(args.bundle, graph.file), options);
 
   // Every input of the end-to-end graph, by the name config.json gives it (batch of one).
