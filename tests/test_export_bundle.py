@@ -213,9 +213,9 @@ def test_verify_command_reports_every_graph(tiny_bundle, reference_checkpoint, c
     assert code == 0 and report["ok"]
     assert {g["graph"] for g in report["graphs"]} == ALL_GRAPHS | {"receptive_fields"}
     fields = next(g for g in report["graphs"] if g["graph"] == "receptive_fields")
-    assert (
-        len(fields["cases"]) == 8 and fields["max_abs"] <= 1e-5
-    )  # 2 lengths x (decoder, flow, vocoder, both)
+    # 2 lengths x windows of (decoder, flow, vocoder, flow + vocoder), and the torch reach of flow and vocoder
+    assert len(fields["cases"]) == 10 and fields["max_abs"] <= 1e-5
+    assert sum("one changed frame reaches" in c["inputs"] for c in fields["cases"]) == 2
     model = next(g for g in report["graphs"] if g["graph"] == "model")
     assert len(model["cases"]) >= 5 and model["max_abs"] <= 1e-4
 

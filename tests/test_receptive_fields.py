@@ -6,6 +6,7 @@ fields were too small fails."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,20 @@ def test_export_fails_when_the_recorded_field_is_one_frame_too_small(
     with pytest.raises(VerificationError, match=r"vocoder \[6, 7\]: one changed frame reaches \[7, 7\]"):
         export_bundle(ckpt, tmp_path / "bundle", only=["components"], progress=lambda _m: None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
+
+
+def test_verify_catches_a_recorded_field_that_is_wrong(other_bundle: Path, tmp_path: Path) -> None:
+    from yourtts_onnx.export.bundle_verify import verify_bundle
+
+    copy = tmp_path / "bundle"
+    shutil.copytree(other_bundle, copy)
+    raw = json.loads((copy / "config.json").read_text())
+    left, right = raw["receptive_fields"]["vocoder"]
+    raw["receptive_fields"]["vocoder"] = [left, right - 1]
+    raw["receptive_fields"]["decoder"][1] -= 1
+    (copy / "config.json").write_text(json.dumps(raw))
+    reports = verify_bundle(other_bundle.parent / "ckpt", copy)
+    fields = next(r for r in reports if r.graph == "receptive_fields")
+    assert all(r.ok for r in reports if r is not fields)
+    assert "config.json records" in fields.failures[0]
+    assert any(f"vocoder [{left}, {right - 1}]: one changed frame reaches" in f for f in fields.failures)
