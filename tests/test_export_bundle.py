@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import yourtts_onnx
-from conftest import load_synthesis_cases
+from conftest import STUB_BUNDLE, load_synthesis_cases
 from yourtts_onnx.cli import main
 from yourtts_onnx.errors import BundleError, ExportError
 from yourtts_onnx.export.bundle_writer import export_bundle
@@ -312,6 +312,32 @@ def test_duration_predictor_takes_its_noise_as_input(tiny_bundle, reference_chec
             noise=torch.from_numpy(noise),
         ).numpy()
     assert float(np.abs(a - want).max()) <= ATOL
+
+
+def test_plain_duration_predictor_keeps_every_declared_input():
+    """The stub's checkpoint has the plain duration predictor, which uses neither ``scales`` nor ``dp_noise``:
+    the exporter drops unused inputs, the bundle writer puts them back so every bundle has one contract."""
+    config = json.loads((STUB_BUNDLE / "config.json").read_text())
+    assert config["model"]["stochastic_duration_predictor"] is False
+    dp = _session(STUB_BUNDLE / "duration_predictor.onnx")
+    names = [i.name for i in dp.get_inputs()]
+    assert names == [t["name"] for t in config["graphs"]["duration_predictor"]["inputs"]]
+    assert names[-2:] == ["scales", "dp_noise"]
+    rng = np.random.default_rng(0)
+    feeds = {
+        "encoder_states": rng.standard_normal((1, 12, 7)).astype(np.float32),
+        "text_mask": np.ones((1, 1, 7), dtype=np.float32),
+        "speaker_embedding": rng.standard_normal((1, 512)).astype(np.float32),
+        "language_id": np.array([1], dtype=np.int64),
+    }
+    a = dp.run(
+        None,
+        {**feeds, "scales": np.array([0, 1, 0], np.float32), "dp_noise": np.zeros((1, 2, 7), np.float32)},
+    )
+    b = dp.run(
+        None, {**feeds, "scales": np.array([1, 1, 1], np.float32), "dp_noise": _dp_noise(feeds["text_mask"])}
+    )
+    np.testing.assert_array_equal(a[0], b[0])
 
 
 # ------------------------------------------------------------------ receptive fields
