@@ -3,14 +3,16 @@
     .venv/bin/python tests/generate_stub_bundle.py            # needs the 'export' extra (torch, onnx)
 
 The stub is a real export through :func:`yourtts_onnx.export.bundle_writer.export_bundle` (so it follows
-the bundle contract exactly) of a "micro" YourTTS with random weights: hidden width 8, one layer
-everywhere, and the deterministic duration predictor instead of the stochastic one (whose 192-channel
-flows alone would weigh ~3 MB). Its speech is noise; only shapes, names and plumbing matter.
+the bundle contract exactly: every graph, one shared ``weights.bin``, receptive fields, metadata, hashes) of
+a "micro" YourTTS with random weights: hidden width 8, one layer everywhere, and the deterministic duration
+predictor instead of the stochastic one (whose 192-channel flows alone would weigh ~3 MB; its graph still
+takes ``dp_noise``, unused). Its speech is noise; only shapes, names and plumbing matter.
 
-The speaker encoder of real bundles is ~33 MB, so the stub gets a *micro* ResNet encoder (16 mels,
-128-point FFT, 8 filters per stage) with the same graph interface, exported with the project's own spec and
-added to ``config.json`` with its recipe and hash. Cloning *accuracy* is tested against a real export of
-the reference checkpoint; the stub tests the cloning *pipeline* (files, errors, profiles).
+The speaker encoder of real bundles is ~33 MB, so the stub's checkpoint carries a *micro* ResNet encoder
+(16 mels, 128-point FFT, 8 filters per stage: ``model_params.layers``/``num_filters`` in its
+``config_se.json``) with the same graph interface; it is exported with the rest, metadata included.
+Cloning *accuracy* is tested against a real export of the reference checkpoint; the stub tests the cloning
+*pipeline* (files, errors, profiles).
 
 Deterministic: a fixed seed. The model is small, so everything runs in a few seconds on a CPU.
 """
@@ -28,9 +30,7 @@ import torch
 
 from yourtts_onnx.export.bundle_writer import export_bundle
 from yourtts_onnx.export.checkpoint_config import YourTTSConfig
-from yourtts_onnx.export.graphs import speaker_encoder_spec
 from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder
-from yourtts_onnx.export.onnx_export import check_graph, simplify, trace_to_onnx
 from yourtts_onnx.export.random_checkpoint import (
     YOURTTS_LANGUAGES,
     ModelSize,
@@ -40,9 +40,8 @@ from yourtts_onnx.export.random_checkpoint import (
     speaker_encoder_config,
     vocabulary_size,
 )
-from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig, recipe_from_config
-from yourtts_onnx.runtime.bundle import CONFIG_NAME, GRAPH_SPEAKER_ENCODER, Bundle, sha256_file
-from yourtts_onnx.runtime.graph_contract import GRAPH_FILES
+from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig
+from yourtts_onnx.runtime.bundle import CONFIG_NAME, Bundle
 
 OUT = Path(__file__).resolve().parent / "data" / "stub_bundle"
 SEED = 20240601
@@ -62,7 +61,7 @@ def micro_config() -> dict:
 
 def micro_speaker_encoder_config() -> dict:
     config = speaker_encoder_config()
-    config["model_params"]["input_dim"] = 16
+    config["model_params"].update(input_dim=16, layers=list(SE_LAYERS), num_filters=list(SE_FILTERS))
     config["audio"].update({"num_mels": 16, "fft_size": 128, "win_length": 128})
     return config
 
@@ -79,30 +78,12 @@ def write_checkpoint(directory: Path) -> None:
     )
     (directory / "speakers.json").write_text(json.dumps(random_speakers(3, 512, SEED)), encoding="utf-8")
     torch.save({"model": model.state_dict(), "config": config_dict, "step": 0}, directory / "model_file.pth")
-
-
-def add_speaker_encoder(bundle_dir: Path) -> None:
-    se_config = SpeakerEncoderConfig.from_dict(micro_speaker_encoder_config(), "<stub config_se>")
+    se_dict = micro_speaker_encoder_config()
+    se_config = SpeakerEncoderConfig.from_dict(se_dict, "<stub config_se>")
     torch.manual_seed(SEED + 1)
-    encoder = ResNetSpeakerEncoder.from_config(se_config, layers=SE_LAYERS, num_filters=SE_FILTERS).eval()
-    spec = speaker_encoder_spec(encoder, se_config.proj_dim)
-    path = bundle_dir / GRAPH_FILES[GRAPH_SPEAKER_ENCODER]
-    trace_to_onnx(spec, path, 17)
-    check_graph(path)
-    simplify(path)
-    check_graph(path)
-
-    cfg_path = bundle_dir / CONFIG_NAME
-    raw = json.loads(cfg_path.read_text(encoding="utf-8"))
-    raw["graphs"][GRAPH_SPEAKER_ENCODER] = spec.contract.to_dict()
-    raw["speaker_encoder"] = {
-        "graph": GRAPH_SPEAKER_ENCODER,
-        "recipe": recipe_from_config(se_config).to_dict(),
-    }
-    raw["files"][path.name] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
-    raw["files"] = dict(sorted(raw["files"].items()))
-    raw["model"]["note"] = "test stub: random micro weights, speech is noise (tests/generate_stub_bundle.py)"
-    cfg_path.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    encoder = ResNetSpeakerEncoder.from_config(se_config).eval()
+    (directory / "config_se.json").write_text(json.dumps(se_dict, indent=2), encoding="utf-8")
+    torch.save({"model": encoder.state_dict(), "config": se_dict, "step": 0}, directory / "model_se.pth")
 
 
 def generate(out: Path = OUT) -> Path:
@@ -111,8 +92,13 @@ def generate(out: Path = OUT) -> Path:
         ckpt.mkdir()
         write_checkpoint(ckpt)
         staged = Path(tmp) / "bundle"
-        export_bundle(ckpt, staged, only=["model"], progress=lambda msg: print(msg, file=sys.stderr))
-        add_speaker_encoder(staged)
+        export_bundle(ckpt, staged, progress=lambda msg: print(msg, file=sys.stderr))
+        cfg_path = staged / CONFIG_NAME
+        raw = json.loads(cfg_path.read_text(encoding="utf-8"))
+        raw["model"]["note"] = (
+            "test stub: random micro weights, speech is noise (tests/generate_stub_bundle.py)"
+        )
+        cfg_path.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         Bundle.open(staged)  # the result must open and pass its own hash check
         if out.exists():
             shutil.rmtree(out)

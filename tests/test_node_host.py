@@ -1,6 +1,7 @@
 """The bundle in a non-Python host: examples/node/synth.mjs (onnxruntime-node) against the Python reference.
 
-The Node program reads only config.json, model.onnx and speakers.npy. It must give the Python runtime's
+The Node program reads only config.json, model.onnx (whose weights ONNX Runtime reads from the shared
+weights.bin beside it) and speakers.npy. It must give the Python runtime's
 utterances (sentence splitting, abbreviations, capping, language-name resolution, all from config.json)
 with the same ids, and the audio of the Python runtime's default multi-sentence synthesis (noise 0): each
 utterance's ``model.onnx`` output trimmed to ``output_lengths``, joined by ``round(pause * sample_rate)``
@@ -23,9 +24,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from yourtts_onnx.runtime.vits_graph import VitsGraph
 
 from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.backends import WholeGraph
 from yourtts_onnx.runtime.bundle import Bundle
 from yourtts_onnx.runtime.languages import LanguageResolution, resolve_language
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
@@ -378,7 +379,7 @@ AUDIO_CASES = [
 
 
 def _python_audio(
-    graph: VitsGraph,
+    graph: WholeGraph,
     tokenizer: Tokenizer,
     bundle: Bundle,
     text: str,
@@ -406,7 +407,7 @@ def test_node_audio_equals_python_reference(tiny_bundle: Path, node_ready: Path,
     tokenizer = _tokenizer(tiny_bundle)
     speakers = bundle.speaker_embeddings()
     names = list(config.speakers.names)
-    graph = VitsGraph(create_session(bundle.graph_path("model"), CPU_OPTIONS), config.embedding_dim)
+    graph = WholeGraph(create_session(bundle.graph_path("model"), CPU_OPTIONS), config.embedding_dim)
     default_pause = tokenizer.config.sentences.pause_seconds
     worst = 0.0
     for i, (language, speaker, text, scales, pause) in enumerate(AUDIO_CASES):

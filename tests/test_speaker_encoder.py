@@ -18,11 +18,14 @@ import torch
 
 import yourtts_onnx
 from yourtts_onnx.errors import AudioError, BundleError, CheckpointError
-from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder, export_speaker_encoder_onnx
+from yourtts_onnx.export.graphs import speaker_encoder_spec
+from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder
+from yourtts_onnx.export.onnx_export import trace_to_onnx
 from yourtts_onnx.export.random_checkpoint import speaker_encoder_config
 from yourtts_onnx.export.speaker_embedding import embed_clip, embed_files, embed_windows
 from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig, recipe_from_config
 from yourtts_onnx.runtime.audio import load_audio, resample, rms_volume_norm, trim_silence, write_wav_atomic
+from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.speaker_windows import (
     EmbeddingRecipe,
     average_clips,
@@ -142,11 +145,15 @@ def test_mean_of_two_clips_matches_golden(
 
 @needs_ref
 def test_onnx_round_trip(model: ResNetSpeakerEncoder, tmp_path: Path, cases: dict[str, Any]) -> None:
-    ort = pytest.importorskip("onnxruntime")
     path = tmp_path / "speaker_encoder.onnx"
-    export_speaker_encoder_onnx(model, path)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    assert [i.name for i in session.get_inputs()] == ["audio"]
+    spec = speaker_encoder_spec(model, 512)
+    trace_to_onnx(spec, path, 17)
+    session = create_session(path, CPU_OPTIONS)
+    # named and shaped per the bundle contract (runtime.graph_contract)
+    assert [i.name for i in session.get_inputs()] == ["audio"] == spec.input_names
+    assert [o.name for o in session.get_outputs()] == ["speaker_embedding"] == spec.output_names
+    assert session.get_inputs()[0].shape == ["batch", "audio_samples"]
+    assert session.get_outputs()[0].shape == ["batch", 512]
 
     x = np.load(GOLDEN / cases["speaker_encoder_window"]["input"]).astype(np.float32)
     got = session.run(None, {"audio": x})[0]
@@ -245,6 +252,20 @@ def test_config_parses_reference_shape() -> None:
     recipe = recipe_from_config(cfg)
     assert recipe.window_samples == 40000 and recipe.num_windows == 10 and recipe.sample_rate == 16000
     assert EmbeddingRecipe.from_dict(json.loads(json.dumps(recipe.to_dict()))) == recipe
+
+
+def test_config_widths_shape_the_encoder() -> None:
+    raw = copy.deepcopy(CONFIG_DICT)
+    assert SpeakerEncoderConfig.from_dict(raw, "config_se.json").layers is None  # Coqui's configs: defaults
+    raw["model_params"].update(layers=[1, 1, 2, 1], num_filters=[8, 8, 16, 24])
+    cfg = SpeakerEncoderConfig.from_dict(raw, "config_se.json")
+    model = ResNetSpeakerEncoder.from_config(cfg)
+    assert (
+        len(model.layer3) == 2 and model.conv1.out_channels == 8 and model.layer4[0].conv1.out_channels == 24
+    )
+    raw["model_params"]["layers"] = [1, 0, 1, 1]
+    with pytest.raises(CheckpointError, match=r"model_params\.layers.*4 positive integers"):
+        SpeakerEncoderConfig.from_dict(raw, "config_se.json")
 
 
 @pytest.mark.parametrize(

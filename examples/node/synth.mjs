@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Synthesise speech with a yourtts-onnx bundle from Node.js, using only the bundle's config.json,
-// model.onnx and speakers.npy (no Python). See README.md beside this file and docs/consumers.md.
+// model.onnx (+ weights.bin) and speakers.npy (no Python). See README.md beside this file and docs/consumers.md.
 // This file is the Node entry point (files, arguments, exit codes); everything under lib/ is plain
 // ES modules without Node-only APIs, for a browser build to reuse.
 //
@@ -35,7 +35,7 @@ const USAGE = `usage: node synth.mjs --bundle DIR [--language LANG] (--speaker N
                       [--pause SECONDS] [--max-tokens N] [--no-split]
        node synth.mjs --bundle DIR [--language LANG] --text TEXT --ids-only [--max-tokens N] [--no-split]
 
-  --bundle DIR        a yourtts-onnx bundle (config.json, model.onnx, speakers.npy)
+  --bundle DIR        a yourtts-onnx bundle (config.json, model.onnx, weights.bin, speakers.npy)
   --language LANG     a bundle language or a name that resolves to one (fr, PT_BR, en-US; see
                       config.text.language_resolution); default: the bundle's default language
   --speaker NAME      a built-in speaker (config.speakers.names; row of speakers.npy)
@@ -211,6 +211,7 @@ async function main() {
   const graph = config.graphs.model;
   const options = { graphOptimizationLevel: 'all' };
   if (args.threads !== undefined) options.intraOpNumThreads = parseNumber(args.threads, 'threads', { integer: true, min: 1 });
+  // from the path, not a buffer: ONNX Runtime reads the graph's external weights (weights.bin) from beside it
   const session = await ort.InferenceSession.create(join(args.bundle, graph.file), options);
 
   const started = performance.now();

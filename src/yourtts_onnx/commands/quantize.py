@@ -12,17 +12,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="derive an int8/fp16 bundle from an fp32 bundle (needs onnx: the 'export' extra; no torch)",
         description="int8: HiFi-GAN in model.onnx, decoder.onnx and vocoder.onnx is quantised to INT8 (static QDQ, "
         "calibrated on the bundle's own outputs, transposed convolutions rewritten as polyphase convolutions); "
-        "the text encoder, duration predictor, flow and speaker encoder stay fp32. fp16: every graph stores "
-        "fp16 weights and computes in fp32 (half the size). fp32: only adds the streaming graphs. "
-        "config.json records the precision of the bundle and of each graph, with fresh SHA-256 hashes.",
+        "the flow's and the speaker encoder's weights are stored as fp16 (computed in fp32); the text encoder "
+        "and duration predictor stay fp32. fp16: every graph stores fp16 weights and computes in fp32 (half "
+        "the size). fp32: rewrites an older bundle in the current layout (one shared weights file, flow and "
+        "vocoder graphs). Every graph of the source is kept, model.onnx included (it shares the components' "
+        "weights). config.json records the precision of the bundle and of each graph, with fresh SHA-256 hashes.",
     )
     p.add_argument("--bundle", required=True, help="the fp32 bundle to start from")
     p.add_argument("--precision", required=True, choices=["int8", "fp16", "fp32"])
     p.add_argument("--out", required=True, help="bundle directory to write (replaced atomically)")
-    p.add_argument(
-        "--no-streaming-graphs", action="store_true",
-        help="do not add flow.onnx and vocoder.onnx (the decoder split for chunked streaming)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,9 +32,7 @@ def run(args: argparse.Namespace) -> int:
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    result = derive_bundle(
-        args.bundle, args.out, args.precision, streaming_graphs=not args.no_streaming_graphs, progress=progress
-    )
+    result = derive_bundle(args.bundle, args.out, args.precision, progress=progress)
     for name, precision in sorted(result.graphs.items()):
         progress(f"  {name}: {precision}")
     print(result.bundle)

@@ -1,5 +1,10 @@
 """Export a Coqui YourTTS checkpoint to a self-describing ONNX bundle, verified against PyTorch.
 
+Each graph is traced, checked, simplified and verified on its own (self-contained) file; then all graphs are
+written with their weights in one shared external-data file, ``weights.bin``, each distinct tensor once
+(:mod:`.graph_files`), the written files are read back and compared tensor by tensor, and the decoder graphs
+are decoded in windows to check the receptive fields recorded in ``config.json`` (:mod:`.field_check`).
+
 The bundle is assembled in a temporary sibling directory and renamed into place at the end, so an
 interrupted or failed export leaves nothing behind.
 """
@@ -17,24 +22,39 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 
 from yourtts_onnx import __version__
 from yourtts_onnx.errors import ExportError, VerificationError
 from yourtts_onnx.export.checkpoint import Checkpoint, load_checkpoint
+from yourtts_onnx.export.field_check import check_receptive_fields
+from yourtts_onnx.export.graph_files import WeightsLayout, check_saved_graphs, save_graphs, set_metadata
 from yourtts_onnx.export.graphs import ExportSpec, ModelDims, speaker_encoder_spec, tts_specs
-from yourtts_onnx.export.onnx_export import check_graph, check_opset, simplify, stamp_metadata, trace_to_onnx
+from yourtts_onnx.export.onnx_export import (
+    check_graph,
+    check_opset,
+    restore_declared_inputs,
+    simplify,
+    trace_to_onnx,
+)
+from yourtts_onnx.export.receptive_fields import check_measured_reach, decoder_receptive_fields
 from yourtts_onnx.export.speaker_encoder_loader import load_speaker_encoder
 from yourtts_onnx.export.verify import GraphReport, verify_graph
 from yourtts_onnx.runtime.atomic import prepare_output_dir, replace_dir
 from yourtts_onnx.runtime.bundle import (
-    COMPONENT_GRAPHS,
     CONFIG_NAME,
     FORMAT_NAME,
     FORMAT_VERSION,
+    GRAPH_DECODER,
+    GRAPH_DURATION_PREDICTOR,
+    GRAPH_FLOW,
     GRAPH_MODEL,
     GRAPH_SPEAKER_ENCODER,
+    GRAPH_TEXT_ENCODER,
+    GRAPH_VOCODER,
     BundleConfig,
     InferenceDefaults,
+    ReceptiveField,
     SpeakersInfo,
     sha256_file,
 )
@@ -44,6 +64,9 @@ from yourtts_onnx.runtime.text import TextFrontendConfig
 log = logging.getLogger(__name__)
 
 ONLY_CHOICES = ("model", "speaker_encoder", "components")
+#: what ``--only components`` exports: the model in parts, the decoder both whole and split in two
+EXPORTED_COMPONENTS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER)
+DECODER_STAGES = (GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER)
 SPEAKERS_FILE = "speakers.npy"
 RELEASED_LICENSE_NOTE = (
     "Exported weights keep the licence of the source checkpoint; the released Coqui YourTTS weights are "
@@ -59,6 +82,8 @@ class ExportResult:
     graphs: list[str]
     reports: list[GraphReport] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    weights: WeightsLayout | None = None
+    receptive_fields: dict[str, ReceptiveField] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -79,20 +104,27 @@ def model_dims(ckpt: Checkpoint, text: TextFrontendConfig) -> ModelDims:
 
 def select_graphs(only: Sequence[str] | None) -> set[str]:
     if not only:
-        return {GRAPH_MODEL, GRAPH_SPEAKER_ENCODER, *COMPONENT_GRAPHS}
+        return {GRAPH_MODEL, GRAPH_SPEAKER_ENCODER, *EXPORTED_COMPONENTS}
     chosen: set[str] = set()
     for item in only:
         if item not in ONLY_CHOICES:
             raise ExportError(f"unknown --only value {item!r}: choose from {', '.join(ONLY_CHOICES)}")
-        chosen |= set(COMPONENT_GRAPHS) if item == "components" else {item}
+        chosen |= set(EXPORTED_COMPONENTS) if item == "components" else {item}
     return chosen
 
 
 def graph_metadata(
-    name: str, ckpt: Checkpoint, text: TextFrontendConfig, opset: int, precision: str
+    name: str,
+    ckpt: Checkpoint,
+    text: TextFrontendConfig,
+    opset: int,
+    precision: str,
+    fields: dict[str, ReceptiveField] | None = None,
 ) -> dict[str, str]:
     """Key facts stamped into every graph so that a lone .onnx file still describes itself."""
+    extra = {"receptive_field": json.dumps(fields[name].to_list())} if fields and name in fields else {}
     return {
+        **extra,
         "format": FORMAT_NAME,
         "format_version": str(FORMAT_VERSION),
         "graph": name,
@@ -112,29 +144,30 @@ def graph_metadata(
 
 
 def _export_one(
-    spec: ExportSpec, path: Path, opset: int, *, do_simplify: bool, do_verify: bool, progress: Progress
-) -> GraphReport | None:
-    raw = path.with_suffix(".raw.onnx")
+    spec: ExportSpec, work: Path, opset: int, *, do_simplify: bool, do_verify: bool, progress: Progress
+) -> tuple[onnx.ModelProto, GraphReport | None]:
+    """Trace, check, simplify and verify one graph (self-contained files under ``work``); returns the graph
+    to ship and its report. A simplified graph that fails verification is replaced by the plain one when
+    that one passes."""
+    raw = work / f"{spec.name}.raw.onnx"
     trace_to_onnx(spec, raw, opset)
     check_graph(raw)
-    if not do_simplify:
-        raw.replace(path)
-        return verify_graph(spec, path) if do_verify else None
-    shutil.copyfile(raw, path)
-    if simplify(path):
-        check_graph(path)
-    if not do_verify:
-        raw.unlink()
-        return None
-    report = verify_graph(spec, path)
-    if not report.ok:
+    restore_declared_inputs(raw, spec)
+    chosen = raw
+    if do_simplify:
+        slim = work / f"{spec.name}.slim.onnx"
+        shutil.copyfile(raw, slim)
+        if simplify(slim):
+            restore_declared_inputs(slim, spec)
+            check_graph(slim)
+        chosen = slim
+    report = verify_graph(spec, chosen) if do_verify else None
+    if report is not None and not report.ok and chosen != raw:
         plain = verify_graph(spec, raw)
         if plain.ok:
             progress(f"  {spec.name}: simplification broke parity; keeping the plain graph")
-            raw.replace(path)
-            return plain
-    raw.unlink(missing_ok=True)
-    return report
+            chosen, report = raw, plain
+    return onnx.load(str(chosen)), report
 
 
 def export_bundle(
@@ -182,21 +215,23 @@ def export_bundle(
     if not specs:
         raise ExportError("nothing to export: the selected graphs are not available in this checkpoint")
 
-    result = ExportResult(bundle=out, graphs=[s.name for s in specs])
+    # the decoder stages' receptive fields, recorded (and checked) when the bundle has a stage to chunk
+    has_stages = any(s.name in DECODER_STAGES for s in specs)
+    fields = decoder_receptive_fields(ckpt.model) if has_stages else {}
+    result = ExportResult(bundle=out, graphs=[s.name for s in specs], receptive_fields=fields)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent if str(out.parent) else "."))
     try:
+        models: dict[str, onnx.ModelProto] = {}  # .onnx file → graph, weights inside
+        work = tmp / ".work"
+        work.mkdir()
         for spec in specs:
             start = time.perf_counter()
             progress(f"exporting {spec.contract.file} ...")
-            report = _export_one(
-                spec,
-                tmp / spec.contract.file,
-                opset,
-                do_simplify=do_simplify,
-                do_verify=verify,
-                progress=progress,
+            model, report = _export_one(
+                spec, work, opset, do_simplify=do_simplify, do_verify=verify, progress=progress
             )
-            stamp_metadata(tmp / spec.contract.file, graph_metadata(spec.name, ckpt, text, opset, "fp32"))
+            set_metadata(model, graph_metadata(spec.name, ckpt, text, opset, "fp32", fields))
+            models[spec.contract.file] = model
             result.seconds[spec.name] = time.perf_counter() - start
             if report is not None:
                 result.reports.append(report)
@@ -205,6 +240,17 @@ def export_bundle(
                     f"  {spec.name}: {status}, max-abs {report.max_abs:.2e}, min SNR {report.min_snr_db:.1f} dB "
                     f"over {len(report.cases)} cases ({result.seconds[spec.name]:.1f} s)"
                 )
+        shutil.rmtree(work)
+        result.weights = write_graphs(models, tmp, progress)
+        if verify and fields:
+            report = verify_receptive_fields(
+                ckpt, dims, fields, {s.name: tmp / s.contract.file for s in specs}
+            )
+            result.reports.append(report)
+            progress(
+                f"  receptive fields {', '.join(f'{k} {v.to_list()}' for k, v in fields.items())}: "
+                f"{'ok' if report.ok else 'FAILED'}, windows vs whole max {report.max_abs:.2e}"
+            )
         failures = [f for r in result.reports for f in r.failures]
         if failures:
             raise VerificationError(f"{len(failures)} verification failure(s); first: {failures[0]}")
@@ -213,13 +259,44 @@ def export_bundle(
         if speakers:
             table = np.stack([ckpt.speakers[n].embedding for n in speakers]).astype(np.float32)
             np.save(tmp / SPEAKERS_FILE, table, allow_pickle=False)
-        write_config(tmp, ckpt, text, specs, recipe, opset, speakers)
+        write_config(tmp, ckpt, text, specs, recipe, opset, speakers, fields=fields)
         replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     progress(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
     return result
+
+
+def verify_receptive_fields(
+    ckpt: Checkpoint, dims: ModelDims, fields: dict[str, ReceptiveField], files: dict[str, Path]
+) -> GraphReport:
+    """The recorded fields against the torch model (one changed frame), and windowed decoding against whole
+    decoding for the decoder graphs in ``files`` (graph → written file)."""
+    stage_files = {name: path for name, path in files.items() if name in DECODER_STAGES}
+    report = check_receptive_fields(
+        stage_files,
+        fields,
+        channels=dims.hidden,
+        embedding_dim=dims.embedding_dim,
+        hop=ckpt.config.model_args.hop_length,
+    )
+    check_measured_reach(report, ckpt.model, fields)
+    return report
+
+
+def write_graphs(models: dict[str, onnx.ModelProto], root: Path, progress: Progress) -> WeightsLayout:
+    """Save the graphs with one shared weights file and read every tensor back (an internal error, not a
+    tolerance question, if any differs)."""
+    layout = save_graphs(models, root)
+    problems = check_saved_graphs(models, root)
+    if problems:
+        raise ExportError(f"writing the shared weights file failed: {problems[0]}")
+    progress(
+        f"  {layout.file}: {layout.bytes / 1e6:.1f} MB, {layout.distinct} distinct tensors for the graphs' "
+        f"{layout.references} ({layout.referenced_bytes / 1e6:.1f} MB referenced)"
+    )
+    return layout
 
 
 def write_config(
@@ -231,6 +308,8 @@ def write_config(
     opset: int,
     speakers: list[str],
     precision: str = "fp32",
+    *,
+    fields: dict[str, ReceptiveField] | None = None,
 ) -> BundleConfig:
     files = {
         p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size}
@@ -259,6 +338,7 @@ def write_config(
         graphs={s.name: s.contract for s in specs},
         files=files,
         model=_provenance(ckpt),
+        receptive_fields=dict(fields or {}),
     )
     (root / CONFIG_NAME).write_text(
         json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

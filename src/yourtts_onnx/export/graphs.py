@@ -7,6 +7,7 @@ which the runtime reads too, so exporter and consumer cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,12 +22,14 @@ from yourtts_onnx.export.model.yourtts import YourTTS
 from yourtts_onnx.runtime.bundle import (
     GRAPH_DECODER,
     GRAPH_DURATION_PREDICTOR,
+    GRAPH_FLOW,
     GRAPH_MODEL,
     GRAPH_SPEAKER_ENCODER,
     GRAPH_TEXT_ENCODER,
+    GRAPH_VOCODER,
     GraphInfo,
 )
-from yourtts_onnx.runtime.graph_contract import graph_contracts
+from yourtts_onnx.runtime.graph_contract import DP_NOISE, DP_NOISE_CHANNELS, Z_P, Z, graph_contracts
 
 Inputs = dict[str, np.ndarray]
 
@@ -71,10 +74,13 @@ class DurationPredictorGraph(nn.Module):
         speaker_embedding: Tensor,
         language_id: Tensor,
         scales: Tensor,
+        dp_noise: Tensor,
     ) -> Tensor:
         g = self.model.speaker_condition(speaker_embedding)
         lang_emb = self.model.language_embedding(language_id)
-        return self.model.predict_log_durations(encoder_states, text_mask, g, lang_emb, scales[2])
+        return self.model.predict_log_durations(
+            encoder_states, text_mask, g, lang_emb, scales[2], noise=dp_noise
+        )
 
 
 class DecoderGraph(nn.Module):
@@ -89,6 +95,30 @@ class DecoderGraph(nn.Module):
         y_mask = sequence_mask(frame_lengths, m_p.shape[2]).unsqueeze(1).to(m_p.dtype)
         wav = self.model.decode(m_p, logs_p, y_mask, g, scales[0])
         return wav, frame_lengths * self.model.hop_length
+
+
+class FlowGraph(nn.Module):
+    """The decoder's first part: the host-sampled latent ``z_p`` through the reversed flow."""
+
+    def __init__(self, model: YourTTS) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, z_p: Tensor, frame_lengths: Tensor, speaker_embedding: Tensor) -> Tensor:
+        g = self.model.speaker_condition(speaker_embedding)
+        y_mask = sequence_mask(frame_lengths, z_p.shape[2]).unsqueeze(1).to(z_p.dtype)
+        return self.model.flow_reverse(z_p, y_mask, g)
+
+
+class VocoderGraph(nn.Module):
+    """The decoder's second part: HiFi-GAN, latent frames ``z`` → waveform."""
+
+    def __init__(self, model: YourTTS) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, z: Tensor, speaker_embedding: Tensor) -> Tensor:
+        return self.model.waveform_decoder(z, g=self.model.speaker_condition(speaker_embedding))
 
 
 # ------------------------------------------------------------------ inputs
@@ -118,9 +148,17 @@ def text_batch(dims: ModelDims, lengths: list[int], seed: int) -> Inputs:
     }
 
 
-def deterministic_scales(length_scale: float = 1.0) -> np.ndarray:
-    """Noise scales 0 so that torch and ONNX Runtime draw nothing random and can be compared."""
-    return np.array([0.0, length_scale, 0.0], dtype=np.float32)
+def deterministic_scales(length_scale: float = 1.0, noise_scale_dp: float = 0.0) -> np.ndarray:
+    """Noise scales that draw nothing random inside a graph, so torch and ONNX Runtime can be compared.
+    ``noise_scale_dp`` may be non-zero for graphs that take their noise as an input (``dp_noise``)."""
+    return np.array([0.0, length_scale, noise_scale_dp], dtype=np.float32)
+
+
+def dp_noise_for(encoder_states: np.ndarray, seed: int) -> np.ndarray:
+    """Standard-normal ``dp_noise [B, 2, T]`` for the duration predictor graph."""
+    batch, _, tokens = encoder_states.shape
+    rng = np.random.default_rng(1000 + seed)
+    return rng.standard_normal((batch, DP_NOISE_CHANNELS, tokens)).astype(np.float32)
 
 
 # (batch lengths, length scale): a grid of batch sizes and lengths, not just the export shape
@@ -131,6 +169,9 @@ TEXT_GRID: tuple[tuple[list[int], float], ...] = (
     ([33, 12], 1.0),
     ([80, 80, 21], 0.8),
 )
+#: noise_scale_dp of each TEXT_GRID point for the graphs that take their noise as an input: the duration
+#: predictor is checked with its noise on (1.0) as well as off
+DP_NOISE_GRID: tuple[float, ...] = (0.0, 1.0, 0.0, 1.0, 0.667)
 AUDIO_GRID: tuple[tuple[int, int], ...] = ((1, 40000), (1, 16000), (3, 40000), (2, 9000))
 
 
@@ -165,34 +206,50 @@ def _torch_inputs(inputs: Inputs) -> dict[str, Tensor]:
     return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in inputs.items()}
 
 
-def stage_inputs(model: YourTTS, text: Inputs, scales: np.ndarray) -> tuple[Inputs, Inputs]:
-    """Realistic inputs for the duration predictor and decoder graphs, computed by the torch stages."""
+def stage_inputs(model: YourTTS, text: Inputs, scales: np.ndarray, seed: int = 0) -> dict[str, Inputs]:
+    """Realistic inputs for the graphs after the text encoder, computed by the torch stages: keyed by graph
+    name (duration predictor, decoder, flow, vocoder). ``scales[2]`` scales the duration noise, which is an
+    input of the duration predictor graph; the decoder graphs are fed noise-free (``scales[0]`` ignored)."""
     t = _torch_inputs(text)
     sc = torch.from_numpy(scales)
     with torch.no_grad():
         enc = model.encode_text(t["input"], t["input_lengths"], t["language_id"])
+        noise = dp_noise_for(enc.hidden.numpy(), seed)
         g = model.speaker_condition(t["speaker_embedding"])
-        logw = model.predict_log_durations(enc.hidden, enc.x_mask, g, enc.lang_emb, sc[2])
+        logw = model.predict_log_durations(
+            enc.hidden, enc.x_mask, g, enc.lang_emb, sc[2], noise=torch.from_numpy(noise)
+        )
         w_ceil, y_lengths = frame_durations(logw, enc.x_mask, sc[1])
-        m_p, logs_p, _ = expand_to_frames(w_ceil, y_lengths, enc.x_mask, enc.m_p, enc.logs_p)
-    dp = {
-        "encoder_states": enc.hidden.numpy(),
-        "text_mask": enc.x_mask.numpy(),
-        "speaker_embedding": text["speaker_embedding"],
-        "language_id": text["language_id"],
-        "scales": scales,
+        m_p, logs_p, y_mask = expand_to_frames(w_ceil, y_lengths, enc.x_mask, enc.m_p, enc.logs_p)
+        rng = np.random.default_rng(2000 + seed)
+        eps = torch.from_numpy(rng.standard_normal(tuple(m_p.shape)).astype(np.float32))
+        z_p = (m_p + eps * torch.exp(logs_p) * 0.667) * y_mask
+        z = model.flow_reverse(z_p, y_mask, g)
+    emb = text["speaker_embedding"]
+    decoder_scales = np.array([0.0, scales[1], 0.0], dtype=np.float32)
+    return {
+        GRAPH_DURATION_PREDICTOR: {
+            "encoder_states": enc.hidden.numpy(),
+            "text_mask": enc.x_mask.numpy(),
+            "speaker_embedding": emb,
+            "language_id": text["language_id"],
+            "scales": scales,
+            DP_NOISE: noise,
+        },
+        GRAPH_DECODER: {
+            "m_p": m_p.numpy(),
+            "logs_p": logs_p.numpy(),
+            "frame_lengths": y_lengths.numpy(),
+            "speaker_embedding": emb,
+            "scales": decoder_scales,
+        },
+        GRAPH_FLOW: {Z_P: z_p.numpy(), "frame_lengths": y_lengths.numpy(), "speaker_embedding": emb},
+        GRAPH_VOCODER: {Z: z.numpy(), "speaker_embedding": emb},
     }
-    dec = {
-        "m_p": m_p.numpy(),
-        "logs_p": logs_p.numpy(),
-        "frame_lengths": y_lengths.numpy(),
-        "speaker_embedding": text["speaker_embedding"],
-        "scales": scales,
-    }
-    return dp, dec
 
 
 def tts_specs(model: YourTTS, dims: ModelDims) -> list[ExportSpec]:
+    """Specs of the end-to-end graph and of the components, in export order."""
     contracts = graph_contracts(dims.embedding_dim, dims.hidden, dims.language_dim)
 
     def model_inputs(lengths: list[int], scale: float, seed: int) -> Inputs:
@@ -207,11 +264,27 @@ def tts_specs(model: YourTTS, dims: ModelDims) -> list[ExportSpec]:
             for seed, (lengths, _) in enumerate(TEXT_GRID)
         ]
 
-    def grid_stage(which: int) -> list[Inputs]:
+    @functools.cache
+    def stage_grid() -> list[dict[str, Inputs]]:  # computed once, on first use, for all stage graphs
         return [
-            stage_inputs(model, text_batch(dims, lengths, seed), deterministic_scales(scale))[which]
+            stage_inputs(
+                model, text_batch(dims, lengths, seed), deterministic_scales(scale, DP_NOISE_GRID[seed]), seed
+            )
             for seed, (lengths, scale) in enumerate(TEXT_GRID)
         ]
+
+    def grid_stage(graph: str) -> list[Inputs]:
+        return [point[graph] for point in stage_grid()]
+
+    def stage_spec(graph: str, module: Callable[[], nn.Module]) -> ExportSpec:
+        return ExportSpec(
+            graph,
+            contracts[graph],
+            module,
+            lambda: grid_stage(graph)[3],
+            lambda: grid_stage(graph),
+            atol=1e-4,
+        )
 
     return [
         ExportSpec(
@@ -230,22 +303,10 @@ def tts_specs(model: YourTTS, dims: ModelDims) -> list[ExportSpec]:
             grid_text,
             atol=1e-4,
         ),
-        ExportSpec(
-            GRAPH_DURATION_PREDICTOR,
-            contracts[GRAPH_DURATION_PREDICTOR],
-            lambda: DurationPredictorGraph(model),
-            lambda: grid_stage(0)[3],
-            lambda: grid_stage(0),
-            atol=1e-4,
-        ),
-        ExportSpec(
-            GRAPH_DECODER,
-            contracts[GRAPH_DECODER],
-            lambda: DecoderGraph(model),
-            lambda: grid_stage(1)[3],
-            lambda: grid_stage(1),
-            atol=1e-4,
-        ),
+        stage_spec(GRAPH_DURATION_PREDICTOR, lambda: DurationPredictorGraph(model)),
+        stage_spec(GRAPH_DECODER, lambda: DecoderGraph(model)),
+        stage_spec(GRAPH_FLOW, lambda: FlowGraph(model)),
+        stage_spec(GRAPH_VOCODER, lambda: VocoderGraph(model)),
     ]
 
 

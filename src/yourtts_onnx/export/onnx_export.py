@@ -72,14 +72,42 @@ def simplify(path: Path) -> bool:
     return True
 
 
-def stamp_metadata(path: Path, metadata: dict[str, str]) -> None:
+_ONNX_TYPES = {
+    "float32": onnx.TensorProto.FLOAT,
+    "float16": onnx.TensorProto.FLOAT16,
+    "int64": onnx.TensorProto.INT64,
+}
+
+
+def restore_declared_inputs(path: Path, spec: ExportSpec) -> list[str]:
+    """Give the graph every input of its contract, in the contract's order. The exporter (or the simplifier)
+    drops an input the computation does not use, e.g. ``dp_noise`` of the plain duration predictor; hosts feed
+    the contract's inputs whatever the checkpoint, so such an input is put back (unused). Returns the names
+    restored."""
     model = onnx.load(str(path))
-    del model.metadata_props[:]
-    for key, value in sorted(metadata.items()):
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    model.producer_name = "yourtts-onnx"
+    have = {value.name: value for value in model.graph.input}
+    missing = [t for t in spec.contract.inputs if t.name not in have]
+    initializer_names = {t.name for t in model.graph.initializer}
+    extra = [
+        n for n in have if n not in {t.name for t in spec.contract.inputs} and n not in initializer_names
+    ]
+    if extra:
+        raise ExportError(
+            f"{spec.name}: the traced graph has inputs {extra} that its contract does not declare"
+        )
+    if not missing and [v.name for v in model.graph.input] == spec.input_names:
+        return []
+    ordered = []
+    for t in spec.contract.inputs:
+        if t.name in have:
+            ordered.append(have[t.name])
+        else:
+            ordered.append(onnx.helper.make_tensor_value_info(t.name, _ONNX_TYPES[t.dtype], list(t.shape)))
+    ordered += [have[n] for n in have if n in initializer_names]
+    del model.graph.input[:]
+    model.graph.input.extend(ordered)
     onnx.save(model, str(path))
+    return [t.name for t in missing]
 
 
 def declared_dynamic_axes(path: Path) -> dict[str, dict[int, str]]:

@@ -17,6 +17,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,12 +201,20 @@ def vocabulary_size() -> int:
 
 
 def random_yourtts(
-    config: YourTTSConfig, num_languages: int, seed: int, frames_per_token: float = 2.5
+    config: YourTTSConfig,
+    num_languages: int,
+    seed: int,
+    frames_per_token: float = 2.5,
+    *,
+    identity_flow: bool = True,
 ) -> YourTTS:
+    """A model with random weights. ``identity_flow``: the flows' last layers start at zero, as in training
+    (the flow is then the identity); False keeps them random, so that the flow mixes frames (used to test
+    what depends on its receptive field)."""
     torch.manual_seed(seed)
     model = YourTTS(config.model_args, num_languages)
     with torch.no_grad():
-        for block in model.flow.flows:
+        for block in model.flow.flows if identity_flow else ():
             block.post.weight.zero_()
             block.post.bias.zero_()
         dp = model.duration_predictor
@@ -240,17 +249,22 @@ def write_random_checkpoint(
     seed: int = 1234,
     num_speakers: int = 4,
     with_speaker_encoder: bool = True,
+    model_args: Mapping[str, Any] | None = None,
+    identity_flow: bool = True,
 ) -> Path:
     """Write a Coqui-format YourTTS checkpoint directory with random weights; returns its path.
 
-    The directory is assembled in a temporary sibling and renamed into place, so a failure leaves nothing.
+    ``model_args`` overrides fields of the config's ``model_args`` (another architecture: kernel sizes,
+    dilations, upsampling...); ``identity_flow``: see :func:`random_yourtts`. The directory is assembled in
+    a temporary sibling and renamed into place, so a failure leaves nothing.
     """
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
     out = Path(out_dir)
     config_dict = coqui_config(SIZES[size], vocabulary_size())
+    config_dict["model_args"].update(model_args or {})
     config = YourTTSConfig.from_dict(config_dict, "<random config>")
-    model = random_yourtts(config, len(YOURTTS_LANGUAGES), seed)
+    model = random_yourtts(config, len(YOURTTS_LANGUAGES), seed, identity_flow=identity_flow)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

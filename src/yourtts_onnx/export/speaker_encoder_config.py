@@ -68,6 +68,9 @@ class SpeakerEncoderConfig:
     ``model_name``..``encoder_type`` come from ``model_params``; ``audio`` from ``audio``.
     ``use_torch_spec`` and ``log_input`` default to false and ``encoder_type`` to ``"ASP"`` when
     absent, as in Coqui (which in fact never passes ``encoder_type`` on, so it always builds ASP).
+    ``layers`` and ``num_filters`` (the ResNet's blocks and channels per stage, named as the arguments of
+    Coqui's encoder) are this project's extension, for small test encoders: Coqui's configs do not carry
+    them, and absent they are Coqui's fixed ``(3, 4, 6, 3)`` and ``(32, 64, 128, 256)``.
     """
 
     model_name: str
@@ -78,6 +81,8 @@ class SpeakerEncoderConfig:
     encoder_type: str
     audio: SpeakerEncoderAudioConfig
     source: str = "config_se.json"
+    layers: tuple[int, ...] | None = None
+    num_filters: tuple[int, ...] | None = None
 
     @classmethod
     def from_dict(cls, d: Any, source: str) -> SpeakerEncoderConfig:
@@ -105,6 +110,8 @@ class SpeakerEncoderConfig:
             encoder_type=encoder_type,
             audio=SpeakerEncoderAudioConfig._from_fields(root.child("audio")),
             source=source,
+            layers=mp.int_list("layers") if "layers" in mp.data else None,
+            num_filters=mp.int_list("num_filters") if "num_filters" in mp.data else None,
         )
         cfg._check(source)
         return cfg
@@ -124,6 +131,11 @@ class SpeakerEncoderConfig:
             raise CheckpointError(
                 f"{source}: field 'audio.win_length' ({a.win_length}) exceeds 'audio.fft_size' ({a.fft_size})"
             )
+        for name, value in (("layers", self.layers), ("num_filters", self.num_filters)):
+            if value is not None and (len(value) != 4 or min(value) < 1):
+                raise CheckpointError(
+                    f"{source}: field 'model_params.{name}' must list 4 positive integers, got {list(value)}"
+                )
         if a.do_rms_norm and not -99.0 <= a.db_level <= 0.0:
             raise CheckpointError(f"{source}: field 'audio.db_level' must be in [-99, 0], got {a.db_level}")
 

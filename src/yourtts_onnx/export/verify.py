@@ -1,8 +1,9 @@
 """Numerical verification of exported graphs against PyTorch.
 
-For every graph, in order: output names, declared dynamic axes, then for each point of the
-validation grid (several batch sizes and lengths, all languages): output shapes, max-abs error,
-SNR in dB and (for waveforms) length agreement. All failures are collected, none stops the others.
+For every graph, in order: input names (a graph that lacks an input cannot be fed, so this one ends the
+graph's check), output names, declared dynamic axes, then for each point of the validation grid (several
+batch sizes and lengths, all languages): output shapes, max-abs error, SNR in dB and (for waveforms) length
+agreement. All other failures are collected, none stops the others.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 import torch
 
 from yourtts_onnx.export.graphs import ExportSpec
 from yourtts_onnx.export.onnx_export import declared_dynamic_axes
+from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.similarity import snr_db
 
 log = logging.getLogger(__name__)
@@ -61,20 +62,16 @@ def _describe(inputs: dict[str, np.ndarray]) -> str:
     return ", ".join(f"{k}{list(v.shape)}" for k, v in inputs.items() if v.ndim >= 1 and k != "scales")
 
 
-def make_session(path: Path, threads: int = 1) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-
-
 def verify_graph(
     spec: ExportSpec, path: Path, *, grid: list[dict[str, np.ndarray]] | None = None
 ) -> GraphReport:
     report = GraphReport(spec.name, spec.atol)
-    session = make_session(path)
+    session = create_session(path, CPU_OPTIONS)
 
+    inputs = [i.name for i in session.get_inputs()]
+    if inputs != spec.input_names:
+        report.failures.append(f"{spec.name}: input names {inputs} != declared {spec.input_names}")
+        return report  # the grid cannot be fed
     names = [o.name for o in session.get_outputs()]
     if names != spec.output_names:
         report.failures.append(f"{spec.name}: output names {names} != declared {spec.output_names}")

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import onnxruntime as ort
 
 from yourtts_onnx.runtime.alignment import expand_prior
 from yourtts_onnx.runtime.bundle import GRAPH_DURATION_PREDICTOR, GRAPH_TEXT_ENCODER, Bundle
-from yourtts_onnx.runtime.chunked_decoding import sample_latent
+from yourtts_onnx.runtime.graph_contract import DP_NOISE, DP_NOISE_CHANNELS
+from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 
 Feeds = dict[str, np.ndarray]
@@ -46,10 +46,10 @@ class Calibration:
     vocoder_latents: list[tuple[np.ndarray, np.ndarray]]  # (z_p window, embedding [1, D]) for flow → vocoder
 
 
-def _session(path: str) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+def _latent(m_p: np.ndarray, logs_p: np.ndarray, noise_scale: float, rng: np.random.Generator) -> np.ndarray:
+    """``z_p = m_p + eps * exp(logs_p) * noise_scale``, the flow's input."""
+    eps = rng.standard_normal(m_p.shape).astype(np.float32)
+    return (m_p + eps * np.exp(logs_p) * np.float32(noise_scale)).astype(np.float32)
 
 
 def _language_for(prefix: str, languages: Sequence[str]) -> str | None:
@@ -62,12 +62,16 @@ def make_calibration(bundle: Bundle, *, window: int = 96, seed: int = 0, max_ite
     rng = np.random.default_rng(seed)
     speakers = list(bundle.speaker_embeddings().values())
     if not speakers:
-        speakers = [v / np.linalg.norm(v) for v in rng.standard_normal((4, cfg.embedding_dim)).astype(np.float32)]
+        speakers = [
+            v / np.linalg.norm(v) for v in rng.standard_normal((4, cfg.embedding_dim)).astype(np.float32)
+        ]
     scales = np.array(
-        [cfg.inference.noise_scale, cfg.inference.length_scale, cfg.inference.noise_scale_dp], dtype=np.float32
+        [cfg.inference.noise_scale, cfg.inference.length_scale, cfg.inference.noise_scale_dp],
+        dtype=np.float32,
     )
-    te = _session(str(bundle.graph_path(GRAPH_TEXT_ENCODER)))
-    dp = _session(str(bundle.graph_path(GRAPH_DURATION_PREDICTOR)))
+    te = create_session(bundle.graph_path(GRAPH_TEXT_ENCODER), CPU_OPTIONS)
+    dp = create_session(bundle.graph_path(GRAPH_DURATION_PREDICTOR), CPU_OPTIONS)
+    dp_has_noise = DP_NOISE in {i.name for i in dp.get_inputs()}  # bundles from before dp_noise lack it
     items: list[tuple[str, int, str]] = []
     for prefix, texts in CALIBRATION_TEXTS.items():
         lang = _language_for(prefix, list(cfg.languages)) or next(iter(cfg.languages))
@@ -79,13 +83,22 @@ def make_calibration(bundle: Bundle, *, window: int = 96, seed: int = 0, max_ite
         lengths = np.array([ids.shape[1]], dtype=np.int64)
         language = np.array([lang_id], dtype=np.int64)
         out.model.append(
-            {"input": ids, "input_lengths": lengths, "scales": scales, "speaker_embedding": emb, "language_id": language}
+            {
+                "input": ids,
+                "input_lengths": lengths,
+                "scales": scales,
+                "speaker_embedding": emb,
+                "language_id": language,
+            }
         )
-        enc, m_p, logs_p, mask = te.run(None, {"input": ids, "input_lengths": lengths, "language_id": language})
-        (logw,) = dp.run(
-            None,
-            {"encoder_states": enc, "text_mask": mask, "speaker_embedding": emb, "language_id": language, "scales": scales},
+        enc, m_p, logs_p, mask = te.run(
+            None, {"input": ids, "input_lengths": lengths, "language_id": language}
         )
+        dp_feeds = {"encoder_states": enc, "text_mask": mask, "speaker_embedding": emb, "language_id": language,
+                    "scales": scales}  # fmt: skip
+        if dp_has_noise:
+            dp_feeds[DP_NOISE] = rng.standard_normal((1, DP_NOISE_CHANNELS, enc.shape[2])).astype(np.float32)
+        (logw,) = dp.run(None, dp_feeds)
         prior = expand_prior(logw, mask, m_p, logs_p, float(scales[1]))
         frames = int(prior.frame_lengths[0])
         start = int(rng.integers(0, max(1, frames - window)))
@@ -93,6 +106,8 @@ def make_calibration(bundle: Bundle, *, window: int = 96, seed: int = 0, max_ite
         m_w = np.ascontiguousarray(prior.m_p[:, :, start:stop])
         s_w = np.ascontiguousarray(prior.logs_p[:, :, start:stop])
         n = np.array([stop - start], dtype=np.int64)
-        out.decoder.append({"m_p": m_w, "logs_p": s_w, "frame_lengths": n, "speaker_embedding": emb, "scales": scales})
-        out.vocoder_latents.append((sample_latent(m_w, s_w, float(scales[0]), rng), emb))
+        out.decoder.append(
+            {"m_p": m_w, "logs_p": s_w, "frame_lengths": n, "speaker_embedding": emb, "scales": scales}
+        )
+        out.vocoder_latents.append((_latent(m_w, s_w, float(scales[0]), rng), emb))
     return out

@@ -1,20 +1,23 @@
-"""Derive a new bundle from an fp32 bundle: INT8 or fp16 graphs, plus the split flow/vocoder graphs.
+"""Derive a new bundle from an fp32 bundle: INT8 or fp16 graphs, written like an export (one shared weights file).
 
 The new bundle is a complete copy (it does not refer to the source), assembled in a temporary sibling
-directory and renamed into place. ``config.json`` keeps everything of the source and records the
-``precision`` of the bundle and of each graph; ``files`` lists fresh SHA-256 hashes and sizes, so
-:meth:`Bundle.open` verifies it like any exported bundle.
+directory and renamed into place. ``config.json`` keeps everything of the source (receptive fields included)
+and records the ``precision`` of the bundle and of each graph; ``files`` lists fresh SHA-256 hashes and
+sizes, so :meth:`Bundle.open` verifies it like any exported bundle. Every graph of the source is kept,
+``model.onnx`` included: its weights are the components' weights, so in the shared weights file it costs
+only its structure and a few tensors of its own (INT8 bias and activation scales), and a single-graph host
+(or ``export-voice``) can use the derived precision too.
 
 Precisions (bundle-level value → what each graph holds):
 
 * ``fp16``: every graph stores float16 weights read through casts (fp32 arithmetic, half the size);
 * ``int8``: HiFi-GAN inside ``model``, ``decoder`` and ``vocoder`` is INT8 (QDQ, calibrated; these graphs
-  are marked ``mixed``, ``vocoder`` ``int8``); the text encoder, duration predictor, flow and speaker
-  encoder stay fp32;
-* ``fp32``: nothing converted (useful with ``streaming_graphs`` alone).
-
-``streaming_graphs`` adds ``flow.onnx`` and ``vocoder.onnx`` (the decoder split at HiFi-GAN's input, see
-:mod:`.split_decoder`) for chunked streaming with a small first window.
+  are marked ``mixed``, ``vocoder`` ``int8``); the flow's weights (wherever a graph holds them: ``flow``,
+  ``decoder``, ``model``) and the speaker encoder's are stored as fp16 and computed in fp32 (``flow``,
+  ``speaker_encoder``: ``fp16``); the text encoder and duration predictor stay fp32, so durations (and
+  lengths) equal the fp32 bundle's;
+* ``fp32``: nothing converted; rewrites an older bundle in the current layout (shared weights file,
+  ``flow``/``vocoder`` graphs split from ``decoder.onnx`` when it has none).
 """
 
 from __future__ import annotations
@@ -31,11 +34,18 @@ from typing import Any
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 
 from yourtts_onnx.errors import ExportError
+from yourtts_onnx.export.graph_files import (
+    WeightsLayout,
+    check_saved_graphs,
+    external_files,
+    initializers,
+    save_graphs,
+    set_metadata,
+)
 from yourtts_onnx.optimize.calibration import make_calibration
-from yourtts_onnx.optimize.fp16 import weights_to_fp16
+from yourtts_onnx.optimize.fp16 import MIN_ELEMENTS, tensor_digest, weights_to_fp16
 from yourtts_onnx.optimize.quantize import quantize_vocoder
 from yourtts_onnx.optimize.split_decoder import split_decoder
 from yourtts_onnx.runtime.atomic import replace_dir
@@ -44,14 +54,19 @@ from yourtts_onnx.runtime.bundle import (
     GRAPH_DECODER,
     GRAPH_FLOW,
     GRAPH_MODEL,
+    GRAPH_SPEAKER_ENCODER,
     GRAPH_VOCODER,
     Bundle,
     sha256_file,
 )
-from yourtts_onnx.runtime.graph_contract import Z_P, Z, streaming_contracts
+from yourtts_onnx.runtime.graph_contract import Z_P, Z, graph_contracts
+from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
 PRECISIONS = ("fp32", "fp16", "int8")
-RECIPE_VERSION = 2  # bump when the conversion changes, so cached derived bundles are rebuilt
+RECIPE_VERSION = 3  # bump when the conversion changes, so cached derived bundles are rebuilt
+#: graphs whose weights an INT8 bundle stores as fp16 (computed in fp32): large, cheap to run, and not
+#: deciding durations
+INT8_FP16_WEIGHTS = (GRAPH_FLOW, GRAPH_SPEAKER_ENCODER)
 Progress = Callable[[str], None]
 
 
@@ -61,27 +76,20 @@ class DeriveResult:
     precision: str
     graphs: dict[str, str] = field(default_factory=dict)  # graph → precision
     seconds: float = 0.0
+    weights: WeightsLayout | None = None
 
 
-def _set_precision_metadata(model: onnx.ModelProto, precision: str) -> None:
-    for meta in model.metadata_props:
-        if meta.key == "precision":
-            meta.value = precision
-            return
-    entry = model.metadata_props.add()
-    entry.key, entry.value = "precision", precision
-
-
-def _session_from(model: onnx.ModelProto) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+def _set_graph_metadata(model: onnx.ModelProto, graph: str, precision: str) -> None:
+    meta = {p.key: p.value for p in model.metadata_props}
+    meta.update(graph=graph, precision=precision)
+    set_metadata(model, meta)
 
 
 def vocoder_feeds(
     flow: onnx.ModelProto, latents: list[tuple[np.ndarray, np.ndarray]]
 ) -> list[dict[str, np.ndarray]]:
-    session = _session_from(flow)
+    """Calibration feeds for ``vocoder.onnx``: the flow run on each calibration latent."""
+    session = create_session(flow.SerializeToString(), CPU_OPTIONS, name="flow")
     feeds = []
     for z_p, emb in latents:
         lengths = np.array([z_p.shape[2]], dtype=np.int64)
@@ -100,12 +108,65 @@ def _write_config(root: Path, raw: dict[str, Any]) -> None:
     (root / CONFIG_NAME).write_text(text, encoding="utf-8")
 
 
+def _load_graphs(src: Bundle, raw: dict[str, Any]) -> tuple[dict[str, onnx.ModelProto], set[str]]:
+    """Every graph of the source with its weights loaded, and the source's external weights files."""
+    models: dict[str, onnx.ModelProto] = {}
+    external: set[str] = set()
+    for name in raw["graphs"]:
+        path = src.graph_path(name)
+        external |= set(external_files(onnx.load(os.fspath(path), load_external_data=False)))
+        models[name] = onnx.load(os.fspath(path))
+    return models, external
+
+
+def _add_split_graphs(models: dict[str, onnx.ModelProto], raw: dict[str, Any], src: Bundle) -> bool:
+    """An older bundle without ``flow``/``vocoder``: cut them out of ``decoder.onnx``."""
+    if GRAPH_DECODER not in models or (GRAPH_FLOW in models and GRAPH_VOCODER in models):
+        return False
+    flow, vocoder = split_decoder(models[GRAPH_DECODER])
+    models[GRAPH_FLOW], models[GRAPH_VOCODER] = flow, vocoder
+    hidden = int(flow.graph.input[0].type.tensor_type.shape.dim[1].dim_value)
+    contracts = graph_contracts(src.config.embedding_dim, hidden, 0)
+    for name in (GRAPH_FLOW, GRAPH_VOCODER):
+        raw["graphs"][name] = contracts[name].to_dict()
+    return True
+
+
+def _int8(
+    src: Bundle, models: dict[str, onnx.ModelProto], labels: dict[str, str], progress: Progress
+) -> None:
+    progress("calibrating on the fp32 graphs")
+    cal = make_calibration(src)
+    for name, feeds in ((GRAPH_MODEL, cal.model), (GRAPH_DECODER, cal.decoder)):
+        if name in models:
+            progress(f"quantising HiFi-GAN in {name}.onnx")
+            models[name] = quantize_vocoder(models[name], feeds)
+            labels[name] = "mixed"
+    if GRAPH_VOCODER in models and GRAPH_FLOW in models:
+        progress("quantising vocoder.onnx")
+        feeds = vocoder_feeds(models[GRAPH_FLOW], cal.vocoder_latents)
+        models[GRAPH_VOCODER] = quantize_vocoder(models[GRAPH_VOCODER], feeds, boundary=Z)
+        labels[GRAPH_VOCODER] = "int8"
+    for owner in INT8_FP16_WEIGHTS:
+        if owner not in models:
+            continue
+        digests = {
+            tensor_digest(t)
+            for t in initializers(models[owner])
+            if t.data_type == onnx.TensorProto.FLOAT and int(np.prod(t.dims)) >= MIN_ELEMENTS
+        }
+        for name, model in models.items():
+            count = weights_to_fp16(model, only=digests)
+            if count:
+                progress(f"{name}.onnx: {count} weight tensors of {owner} stored as fp16")
+        labels[owner] = "fp16"
+
+
 def derive_bundle(
     source: str | os.PathLike[str],
     out: str | os.PathLike[str],
     precision: str,
     *,
-    streaming_graphs: bool = True,
     progress: Progress = print,
 ) -> DeriveResult:
     """Write ``out``: ``source`` (an fp32 bundle) converted to ``precision``. Returns what was done."""
@@ -125,40 +186,28 @@ def derive_bundle(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     result = DeriveResult(out, precision)
     try:
-        for rel in raw["files"]:
-            shutil.copyfile(src.root / rel, tmp / rel)
-        graphs: dict[str, onnx.ModelProto] = {}
-        if streaming_graphs and src.has_graph(GRAPH_DECODER):
-            progress("splitting decoder.onnx into flow.onnx + vocoder.onnx")
-            flow, vocoder = split_decoder(onnx.load(os.fspath(src.graph_path(GRAPH_DECODER))))
-            graphs[GRAPH_FLOW], graphs[GRAPH_VOCODER] = flow, vocoder
-            hidden = int(flow.graph.input[0].type.tensor_type.shape.dim[1].dim_value)
-            for name, info in streaming_contracts(hidden, src.config.embedding_dim).items():
-                raw["graphs"][name] = info.to_dict()
-        labels = {name: "fp32" for name in raw["graphs"]}
+        models, external = _load_graphs(src, raw)
+        if _add_split_graphs(models, raw, src):
+            progress("split decoder.onnx into flow.onnx + vocoder.onnx")
+        labels = {name: "fp32" for name in models}
         if precision == "int8":
-            progress("calibrating on the fp32 graphs")
-            cal = make_calibration(src)
-            for name, feeds in ((GRAPH_MODEL, cal.model), (GRAPH_DECODER, cal.decoder)):
-                if src.has_graph(name):
-                    progress(f"quantising HiFi-GAN in {name}.onnx")
-                    graphs[name] = quantize_vocoder(onnx.load(os.fspath(src.graph_path(name))), feeds)
-                    labels[name] = "mixed"
-            if GRAPH_VOCODER in graphs:
-                progress("quantising vocoder.onnx")
-                feeds = vocoder_feeds(graphs[GRAPH_FLOW], cal.vocoder_latents)
-                graphs[GRAPH_VOCODER] = quantize_vocoder(graphs[GRAPH_VOCODER], feeds, boundary=Z)
-                labels[GRAPH_VOCODER] = "int8"
+            _int8(src, models, labels, progress)
         elif precision == "fp16":
-            for name in raw["graphs"]:
-                model = graphs.get(name) or onnx.load(os.fspath(src.root / raw["graphs"][name]["file"]))
+            for name, model in models.items():
                 count = weights_to_fp16(model)
                 progress(f"{name}.onnx: {count} weight tensors stored as fp16")
-                graphs[name] = model
                 labels[name] = "fp16"
-        for name, model in graphs.items():
-            _set_precision_metadata(model, labels[name])
-            onnx.save(model, os.fspath(tmp / raw["graphs"][name]["file"]))
+        for name, model in models.items():
+            _set_graph_metadata(model, name, labels[name])
+        graph_files = {raw["graphs"][name]["file"] for name in models}
+        for rel in raw["files"]:
+            if rel not in graph_files and rel not in external:
+                shutil.copyfile(src.root / rel, tmp / rel)
+        written = {raw["graphs"][name]["file"]: model for name, model in models.items()}
+        result.weights = save_graphs(written, tmp)
+        problems = check_saved_graphs(written, tmp)
+        if problems:
+            raise ExportError(f"writing the shared weights file failed: {problems[0]}")
         for name, label in labels.items():
             raw["graphs"][name]["precision"] = label
         raw["precision"] = precision
@@ -170,5 +219,7 @@ def derive_bundle(
         raise
     result.graphs = labels
     result.seconds = time.perf_counter() - t0
-    progress(f"wrote {out} ({precision}) in {result.seconds:.1f} s")
+    progress(
+        f"wrote {out} ({precision}, {result.weights.bytes / 1e6:.1f} MB of weights) in {result.seconds:.1f} s"
+    )
     return result

@@ -8,18 +8,30 @@ arithmetic itself in fp16 is not offered: the CPU provider has few fp16 kernels 
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Collection
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from yourtts_onnx.export.graph_files import tensor_bytes
 from yourtts_onnx.optimize.graph_tools import NameMaker
 
 MIN_ELEMENTS = 1024  # small tensors (shapes, scales, biases) are not worth it and stay exact
 FP16_MAX = float(np.finfo(np.float16).max)
 
 
-def weights_to_fp16(model: onnx.ModelProto, min_elements: int = MIN_ELEMENTS) -> int:
-    """Convert in place; returns how many initializers were converted."""
+def tensor_digest(tensor: onnx.TensorProto) -> str:
+    """SHA-256 of a tensor's bytes: selects the same weights in several graphs (see ``only``)."""
+    return hashlib.sha256(tensor_bytes(tensor)).hexdigest()
+
+
+def weights_to_fp16(
+    model: onnx.ModelProto, min_elements: int = MIN_ELEMENTS, *, only: Collection[str] | None = None
+) -> int:
+    """Convert in place; returns how many initializers were converted. ``only``: convert just the tensors
+    whose :func:`tensor_digest` is in it (e.g. the flow's weights wherever a graph contains them)."""
     graph = model.graph
     name = NameMaker(graph, "fp16")
     casts: list[onnx.NodeProto] = []
@@ -27,6 +39,9 @@ def weights_to_fp16(model: onnx.ModelProto, min_elements: int = MIN_ELEMENTS) ->
     converted = 0
     for init in graph.initializer:
         if init.data_type != TensorProto.FLOAT or int(np.prod(init.dims)) < min_elements:
+            kept.append(init)
+            continue
+        if only is not None and tensor_digest(init) not in only:
             kept.append(init)
             continue
         value = numpy_helper.to_array(init)

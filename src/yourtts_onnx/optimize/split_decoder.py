@@ -1,9 +1,12 @@
 """Split ``decoder.onnx`` at HiFi-GAN's input into ``flow.onnx`` and ``vocoder.onnx`` (graph surgery).
 
+Every export now writes ``flow.onnx`` and ``vocoder.onnx`` itself (traced from the model); this surgery
+gives older bundles, which only have ``decoder.onnx``, the same two graphs (``quantize`` does it).
+
 The flow has a wide receptive field (32 frames each way for YourTTS) but does ~6% of the decoder's work;
-HiFi-GAN does the rest with a 9-frame field. Chunked streaming over the two graphs
-(:mod:`yourtts_onnx.runtime.chunked_decoding`) pays the flow's context only in the cheap graph, so the
-first window and every seam cost far less than with the fused decoder.
+HiFi-GAN does the rest with a 7-frame field (``config.json`` records both). Chunked streaming over the two
+graphs pays the flow's context only in the cheap graph, so the first window and every seam cost far less
+than with the fused decoder.
 
 * ``flow.onnx``: ``z_p [B, C, F]`` (the sampled latent), ``frame_lengths [B]``, ``speaker_embedding [B, D]``
   → ``z [B, C, F]`` (flow reversed, masked);
@@ -88,7 +91,7 @@ def _extract(model: onnx.ModelProto, inputs: list[str], outputs: list[str]) -> o
     del sub.graph.value_info[:]
     for meta in model.metadata_props:
         sub.metadata_props.add().CopyFrom(meta)
-    sub.producer_name = model.producer_name
+    sub.producer_name, sub.producer_version = model.producer_name, model.producer_version
     return sub
 
 

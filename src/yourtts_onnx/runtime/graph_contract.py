@@ -3,6 +3,11 @@
 This module is pure data and is shared by the exporter (which turns the named axes into ONNX
 dynamic axes) and the runtime (which feeds the graphs). ``scales`` is always
 ``[noise_scale, length_scale, noise_scale_dp]``, as in Coqui and Piper.
+
+Noise: ``model.onnx`` draws its noise inside the graph (``RandomNormalLike``, unseeded). The component
+graphs take theirs as inputs so that a host can seed them: ``duration_predictor`` reads standard-normal
+``dp_noise`` (scaled by ``scales[2]`` inside; ignored by the plain duration predictor), and ``flow`` reads
+the sampled latent ``z_p`` (``decoder`` still draws its own, scaled by ``scales[0]``).
 """
 
 from __future__ import annotations
@@ -35,9 +40,13 @@ GRAPH_FILES = {
     GRAPH_VOCODER: "vocoder.onnx",
 }
 
-# the tensor between the two streaming graphs, and the flow's input (see streaming_contracts)
+# the flow's input (the sampled prior latent) and the tensor between flow and vocoder
 Z_P = "z_p"
 Z = "z"
+#: standard-normal noise of the stochastic duration predictor, an input of ``duration_predictor``
+DP_NOISE = "dp_noise"
+#: channels of ``dp_noise`` (the stochastic duration predictor's flow works on 2 channels)
+DP_NOISE_CHANNELS = 2
 
 
 def _ids() -> TensorSpec:
@@ -113,6 +122,12 @@ def graph_contracts(embedding_dim: int, hidden: int, language_dim: int) -> dict[
                 _speaker(embedding_dim),
                 _language(),
                 _scales(),
+                TensorSpec(
+                    DP_NOISE,
+                    "float32",
+                    (BATCH, DP_NOISE_CHANNELS, TOKENS),
+                    "standard-normal noise, multiplied by scales[2] inside (ignored by a plain predictor)",
+                ),
             ),
             outputs=(
                 TensorSpec("log_durations", "float32", (BATCH, 1, TOKENS), "natural log of frames per token"),
@@ -132,12 +147,13 @@ def graph_contracts(embedding_dim: int, hidden: int, language_dim: int) -> dict[
             ),
             outputs=_waveform_outputs(),
         ),
+        **_split_decoder_contracts(hidden, embedding_dim),
     }
 
 
-def streaming_contracts(hidden: int, embedding_dim: int) -> dict[str, GraphInfo]:
-    """``flow.onnx`` and ``vocoder.onnx``: ``decoder.onnx`` split at HiFi-GAN's input (written by
-    ``quantize``). Their noise is drawn on the host, so the flow takes the sampled latent ``z_p``."""
+def _split_decoder_contracts(hidden: int, embedding_dim: int) -> dict[str, GraphInfo]:
+    """``flow.onnx`` and ``vocoder.onnx``: ``decoder.onnx`` split at HiFi-GAN's input. The flow's noise
+    is drawn on the host, so it takes the sampled latent ``z_p``."""
     frames = (BATCH, hidden, FRAMES)
     speaker = _speaker(embedding_dim)
     return {

@@ -1,7 +1,8 @@
 """Describe a bundle or a single .onnx file: inputs/outputs, opset, metadata, size, parameter count.
 
 Uses ONNX Runtime for the I/O signature and metadata. The ``onnx`` package, when installed, adds
-the opset and the parameter count (it is not a runtime dependency).
+the opset, the parameter count and the external weights (it is not a runtime dependency): a bundle's
+graphs keep their weights in a shared external-data file (``weights.bin``), read from beside the ``.onnx``.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import onnxruntime as ort
-
 from yourtts_onnx.errors import BundleError
 from yourtts_onnx.runtime.bundle import CONFIG_NAME, Bundle
+from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
 _ORT_TYPES = {"tensor(float)": "float32", "tensor(int64)": "int64", "tensor(float16)": "float16"}
 
@@ -34,6 +34,8 @@ class GraphSummary:
     metadata: dict[str, str]
     opset: int | None = None
     parameters: int | None = None
+    # external-data files → bytes of weights this graph reads from each (None: onnx not installed)
+    external: dict[str, int] | None = None
 
 
 @dataclass
@@ -51,38 +53,63 @@ class BundleSummary:
         return asdict(self)
 
 
-def _onnx_details(path: Path) -> tuple[int | None, int | None]:
+@dataclass
+class _OnnxDetails:
+    opset: int | None = None
+    parameters: int | None = None
+    external: dict[str, int] | None = None
+
+
+def _onnx_details(path: Path) -> _OnnxDetails:
+    """Opset, parameter count and external weights, read without loading the weights (needs ``onnx``)."""
     try:
         import onnx
-        from onnx import numpy_helper
     except ImportError:
-        return None, None
-    model = onnx.load(str(path))
+        return _OnnxDetails()
+    from yourtts_onnx.export.graph_files import external_files, initializers
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # protobuf raises DecodeError and friends for a file that is not a model
+        raise BundleError(f"{path}: not a loadable ONNX model ({str(exc).splitlines()[0][:200]})") from None
+    external = external_files(model)
+    for name in external:
+        if not (path.parent / name).is_file():
+            raise BundleError(
+                f"{path}: its weights are in '{name}', which is missing beside it "
+                "(a bundle's graphs share that file; keep it next to the .onnx files)"
+            )
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
-    params = sum(int(numpy_helper.to_array(t).size) for t in model.graph.initializer)
-    return opset, params
+    params = 0
+    for tensor in initializers(model):
+        count = 1
+        for d in tensor.dims:
+            count *= int(d)
+        params += count
+    return _OnnxDetails(opset, params, external)
 
 
 def summarize_graph(path: Path) -> GraphSummary:
     if not path.is_file():
         raise BundleError(f"{path}: file not found")
+    details = _onnx_details(path)
     try:
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    except Exception as exc:  # ORT raises several types for a file that is not a model
-        raise BundleError(f"{path}: not a loadable ONNX model ({str(exc).splitlines()[0][:200]})") from None
+        session = create_session(path, CPU_OPTIONS)
+    except BundleError as exc:
+        raise BundleError(f"{path}: not a loadable ONNX model ({str(exc)[:300]})") from None
 
     def info(values: list[Any]) -> list[TensorInfo]:
         return [TensorInfo(v.name, _ORT_TYPES.get(v.type, v.type), list(v.shape)) for v in values]
 
-    opset, params = _onnx_details(path)
     return GraphSummary(
         file=path.name,
         bytes=path.stat().st_size,
         inputs=info(session.get_inputs()),
         outputs=info(session.get_outputs()),
         metadata=dict(session.get_modelmeta().custom_metadata_map),
-        opset=opset,
-        parameters=params,
+        opset=details.opset,
+        parameters=details.parameters,
+        external=details.external,
     )
 
 
@@ -118,7 +145,8 @@ def _fmt_bytes(n: int) -> str:
 def format_graph(name: str, g: GraphSummary) -> list[str]:
     params = f", {g.parameters / 1e6:.2f} M parameters" if g.parameters is not None else ""
     opset = f", opset {g.opset}" if g.opset is not None else ""
-    lines = [f"{name}: {g.file} ({_fmt_bytes(g.bytes)}{opset}{params})"]
+    weights = "".join(f" + {_fmt_bytes(n)} in {file}" for file, n in sorted((g.external or {}).items()))
+    lines = [f"{name}: {g.file} ({_fmt_bytes(g.bytes)}{weights}{opset}{params})"]
     for kind, tensors in (("in ", g.inputs), ("out", g.outputs)):
         for t in tensors:
             shape = ", ".join(str(s) for s in t.shape)

@@ -23,6 +23,7 @@ from yourtts_onnx import __version__
 from yourtts_onnx.errors import ExportError, InputError, require
 from yourtts_onnx.runtime.atomic import prepare_output_dir, replace_dir
 from yourtts_onnx.runtime.bundle import GRAPH_MODEL, Bundle
+from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.runtime.voices import load_profile, looks_like_path
 
@@ -142,7 +143,9 @@ def export_voice(
     if fmt == "piper" and compose_marks and text.add_blank:
         composition = composition_table(text, language)
     model_path = bundle.graph_path(GRAPH_MODEL)
-    model = onnx.load(str(model_path))
+    # the bundle's graphs keep their weights in a shared file; the voice model must be self-contained
+    # (sherpa-onnx loads it from memory), so the weights are loaded into it here
+    model = onnx.load(str(model_path), load_external_data=True)
     provenance = _provenance(bundle, resolved, language, fmt)
     result = VoiceExportResult(
         out=out, files=[], name=name, voice=resolved.name, language=language, format=fmt
@@ -216,8 +219,14 @@ def export_voice(
     return result
 
 
+def _sha256_of(bundle: Bundle, rel: str) -> str:
+    meta = bundle.config.files.get(rel, {})
+    return str(meta.get("sha256", "")) if isinstance(meta, dict) else ""
+
+
 def _provenance(bundle: Bundle, voice: ResolvedVoice, language: str, fmt: str) -> dict[str, Any]:
-    model_meta = bundle.config.files.get(bundle.config.graphs[GRAPH_MODEL].file, {})
+    model_file = bundle.config.graphs[GRAPH_MODEL].file
+    weights = sorted(_model_weight_files(bundle.graph_path(GRAPH_MODEL)))
     return {
         "format": MANIFEST_FORMAT,
         "format_version": 1,
@@ -227,11 +236,20 @@ def _provenance(bundle: Bundle, voice: ResolvedVoice, language: str, fmt: str) -
         "embedding_sha256": hashlib.sha256(voice.embedding.astype("<f4").tobytes()).hexdigest(),
         "language": language,
         "language_id": bundle.config.languages[language],
-        "bundle_model_sha256": model_meta.get("sha256", "") if isinstance(model_meta, dict) else "",
+        "bundle_model_sha256": _sha256_of(bundle, model_file),
+        "bundle_weights_sha256": {rel: _sha256_of(bundle, rel) for rel in weights},
         "source_checkpoint": str(bundle.config.model.get("source_checkpoint", "")),
         "license_note": str(bundle.config.model.get("license_note", "")),
         "exported_by": f"yourtts-onnx {__version__}",
     }
+
+
+def _model_weight_files(path: Path) -> set[str]:
+    """The external weights files ``model.onnx`` refers to (none for a self-contained graph)."""
+    from yourtts_onnx.export.graph_files import external_files
+
+    onnx = require("onnx", "export")
+    return set(external_files(onnx.load(str(path), load_external_data=False)))
 
 
 def _model_card(name: str, fmt: str, voice: ResolvedVoice, language: str, bundle: Bundle) -> str:
@@ -263,8 +281,6 @@ def _verify(
     host_ids: Callable[[str], list[list[int]]],
 ) -> float:
     """The baked graph fed the host's ids must reproduce the bundle's model fed the tokenizer's ids."""
-    import onnxruntime as ort
-
     sample = _SAMPLES.get(language.split("-", 1)[0], "Hello world.")
     reference_ids = [Tokenizer(text).encode(sample, language)]
     got_ids = host_ids(sample)
@@ -272,10 +288,8 @@ def _verify(
         raise ExportError(
             f"check sentence {sample!r} is split into {len(got_ids)} sentences by the host frontend"
         )
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    ref = ort.InferenceSession(str(bundle.graph_path(GRAPH_MODEL)), opts, providers=["CPUExecutionProvider"])
-    new = ort.InferenceSession(baked.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    ref = create_session(bundle.graph_path(GRAPH_MODEL), CPU_OPTIONS)
+    new = create_session(baked.SerializeToString(), CPU_OPTIONS, name="single-voice model")  # as sherpa does
     scales = np.array([0.0, 1.0, 0.0], dtype=np.float32)
     a = ref.run(None, {
         "input": np.array(reference_ids, dtype=np.int64),

@@ -173,8 +173,13 @@ def bake_voice(
         ExportError: the graph does not have the expected inputs.
     """
     onnx = _onnx()
+    from yourtts_onnx.export.graph_files import initializers, stamp_producer, uses_external_data
+
+    if any(uses_external_data(t) for t in initializers(model)):
+        raise ExportError("model.onnx was loaded without its weights: a single-voice graph must hold them")
     out = onnx.ModelProto()
     out.CopyFrom(model)
+    stamp_producer(out)
     graph = out.graph
     names = [i.name for i in graph.input]
     expected = [IDS, LENGTHS, SCALES, SPEAKER, LANGUAGE]

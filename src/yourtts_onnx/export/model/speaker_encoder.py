@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -254,14 +253,19 @@ class ResNetSpeakerEncoder(nn.Module):
 
     @classmethod
     def from_config(cls, config: SpeakerEncoderConfig, **widths: Any) -> ResNetSpeakerEncoder:
-        """An untrained module shaped by ``config``: Coqui's default depth and widths, unless ``widths``
-        (``layers``, ``num_filters``) say otherwise, e.g. for a micro test encoder."""
+        """An untrained module shaped by ``config``: Coqui's default depth and widths, unless the config
+        (``model_params.layers``/``num_filters``) or ``widths`` (the same keywords) say otherwise, e.g. for a
+        micro test encoder."""
         if not config.use_torch_spec:
             raise CheckpointError(
                 f"{config.source}: field 'model_params.use_torch_spec' is false; only encoders that "
                 f"compute their spectrogram from the waveform (use_torch_spec: true) are supported"
             )
         a = config.audio
+        if config.layers is not None:
+            widths.setdefault("layers", config.layers)
+        if config.num_filters is not None:
+            widths.setdefault("num_filters", config.num_filters)
         return cls(
             config.input_dim,
             config.proj_dim,
@@ -340,28 +344,3 @@ class SpeakerEncoderGraph(nn.Module):
 
     def forward(self, audio: Tensor) -> Tensor:
         return self.encoder(audio, l2_norm=True)
-
-
-def export_speaker_encoder_onnx(
-    model: ResNetSpeakerEncoder, path: str | os.PathLike[str], opset: int = 17, example_samples: int = 40000
-) -> None:
-    """Export with the TorchScript exporter: input ``audio`` and output ``embedding``, both with a
-    dynamic batch axis; the sample axis of ``audio`` is dynamic too."""
-    graph = SpeakerEncoderGraph(model).eval()
-    example = torch.randn(1, example_samples, generator=torch.Generator().manual_seed(0)) * 0.1
-    with torch.no_grad(), warnings.catch_warnings():
-        # Expected noise from the legacy exporter: its deprecation notice, and the un-foldable
-        # reversed Slice it emits for F.pad's padding list (harmless; onnxslim folds it).
-        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
-        warnings.filterwarnings("ignore", message=".*Only steps=1 can be constant folded.*")
-        warnings.filterwarnings("ignore", message="The feature will be removed.*")
-        torch.onnx.export(
-            graph,
-            (example,),
-            os.fspath(path),
-            dynamo=False,
-            opset_version=opset,
-            input_names=["audio"],
-            output_names=["embedding"],
-            dynamic_axes={"audio": {0: "batch", 1: "samples"}, "embedding": {0: "batch"}},
-        )

@@ -113,19 +113,35 @@ class YourTTS(nn.Module):
         return TextEncoding(hidden, m_p, logs_p, x_mask, lang_emb)
 
     def predict_log_durations(
-        self, hidden: Tensor, x_mask: Tensor, g: Tensor, lang_emb: Tensor | None, noise_scale_dp: Tensor
+        self,
+        hidden: Tensor,
+        x_mask: Tensor,
+        g: Tensor,
+        lang_emb: Tensor | None,
+        noise_scale_dp: Tensor,
+        noise: Tensor | None = None,
     ) -> Tensor:
+        """Log-durations ``[B, 1, T]``. ``noise``: standard-normal ``[B, 2, T]`` for the stochastic
+        predictor (drawn here when None); it is scaled by ``noise_scale_dp``. The plain predictor ignores it."""
         g_dp = g if self.args.condition_dp_on_speaker else None
         if self.args.use_sdp:
-            noise = torch.randn_like(hidden[:, :2, :]) * noise_scale_dp
-            return self.duration_predictor(hidden, x_mask, noise, g=g_dp, lang_emb=lang_emb)
+            if noise is None:
+                noise = torch.randn_like(hidden[:, :2, :])
+            return self.duration_predictor(hidden, x_mask, noise * noise_scale_dp, g=g_dp, lang_emb=lang_emb)
         return self.duration_predictor(hidden, x_mask, g=g_dp, lang_emb=lang_emb)
+
+    def sample_latent(self, m_p: Tensor, logs_p: Tensor, noise_scale: Tensor) -> Tensor:
+        """``z_p = m_p + randn * exp(logs_p) * noise_scale``."""
+        return m_p + torch.randn_like(m_p) * torch.exp(logs_p) * noise_scale
+
+    def flow_reverse(self, z_p: Tensor, y_mask: Tensor, g: Tensor) -> Tensor:
+        """The flow run backwards: sampled prior latent → acoustic latent ``z``, zero after each item's frames."""
+        return self.flow.reverse(z_p, y_mask, g=g) * y_mask
 
     def decode(self, m_p: Tensor, logs_p: Tensor, y_mask: Tensor, g: Tensor, noise_scale: Tensor) -> Tensor:
         """Frame-level prior statistics → sampled z_p → flow reverse → HiFi-GAN waveform ``[B, 1, F*hop]``."""
-        z_p = m_p + torch.randn_like(m_p) * torch.exp(logs_p) * noise_scale
-        z = self.flow.reverse(z_p, y_mask, g=g)
-        return self.waveform_decoder(z * y_mask, g=g)
+        z = self.flow_reverse(self.sample_latent(m_p, logs_p, noise_scale), y_mask, g)
+        return self.waveform_decoder(z, g=g)
 
     # ------------------------------------------------------------ end to end
     def synthesize(
