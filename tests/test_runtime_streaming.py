@@ -204,7 +204,8 @@ def test_noise_is_drawn_once_per_sentence_so_seams_are_invisible(synth):
 
 
 def test_seed_gives_the_same_audio_in_any_process(runtime_tiny_bundle):
-    """A seed fixes duration and latent noise: a fresh process reproduces the samples exactly."""
+    """A seed fixes duration and latent noise: a fresh process reproduces the samples exactly (same thread
+    count: a different one changes the order of float sums, so the samples agree to ~1e-7 only)."""
     import subprocess
     import sys
 
@@ -216,7 +217,7 @@ def test_seed_gives_the_same_audio_in_any_process(runtime_tiny_bundle):
         "sys.stdout.buffer.write(a.tobytes())\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
-    here = Synthesizer.from_bundle(runtime_tiny_bundle, threads=2).synthesize(TWO, seed=11).samples
+    here = Synthesizer.from_bundle(runtime_tiny_bundle, threads=1).synthesize(TWO, seed=11).samples
     np.testing.assert_array_equal(np.frombuffer(out, dtype=np.float32), here)
 
 

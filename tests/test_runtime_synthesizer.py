@@ -111,7 +111,7 @@ def test_stream_is_lazy_but_validates_eagerly(stub_synth):
     with pytest.raises(InputError):
         stub_synth.stream("", language="en")  # raised at the call, before iteration
     calls = []
-    gen = stub_synth.stream(TEXT, progress=lambda done, total: calls.append((done, total)))
+    gen = stub_synth.stream(TEXT, windows=False, progress=lambda done, total: calls.append((done, total)))
     assert calls == []
     next(gen)
     assert calls == [(1, 4)]

@@ -152,21 +152,33 @@ def _cache_key(file: Path, sha256: str | None, options: SessionOptions, provider
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
+def _external_data_from(opts: ort.SessionOptions, directory: str | os.PathLike[str]) -> ort.SessionOptions:
+    """Read a graph's external weights (a bundle's ``weights.bin``) from ``directory``: for graphs given as
+    bytes, and for optimised copies saved in the cache, which no longer sit beside the weights."""
+    opts.add_session_config_entry("session.model_external_initializers_file_folder_path", os.fspath(directory))
+    return opts
+
+
 def create_session(
     source: GraphSource,
     options: SessionOptions | None = None,
     *,
     sha256: str | None = None,
     name: str | None = None,
+    external_data_dir: str | os.PathLike[str] | None = None,
 ) -> ort.InferenceSession:
     """Load one ONNX graph (a path, or serialized bytes); a missing or unloadable graph is a
     :class:`BundleError` naming it. ``sha256`` (the bundle's record of the file) keys the optimised-graph
-    cache; ``name`` is used in messages for graphs given as bytes."""
+    cache; ``name`` is used in messages for graphs given as bytes; ``external_data_dir``: where a graph given
+    as bytes finds its external weights (a graph given as a path finds them beside it)."""
     options = options or SessionOptions()
     names, provider_options = options.resolved_providers()
     what = name or "<in-memory graph>"
     if isinstance(source, bytes):
-        return _load(source, options.ort_options(), names, provider_options, what)
+        opts = options.ort_options()
+        if external_data_dir is not None:
+            opts = _external_data_from(opts, external_data_dir)
+        return _load(source, opts, names, provider_options, what)
     file = Path(source)
     if not file.is_file():
         raise BundleError(f"ONNX graph '{file}' not found")
@@ -202,7 +214,7 @@ def _load_cached(
     key = _cache_key(file, sha256, options, providers)
     cached = cache / f"{file.stem}.{key}.onnx"
     if cached.is_file():
-        opts = options.ort_options()
+        opts = _external_data_from(options.ort_options(), file.parent)
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
             return ort.InferenceSession(
