@@ -10,6 +10,7 @@ import math
 import statistics
 from pathlib import Path
 
+import onnx
 import pytest
 
 from yourtts_onnx.bench.machine import CpuInfo, fp32_peak
@@ -137,8 +138,17 @@ def test_bundle_sizes_are_the_files_on_disk(r: dict):
         assert size["files"] == on_disk, label
         assert size["total_bytes"] == sum(on_disk.values())
         graphs = Bundle.open(root, integrity="none").config.graphs
-        if "model" in size["backend_graph_bytes"]:
-            assert size["backend_graph_bytes"]["model"] == on_disk[graphs["model"].file]
+        if "model" in size["backend_graph_bytes"]:  # model.onnx + the distinct weights it reads from weights.bin
+            external = onnx.load(root / graphs["model"].file, load_external_data=False)
+            refs = {
+                tuple(sorted((e.key, e.value) for e in t.external_data))
+                for t in onnx.external_data_helper._get_all_tensors(external)
+                if t.data_location == onnx.TensorProto.EXTERNAL
+            }
+            weight_bytes = sum(int(dict(r)["length"]) for r in refs)
+            assert weight_bytes > 0
+            assert size["backend_graph_bytes"]["model"] == on_disk[graphs["model"].file] + weight_bytes
+            assert size["backend_graph_bytes"]["model"] <= size["total_bytes"]
 
 
 def test_cli_runs_are_new_processes_writing_wav(r: dict):
