@@ -1,6 +1,7 @@
 """Audio I/O and the small signal utilities the speaker-embedding pipeline needs.
 
-Torch-free: numpy, soundfile and soxr only. Loading mirrors what Coqui gets from
+Torch-free: numpy, soundfile and soxr only (the last two imported when audio is first decoded or resampled,
+so that synthesis alone does not pay for them at start-up). Loading mirrors what Coqui gets from
 ``librosa.load(path, sr=...)``: float32 samples, channels averaged to mono, then soxr "HQ"
 resampling trimmed/padded to ``ceil(n * sr_out / sr_in)`` samples.
 """
@@ -15,8 +16,6 @@ import stat
 from typing import BinaryIO
 
 import numpy as np
-import soundfile as sf
-import soxr
 
 from yourtts_onnx.errors import AudioError
 from yourtts_onnx.runtime.atomic import atomic_write_bytes
@@ -95,6 +94,8 @@ def load_audio(source: AudioSource, max_seconds: float = MAX_REFERENCE_SECONDS) 
     memory stays bounded for any input. Raises :class:`AudioError` naming the source when it cannot be
     decoded, is too long, holds no samples, or contains non-finite values.
     """
+    import soundfile as sf
+
     name = describe_source(source)
     target: str | BinaryIO
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -145,6 +146,8 @@ def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     The result has exactly ``ceil(len(x) * sr_out / sr_in)`` samples (zero-padded or cut), as
     ``librosa.resample(..., fix=True)`` returns.
     """
+    import soxr
+
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 1:
         raise ValueError(f"resample expects 1-D audio, got shape {x.shape}")

@@ -107,8 +107,9 @@ class Backend(ABC):
         scales: np.ndarray,
         rng: np.random.Generator,
         schedule: ChunkSchedule | None,
-    ) -> Iterator[np.ndarray]:
-        """1-D float32 samples of one utterance, one array per window of ``schedule`` (``None``: one)."""
+    ) -> Iterator[tuple[np.ndarray, bool]]:
+        """1-D float32 samples of one utterance, one array per window of ``schedule`` (``None``: one), each
+        with whether it is the utterance's last."""
 
 
 class WholeGraph(Backend):
@@ -186,9 +187,9 @@ class WholeGraph(Backend):
         scales: np.ndarray,
         rng: np.random.Generator,
         schedule: ChunkSchedule | None,
-    ) -> Iterator[np.ndarray]:
+    ) -> Iterator[tuple[np.ndarray, bool]]:
         out = self.run(np.asarray([list(ids)]), np.array([len(ids)]), embedding, np.array([language_id]), scales)
-        yield np.ascontiguousarray(out.item(0), dtype=np.float32)
+        yield np.ascontiguousarray(out.item(0), dtype=np.float32), True
 
 
 class _ComponentBackend(Backend):
@@ -297,14 +298,14 @@ class _ComponentBackend(Backend):
         scales: np.ndarray,
         rng: np.random.Generator,
         schedule: ChunkSchedule | None,
-    ) -> Iterator[np.ndarray]:
+    ) -> Iterator[tuple[np.ndarray, bool]]:
         z_p = self.latent(ids, embedding, language_id, scales, rng)
         frames = int(z_p.shape[2])
         stages = self.stages(embedding)
         bounds = [(0, frames)] if schedule is None or not self.streams else schedule.bounds(frames)
-        for start, end in bounds:
+        for i, (start, end) in enumerate(bounds):
             out = decode_window(stages, z_p, start, end, frames)
-            yield np.ascontiguousarray(np.asarray(out, dtype=np.float32).reshape(-1))
+            yield np.ascontiguousarray(np.asarray(out, dtype=np.float32).reshape(-1)), i == len(bounds) - 1
 
 
 def _fields(bundle: Bundle, needed: Sequence[str]) -> dict[str, ReceptiveField]:

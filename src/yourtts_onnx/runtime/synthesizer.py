@@ -271,15 +271,12 @@ class Synthesizer:
         total = len(plan.utterances)
         for i, utterance in enumerate(plan.utterances):
             chunks = self.backend.speak(utterance.ids, plan.embedding, plan.language_id, scales, rng, schedule)
-            pending = next(chunks)
-            if plan.pause and i > 0:
-                pending = np.concatenate([silence, pending])
-            for samples in chunks:  # one chunk behind, so progress is reported with the sentence's last one
-                yield Audio(pending, self.sample_rate)
-                pending = samples
-            if progress is not None:
-                progress(i + 1, total)
-            yield Audio(pending, self.sample_rate)
+            for j, (samples, last) in enumerate(chunks):
+                if plan.pause and i > 0 and j == 0:
+                    samples = np.concatenate([silence, samples])
+                if last and progress is not None:
+                    progress(i + 1, total)
+                yield Audio(samples, self.sample_rate)
 
     def synthesize_ids(
         self,
