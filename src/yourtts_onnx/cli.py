@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "quantize": "quantize",
     "export-voice": "export_voice",
     "download": "download",
+    "web-export": "web_export",
 }
 
 

@@ -73,6 +73,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"largest request body, uploads included (default {DEFAULT_MAX_UPLOAD_MB:g})",
     )
     p.add_argument(
+        "--web-site",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also serve a site built by 'yourtts-onnx web-export' at /local/ (speech in the browser)",
+    )
+    p.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -93,6 +100,7 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         timeout=args.timeout,
         max_text_chars=args.max_text_chars,
         max_upload_mb=args.max_upload_mb,
+        web_site=args.web_site,
     )
 
 

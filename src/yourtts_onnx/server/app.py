@@ -91,6 +91,8 @@ def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None)
     for router in (openai.router, coqui.router, voices.router, system.router):
         app.include_router(router, dependencies=[auth])  # type: ignore[list-item]
     app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")
+    if settings.web_site is not None:
+        web.mount_web_site(app, settings.web_site)
 
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees 413s and auth failures too

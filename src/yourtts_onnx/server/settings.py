@@ -37,7 +37,8 @@ class ServerSettings:
     ``workers``: inference threads (default: the cores); ``threads``: ONNX Runtime intra-op threads per
     call (default: cores // workers, at least 1); ``queue_size``: requests that may wait for a worker
     beyond those running (more get 503); ``timeout``: seconds a request may take in all, queueing
-    included (504 past it); ``max_text_chars``/``max_upload_mb``: input limits (413 past them).
+    included (504 past it); ``max_text_chars``/``max_upload_mb``: input limits (413 past them);
+    ``web_site``: a site written by ``yourtts-onnx web-export``, served at ``/local/``.
     """
 
     bundle: Path | None = None
@@ -52,6 +53,7 @@ class ServerSettings:
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     retry_after: int = RETRY_AFTER_SECONDS
+    web_site: Path | None = None  # a `web-export` site, served at /local/
 
     def __post_init__(self) -> None:
         _positive_int("workers", self.workers)
