@@ -61,6 +61,15 @@ def site(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def int8_site(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped precision: INT8 vocoder, fp16 weights elsewhere."""
+    require_web_deps()
+    return web_export(
+        tiny_bundle, tmp_path_factory.mktemp("web") / "int8", "int8", progress=lambda _m: None
+    ).site
+
+
+@pytest.fixture(scope="module")
 def url(site: Path):
     with serve_site(site) as base:
         yield base
@@ -72,7 +81,7 @@ def python(site: Path) -> Synthesizer:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -80,9 +89,14 @@ def browser():
 
         unavailable("playwright is not installed (pip install playwright)")
     with sync_playwright() as p:
-        browser = launch(p, fake_microphone=GOLDEN / "ref_0.wav")
-        yield browser
-        browser.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    browser = launch(playwright, fake_microphone=GOLDEN / "ref_0.wav")
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -410,17 +424,20 @@ def test_clone_from_the_microphone(context, url: str, errors) -> None:
 
 
 def test_second_visit_loads_from_cache_storage(context, url: str, errors) -> None:
+    keys = "() => caches.open('yourtts-onnx-v1').then((c) => c.keys()).then((k) => k.map((r) => r.url))"
     first = open_page(context, url, errors)
     info = first.evaluate("() => yourtts.info")
+    assert info["filesFromCache"] == 0 and info["files"] == 6  # WASM, 4 graphs, speakers.npy
+    assert not any("speaker_encoder" in k for k in first.evaluate(keys))  # fetched on the first cloning
+    first.evaluate("() => yourtts.embed(new Float32Array(16000).map((_, i) => Math.sin(i / 7)), 16000)")
     first.close()
     second = open_page(context, url, errors)
     again = second.evaluate("() => yourtts.info")
     assert again["filesFromCache"] == again["files"] == info["files"]
-    assert "files from the cache" in second.inner_text("#progress-label")
-    keys = second.evaluate(
-        "() => caches.open('yourtts-onnx-v1').then((c) => c.keys()).then((k) => k.map((r) => r.url))"
-    )
-    assert any("vocoder.onnx?sha256=" in k for k in keys)
+    assert "6 of 6 files from the cache" in second.inner_text("#progress-label")
+    cached = second.evaluate(keys)
+    assert any("vocoder.onnx?sha256=" in k for k in cached)
+    assert any("speaker_encoder.onnx?sha256=" in k for k in cached)
 
 
 def test_without_isolation_it_runs_single_threaded(browser, site: Path, errors) -> None:
@@ -448,3 +465,58 @@ def test_failed_model_download_is_shown(browser, site: Path, tmp_path: Path, err
         )
         assert page.is_visible("#retry") and page.is_disabled("#speak")
     context.close()
+
+
+def _parity(page, python: Synthesizer, texts: list[tuple[str, str]]) -> float:
+    worst = 0.0
+    voice = python.voices.builtin_names()[1]
+    for language, text in texts:
+        request = {"text": text, "language": language, "voice": voice, "noiseScale": 0, "noiseScaleDp": 0}
+        got = _samples(page.evaluate(SYNTH, request))
+        ref = python.synthesize(text, language=language, voice=voice, noise_scale=0, noise_scale_dp=0)
+        assert got.shape == ref.samples.shape, text
+        worst = max(worst, float(np.max(np.abs(got - ref.samples))))
+    return worst
+
+
+PARITY_TEXTS = [(c[0], c[2]) for c in SYNTH_CASES if c[1] != "golden"]
+
+
+def test_int8_site_equals_python_on_its_graphs(browser, int8_site: Path, errors) -> None:
+    """The shipped precision: onnxruntime-web's INT8 kernels against ONNX Runtime's, same graphs."""
+    python = Synthesizer.from_bundle(int8_site / "model", backend="split", threads=1)
+    context = browser.new_context()
+    with serve_site(int8_site) as base:
+        page = open_page(context, f"{base}?threads={THREADS}", errors)
+        worst = _parity(page, python, PARITY_TEXTS)
+    context.close()
+    print(f"int8 site: browser (WASM) vs Python ONNX Runtime, max-abs {worst:.2e}")
+    assert worst <= TOLERANCE
+
+
+def test_webgpu_when_the_browser_has_it(playwright, site: Path, int8_site: Path, python: Synthesizer) -> None:
+    """With a WebGPU adapter (Chromium's software one here) the page runs the graphs on WebGPU and says so;
+    the INT8 vocoder stays on WASM."""
+    errors: list[str] = []
+    embed = (
+        "() => yourtts.embed(new Float32Array(16000).map((_, i) => Math.sin(i / 7)), 16000).then(Array.from)"
+    )
+    browser = launch(playwright, webgpu=True)
+    try:
+        context = browser.new_context()
+        with serve_site(site) as base:
+            page = open_page(context, f"{base}?threads={THREADS}", errors)
+            assert page.evaluate("() => yourtts.info.provider") == "webgpu"
+            assert page.inner_text("#backend") == "Inference: WebGPU (all graphs)"
+            worst = _parity(page, python, PARITY_TEXTS[:2])
+            got = np.asarray(page.evaluate(embed))
+            assert got.shape == (512,) and np.all(np.isfinite(got))
+        with serve_site(int8_site) as base:
+            page = open_page(context, base, errors)
+            assert "WebGPU (3 of 4 graphs; vocoder on WASM" in page.inner_text("#backend")
+            assert len(page.evaluate(SYNTH, {"text": "Mixed providers.", "language": "en"})["samples"]) > 0
+    finally:
+        browser.close()
+    assert not errors, errors
+    print(f"WebGPU (SwiftShader) vs Python ONNX Runtime, max-abs {worst:.2e}")
+    assert worst <= TOLERANCE

@@ -43,11 +43,18 @@ def require_web_deps() -> None:
         unavailable(f"{ORT_WEB} is missing: run `make web-deps` (cd web && npm ci)")
 
 
-def launch(playwright, fake_microphone: Path | None = None):  # type: ignore[no-untyped-def]
-    """Chromium headless; ``fake_microphone``: a WAV file the fake capture device plays in a loop."""
+# WebGPU without a GPU: Chromium's software adapter (SwiftShader), slow but complete
+WEBGPU_ARGS = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"]
+
+
+def launch(playwright, fake_microphone: Path | None = None, webgpu: bool = False):  # type: ignore[no-untyped-def]
+    """Chromium headless; ``fake_microphone``: a WAV file the fake capture device plays in a loop;
+    ``webgpu``: a (software) WebGPU adapter instead of none."""
     if not Path(CHROMIUM).is_file():
         unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     args = list(CHROMIUM_ARGS)
+    if webgpu:
+        args = [a for a in args if a != "--disable-gpu"] + WEBGPU_ARGS
     if fake_microphone is not None:
         args.append(f"--use-file-for-fake-audio-capture={fake_microphone}")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=args, timeout=60_000)

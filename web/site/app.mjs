@@ -211,7 +211,11 @@ async function cloneFrom(blobOrFile, label, source) {
   cloneStatus(`Computing the voice from ${label}…`);
   try {
     const { samples, sampleRate } = await decodeAudio(blobOrFile, label);
-    const embedding = await api.embed(samples, sampleRate, label);
+    const embedding = await api.embed(samples, sampleRate, label, {
+      onProgress: ({ loaded, total, cached }) => {
+        cloneStatus(`${cached ? 'Loading' : 'Downloading'} the speaker encoder (once): ${formatBytes(loaded)} of ${formatBytes(total)}…`);
+      },
+    });
     store ??= await new VoiceStore().open();
     await store.save(name, embedding, source);
     await fillVoices(SAVED + name);

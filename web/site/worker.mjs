@@ -18,6 +18,7 @@ const SYNTHESIS = ['text_encoder', 'duration_predictor', 'flow', 'vocoder'];
 
 let engine = null;
 let backend = null;
+let currentOp = null; // the operation running now (operations run one at a time)
 let queue = Promise.resolve();
 const cancelled = new Set();
 
@@ -49,7 +50,7 @@ async function chooseProvider(wanted) {
 }
 
 async function createSession(ort, bytes, providers) {
-  return ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: 'all' });
+  return ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
 }
 
 async function load(id, baseUrl, options) {
@@ -70,24 +71,21 @@ async function load(id, baseUrl, options) {
   const hardware = self.navigator?.hardwareConcurrency || 1;
   const threads = isolated ? Math.max(1, Math.min(options.threads ?? Math.min(4, hardware), hardware)) : 1;
 
-  const files = [...SYNTHESIS, 'speaker_encoder']
-    .filter((g) => config.graphs[g])
-    .map((g) => ({ key: g, file: config.graphs[g].file }));
-  if (config.speakers?.file) files.push({ key: 'speakers', file: config.speakers.file });
-  for (const f of files) downloads.expect(config.files?.[f.file]?.bytes ?? 0);
+  // the synthesis graphs now; the speaker encoder (a sixth of the download) on the first cloning
+  const modelFile = (file) => {
+    const meta = config.files?.[file] ?? {};
+    const url = new URL(file, base).href;
+    return { url, cacheKey: meta.sha256 ? `${url}?sha256=${meta.sha256}` : url, options: { sha256: meta.sha256 ?? null, bytes: meta.bytes ?? null, name: `model/${file}` } };
+  };
+  const files = SYNTHESIS.filter((g) => config.graphs[g]).map((g) => ({ key: g, ...modelFile(config.graphs[g].file) }));
+  if (config.speakers?.file) files.push({ key: 'speakers', ...modelFile(config.speakers.file) });
+  for (const f of files) downloads.expect(f.options.bytes ?? 0);
 
-  const wasmUrl = ORT_BASE + build.binary;
-  const wasmBinary = await downloads.get(wasmUrl, { name: build.binary });
+  const wasmBinary = await downloads.get(ORT_BASE + build.binary, { name: build.binary });
   const bytes = {};
-  for (const f of files) {
-    const meta = config.files?.[f.file] ?? {};
-    bytes[f.key] = await downloads.get(new URL(f.file, base).href, { sha256: meta.sha256 ?? null, bytes: meta.bytes ?? null, name: `model/${f.file}` });
-  }
-  const keep = new Set(files.map((f) => {
-    const meta = config.files?.[f.file] ?? {};
-    return meta.sha256 ? `${new URL(f.file, base).href}?sha256=${meta.sha256}` : new URL(f.file, base).href;
-  }));
-  await downloads.prune(base.href, keep);
+  for (const f of files) bytes[f.key] = await downloads.get(f.url, f.options);
+  const encoderFile = config.graphs.speaker_encoder ? modelFile(config.graphs.speaker_encoder.file) : null;
+  await downloads.prune(base.href, new Set([...files, ...(encoderFile ? [encoderFile] : [])].map((f) => f.cacheKey)));
 
   const ort = await import(ORT_BASE + build.module);
   ort.env.wasm.wasmPaths = ORT_BASE;
@@ -111,15 +109,20 @@ async function load(id, baseUrl, options) {
       sessions[g] = await createSession(ort, bytes[g], ['wasm']);
     }
   }
-  const speakerEncoderBytes = bytes.speaker_encoder ?? null;
-  const speakerEncoder = speakerEncoderBytes
-    ? () => createSession(ort, speakerEncoderBytes, provider === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'])
+  const speakerEncoder = encoderFile
+    ? async () => {
+        // downloaded (or taken from the cache) on the first cloning, with progress for that call
+        const encoder = await new Downloader((p) => post({ id: currentOp, type: 'progress', ...p })).open();
+        encoder.expect(encoderFile.options.bytes ?? 0);
+        const data = await encoder.get(encoderFile.url, encoderFile.options);
+        return createSession(ort, data, provider === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm']);
+      }
     : null;
   engine = new Engine({ ort, config, sessions, speakers: bytes.speakers ?? null, speakerEncoder });
   const wasmLabel = `WASM (SIMD, ${threads} thread${threads === 1 ? '' : 's'}${isolated ? ', cross-origin isolated' : '; not cross-origin isolated, so one thread'})`;
-  const label = provider === 'webgpu' && gpuGraphs > 0
-    ? `WebGPU (${gpuGraphs} of ${SYNTHESIS.length} graphs; the rest on ${wasmLabel})`
-    : wasmLabel;
+  let label = wasmLabel;
+  if (gpuGraphs === SYNTHESIS.length) label = 'WebGPU (all graphs)';
+  else if (gpuGraphs > 0) label = `WebGPU (${gpuGraphs} of ${SYNTHESIS.length} graphs; ${SYNTHESIS.filter((g) => config.graphs[g].precision === 'int8').join(', ') || 'the rest'} on ${wasmLabel})`;
   backend = { provider: gpuGraphs > 0 ? 'webgpu' : 'wasm', threads, crossOriginIsolated: isolated, simd: true, label, notes,
     onnxruntimeWeb: ort.env.versions?.web ?? null };
   return {
@@ -130,7 +133,8 @@ async function load(id, baseUrl, options) {
     canClone: engine.canClone,
     downloadedBytes: downloads.loaded,
     filesFromCache: downloads.fromCache,
-    files: files.length + 1,
+    files: files.length + 1, // with onnxruntime-web's WASM binary
+    speakerEncoderBytes: encoderFile?.options.bytes ?? 0,
   };
 }
 
@@ -157,6 +161,7 @@ async function embed(samples, sampleRate, name) {
 
 async function handle(msg) {
   const { id } = msg;
+  currentOp = id;
   try {
     let result;
     if (msg.op === 'load') result = await load(id, msg.baseUrl, msg.options ?? {});

@@ -183,12 +183,15 @@ export class YourTTS {
     if (this.current !== null && this.worker) this.worker.postMessage({ op: 'cancel', target: this.current });
   }
 
-  /** The speaker embedding of one recording (mono float samples at any rate), as the Python runtime computes it. */
-  async embed(samples, sampleRate, name = 'the recording') {
+  /**
+   * The speaker embedding of one recording (mono float samples at any rate), as the Python runtime computes
+   * it. The speaker encoder is downloaded on the first call (options.onProgress as for load()).
+   */
+  async embed(samples, sampleRate, name = 'the recording', { onProgress = null } = {}) {
     await this.loading;
     this.requireLoaded();
     const data = Float32Array.from(samples);
-    const { promise } = this.call({ op: 'embed', samples: data, sampleRate, name }, {}, [data.buffer]);
+    const { promise } = this.call({ op: 'embed', samples: data, sampleRate, name }, { onProgress }, [data.buffer]);
     return promise;
   }
 }

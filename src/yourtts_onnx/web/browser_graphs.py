@@ -18,7 +18,7 @@ Precisions (``--precision``):
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import onnx
@@ -34,8 +34,9 @@ from yourtts_onnx.runtime.bundle import (
     GRAPH_VOCODER,
     Bundle,
     GraphInfo,
+    TensorSpec,
 )
-from yourtts_onnx.runtime.graph_contract import GRAPH_FILES, Z, streaming_contracts
+from yourtts_onnx.runtime.graph_contract import GRAPH_FILES, Z
 
 PRECISIONS = ("int8", "fp16", "fp32")
 SYNTHESIS_GRAPHS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_FLOW, GRAPH_VOCODER)
@@ -78,6 +79,29 @@ def _hidden_channels(flow: onnx.ModelProto) -> int:
     return int(dim.dim_value)
 
 
+_DTYPES = {
+    onnx.TensorProto.FLOAT: "float32",
+    onnx.TensorProto.INT64: "int64",
+    onnx.TensorProto.FLOAT16: "float16",
+}
+
+
+def _specs(values: Iterable[onnx.ValueInfoProto]) -> tuple[TensorSpec, ...]:
+    specs = []
+    for value in values:
+        tensor = value.type.tensor_type
+        shape = tuple(
+            d.dim_value if d.HasField("dim_value") else (d.dim_param or "n") for d in tensor.shape.dim
+        )
+        specs.append(TensorSpec(value.name, _DTYPES.get(tensor.elem_type, str(tensor.elem_type)), shape))
+    return tuple(specs)
+
+
+def contract_of(model: onnx.ModelProto, file: str, description: str) -> GraphInfo:
+    """The I/O contract a graph declares itself (for the graphs cut out of ``decoder.onnx`` here)."""
+    return GraphInfo(file, _specs(model.graph.input), _specs(model.graph.output), description)
+
+
 def load_fp32_set(bundle: Bundle, progress: Progress) -> tuple[GraphSet, dict[str, onnx.ModelProto]]:
     """The browser graphs of an fp32 bundle, serialised self-contained; also the models (for conversion)."""
     if bundle.config.precision != "fp32":
@@ -109,8 +133,12 @@ def load_fp32_set(bundle: Bundle, progress: Progress) -> tuple[GraphSet, dict[st
 
         progress("splitting decoder.onnx into flow + vocoder")
         models[GRAPH_FLOW], models[GRAPH_VOCODER] = split_decoder(_load(bundle, GRAPH_DECODER))
-        contracts = streaming_contracts(_hidden_channels(models[GRAPH_FLOW]), bundle.config.embedding_dim)
-        info.update(contracts)
+        _hidden_channels(models[GRAPH_FLOW])
+        for name, what in (
+            (GRAPH_FLOW, "decoder part 1: sampled latent z_p -> flow reversed -> z"),
+            (GRAPH_VOCODER, "decoder part 2: HiFi-GAN, latent z -> waveform"),
+        ):
+            info[name] = contract_of(models[name], GRAPH_FILES[name], what)
     out = GraphSet()
     for name in BROWSER_GRAPHS:
         out.data[name] = _serialise(models[name], name)

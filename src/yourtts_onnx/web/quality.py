@@ -60,8 +60,10 @@ class Quality:
         return self.cosine is None or self.cosine >= MIN_COSINE.get(self.precision, 1.0)
 
     def to_dict(self) -> dict[str, object]:
+        """JSON-ready; a waveform equal to fp32's bit for bit has ``snr_db`` null and ``identical`` true."""
         d = asdict(self)
         if d["snr_db"] is not None:
+            d["identical"] = not math.isfinite(d["snr_db"])
             d["snr_db"] = round(d["snr_db"], 2) if math.isfinite(d["snr_db"]) else None
         return d
 
