@@ -21,15 +21,16 @@ import pytest
 import soundfile as sf
 
 from conftest import GOLDEN, REFERENCE
-from web_support import READY, launch, open_page, require_web_deps
+from web_support import READY, launch, open_page
 from yourtts_onnx.runtime import Synthesizer
 from yourtts_onnx.runtime.bundle import Bundle
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
-from yourtts_onnx.runtime.similarity import cosine
+from yourtts_onnx.runtime.similarity import cosine, snr_db
 from yourtts_onnx.runtime.speaker_encoder import SpeakerEncoder, recipe_from_bundle
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.web.preview import serve_site
-from yourtts_onnx.web.site import web_export
+
+pytest_plugins = ["web_fixtures"]
 
 TOLERANCE = 1e-4
 THREADS = 2
@@ -44,11 +45,10 @@ def _wav(path: Path, samples: np.ndarray, rate: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def site(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_web_deps()
-    out = web_export(
-        tiny_bundle, tmp_path_factory.mktemp("web") / "site", "fp32", progress=lambda _m: None
-    ).site
+def site(web_sites: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fp32 site, with test recordings beside the page (fetched by the page's own code)."""
+    out = tmp_path_factory.mktemp("web") / "site"
+    shutil.copytree(web_sites["fp32"], out)
     audio = out / "test-audio"
     audio.mkdir()
     for i in range(5):
@@ -61,12 +61,9 @@ def site(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def int8_site(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def int8_site(web_sites: dict[str, Path]) -> Path:
     """The shipped precision: INT8 vocoder, fp16 weights elsewhere."""
-    require_web_deps()
-    return web_export(
-        tiny_bundle, tmp_path_factory.mktemp("web") / "int8", "int8", progress=lambda _m: None
-    ).site
+    return web_sites["int8"]
 
 
 @pytest.fixture(scope="module")
@@ -467,8 +464,9 @@ def test_failed_model_download_is_shown(browser, site: Path, tmp_path: Path, err
     context.close()
 
 
-def _parity(page, python: Synthesizer, texts: list[tuple[str, str]]) -> float:
-    worst = 0.0
+def _parity(page, python: Synthesizer, texts: list[tuple[str, str]]) -> tuple[float, float]:
+    """Worst max-abs and worst SNR (dB) of the page's synthesize against Python's on ``texts``."""
+    worst, worst_snr = 0.0, np.inf
     voice = python.voices.builtin_names()[1]
     for language, text in texts:
         request = {"text": text, "language": language, "voice": voice, "noiseScale": 0, "noiseScaleDp": 0}
@@ -476,22 +474,25 @@ def _parity(page, python: Synthesizer, texts: list[tuple[str, str]]) -> float:
         ref = python.synthesize(text, language=language, voice=voice, noise_scale=0, noise_scale_dp=0)
         assert got.shape == ref.samples.shape, text
         worst = max(worst, float(np.max(np.abs(got - ref.samples))))
-    return worst
+        worst_snr = min(worst_snr, snr_db(ref.samples, got))
+    return worst, worst_snr
 
 
 PARITY_TEXTS = [(c[0], c[2]) for c in SYNTH_CASES if c[1] != "golden"]
 
 
-def test_int8_site_equals_python_on_its_graphs(browser, int8_site: Path, errors) -> None:
-    """The shipped precision: onnxruntime-web's INT8 kernels against ONNX Runtime's, same graphs."""
+def test_int8_site_is_close_to_python_on_its_graphs(browser, int8_site: Path, errors) -> None:
+    """The shipped precision against ONNX Runtime on the same graphs. The INT8 kernels are not the same code
+    (requantisation rounding differs by a step here and there), so this is an SNR bound, far above the INT8
+    vocoder's own error against fp32 (~35 dB); the fp16 graphs compute in fp32 and match like the fp32 site."""
     python = Synthesizer.from_bundle(int8_site / "model", backend="split", threads=1)
     context = browser.new_context()
     with serve_site(int8_site) as base:
         page = open_page(context, f"{base}?threads={THREADS}", errors)
-        worst = _parity(page, python, PARITY_TEXTS)
+        worst, snr = _parity(page, python, PARITY_TEXTS)
     context.close()
-    print(f"int8 site: browser (WASM) vs Python ONNX Runtime, max-abs {worst:.2e}")
-    assert worst <= TOLERANCE
+    print(f"int8 site: browser (WASM) vs Python ONNX Runtime, max-abs {worst:.2e}, worst SNR {snr:.1f} dB")
+    assert snr >= 40
 
 
 def test_webgpu_when_the_browser_has_it(playwright, site: Path, int8_site: Path, python: Synthesizer) -> None:
@@ -508,7 +509,7 @@ def test_webgpu_when_the_browser_has_it(playwright, site: Path, int8_site: Path,
             page = open_page(context, f"{base}?threads={THREADS}", errors)
             assert page.evaluate("() => yourtts.info.provider") == "webgpu"
             assert page.inner_text("#backend") == "Inference: WebGPU (all graphs)"
-            worst = _parity(page, python, PARITY_TEXTS[:2])
+            worst, _snr = _parity(page, python, PARITY_TEXTS[:2])
             got = np.asarray(page.evaluate(embed))
             assert got.shape == (512,) and np.all(np.isfinite(got))
         with serve_site(int8_site) as base:

@@ -18,7 +18,7 @@ import soundfile as sf
 
 from conftest import GOLDEN, ROOT, STUB_BUNDLE
 from server_support import client_for, make_app
-from web_support import require_web_deps
+from web_support import require_web_deps, unavailable
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.audio import resample
 from yourtts_onnx.runtime.bundle import Bundle
@@ -27,17 +27,15 @@ from yourtts_onnx.runtime.text.tokenizer import describe_characters
 from yourtts_onnx.web.browser_graphs import BROWSER_GRAPHS
 from yourtts_onnx.web.site import SITE_MANIFEST, web_export
 
-pytest_plugins = ["server_fixtures"]
+pytest_plugins = ["server_fixtures", "web_fixtures"]
 
 NODE = shutil.which("node")
 JS = ROOT / "js"
 
 
 @pytest.fixture(scope="module")
-def sites(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    require_web_deps()
-    out = tmp_path_factory.mktemp("sites")
-    return {p: web_export(tiny_bundle, out / p, p, progress=lambda _m: None).site for p in ("fp32", "int8")}
+def sites(web_sites: dict[str, Path]) -> dict[str, Path]:
+    return web_sites
 
 
 def test_site_layout(sites: dict[str, Path]) -> None:
@@ -201,7 +199,7 @@ def test_serve_option_reaches_the_settings(tmp_path: Path) -> None:
 
 def _node(script: str, *, timeout: int = 120) -> str:
     if NODE is None:
-        pytest.skip("node is not on PATH")
+        unavailable("node is not on PATH")
     proc = subprocess.run(
         [NODE, "--input-type=module", "-e", script],
         cwd=JS,
