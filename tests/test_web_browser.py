@@ -495,13 +495,11 @@ def test_int8_site_is_close_to_python_on_its_graphs(browser, int8_site: Path, er
     assert snr >= 40
 
 
+@pytest.mark.slow  # software WebGPU: ~1 min (the speaker encoder on it would take minutes: not run here)
 def test_webgpu_when_the_browser_has_it(playwright, site: Path, int8_site: Path, python: Synthesizer) -> None:
     """With a WebGPU adapter (Chromium's software one here) the page runs the graphs on WebGPU and says so;
     the INT8 vocoder stays on WASM."""
     errors: list[str] = []
-    embed = (
-        "() => yourtts.embed(new Float32Array(16000).map((_, i) => Math.sin(i / 7)), 16000).then(Array.from)"
-    )
     browser = launch(playwright, webgpu=True)
     try:
         context = browser.new_context()
@@ -510,8 +508,6 @@ def test_webgpu_when_the_browser_has_it(playwright, site: Path, int8_site: Path,
             assert page.evaluate("() => yourtts.info.provider") == "webgpu"
             assert page.inner_text("#backend") == "Inference: WebGPU (all graphs)"
             worst, _snr = _parity(page, python, PARITY_TEXTS[:2])
-            got = np.asarray(page.evaluate(embed))
-            assert got.shape == (512,) and np.all(np.isfinite(got))
         with serve_site(int8_site) as base:
             page = open_page(context, base, errors)
             assert "WebGPU (3 of 4 graphs; vocoder on WASM" in page.inner_text("#backend")

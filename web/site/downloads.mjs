@@ -129,8 +129,3 @@ export class Downloader {
     }
   }
 }
-
-/** The cache key of a model file (what Downloader.get stores it under). */
-export function cacheKey(url, sha) {
-  return sha ? `${url}?sha256=${sha}` : url;
-}
