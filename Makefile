@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean bench bench-batch node-deps
+.PHONY: demo test lint venv clean bench bench-batch node-deps web-deps
 
 # The Node.js host example (examples/node) is tested by `make test` (scripts/install-system-deps.sh installs
 # node and npm when missing); npm ci runs here, never in a test.
@@ -24,7 +24,14 @@ venv: $(STAMP)
 $(NODE_STAMP): $(NODE_EXAMPLE)/package.json $(NODE_EXAMPLE)/package-lock.json
 	cd $(NODE_EXAMPLE) && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 
-node-deps: $(NODE_STAMP)
+# The browser build (web/): onnxruntime-web from the committed lockfile (web-export copies its WASM files).
+WEB_STAMP := web/node_modules/.package-lock.json
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --prefer-offline
+
+web-deps: $(WEB_STAMP)
+
+node-deps: $(NODE_STAMP) $(WEB_STAMP)
 
 demo: $(STAMP)
 	$(PY) -m yourtts_onnx demo --workdir build/demo
@@ -46,4 +53,4 @@ bench-batch: $(STAMP)
 	$(PY) -m yourtts_onnx.batch.bench --work build/bench --out benchmarks/batch
 
 clean:
-	rm -rf build $(VENV) $(NODE_EXAMPLE)/node_modules
+	rm -rf build $(VENV) $(NODE_EXAMPLE)/node_modules web/node_modules

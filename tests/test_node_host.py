@@ -37,6 +37,7 @@ from yourtts_onnx.runtime.waveform import wav_header
 pytest_plugins = ["runtime_fixtures"]
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "examples" / "node"
+JS_DIR = Path(__file__).resolve().parents[1] / "js"  # the bundle contract, shared with the browser build
 SYNTH = NODE_DIR / "synth.mjs"
 NODE = shutil.which("node")
 TOLERANCE = 1e-4
@@ -210,12 +211,12 @@ def test_stub_bundle_without_text_rules_uses_the_defaults(stub_bundle: Path) -> 
         assert _as_pairs(_node_plan(stub_bundle, text, language)) == _python_plan(tokenizer, text, language)
 
 
-# Runs the shared modules (lib/) in one Node process over many texts: {"config", "cases": [[text, language,
+# Runs the shared modules (js/) in one Node process over many texts: {"config", "cases": [[text, language,
 # max_tokens]]} on stdin -> one plan (or error message) per case on stdout.
 _PLAN_SCRIPT = """
-import { Tokenizer } from './lib/frontend.mjs';
-import { sentenceRules } from './lib/config.mjs';
-import { planUtterances } from './lib/utterances.mjs';
+import { Tokenizer } from '../../js/frontend.mjs';
+import { sentenceRules } from '../../js/config.mjs';
+import { planUtterances } from '../../js/utterances.mjs';
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
 const { config, cases } = JSON.parse(input);
@@ -288,7 +289,7 @@ def test_random_texts_plan_like_python(tiny_bundle: Path) -> None:
 
 def test_node_defaults_equal_python_defaults() -> None:
     script = (
-        "import { DEFAULT_SENTENCE_RULES as s, DEFAULT_LANGUAGE_RESOLUTION as l } from './lib/defaults.mjs';"
+        "import { DEFAULT_SENTENCE_RULES as s, DEFAULT_LANGUAGE_RESOLUTION as l } from '../../js/defaults.mjs';"
         "console.log(JSON.stringify({ sentences: s, language_resolution: l }));"
     )
     assert NODE is not None
@@ -303,7 +304,7 @@ def test_node_defaults_equal_python_defaults() -> None:
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout)
     assert got["sentences"] == default_sentence_rules().to_dict(), (
-        "examples/node/lib/defaults.mjs differs from default_sentence_rules(): update it"
+        "js/defaults.mjs differs from default_sentence_rules(): update it"
     )
     assert got["language_resolution"] == LanguageResolution().to_dict()
 
@@ -475,7 +476,7 @@ _NODE_ONLY = re.compile(
 
 
 def test_lib_modules_use_no_node_only_api() -> None:
-    modules = sorted((NODE_DIR / "lib").glob("*.mjs"))
+    modules = sorted(JS_DIR.glob("*.mjs"))
     assert len(modules) >= 8
     for module in modules:
         hits = _NODE_ONLY.findall(module.read_text())

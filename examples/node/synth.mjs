@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Synthesise speech with a yourtts-onnx bundle from Node.js, using only the bundle's config.json,
 // model.onnx (+ weights.bin) and speakers.npy (no Python). See README.md beside this file and docs/consumers.md.
-// This file is the Node entry point (files, arguments, exit codes); everything under lib/ is plain
-// ES modules without Node-only APIs, for a browser build to reuse.
+// This file is the Node entry point (files, arguments, exit codes); the bundle contract itself lives in
+// ../../js/ as plain ES modules without Node-only APIs, shared with the browser build (web/).
 //
 //   node synth.mjs --bundle B --language en --speaker NAME --text "Hello. How are you?" --out hello.wav
 //   node synth.mjs --bundle B --language fr --embedding voice.npy --text "Bonjour." --out b.wav
@@ -20,13 +20,13 @@ import {
   defaultScales,
   languageResolution,
   sentenceRules,
-} from './lib/config.mjs';
-import { FrontendError, Tokenizer } from './lib/frontend.mjs';
-import { LanguageError, resolveLanguage } from './lib/languages.mjs';
-import { NpyError, parseNpy } from './lib/npy.mjs';
-import { synthesize } from './lib/synthesis.mjs';
-import { digitsDropped, pauseSamples, planUtterances } from './lib/utterances.mjs';
-import { float32Bytes, wavBytes } from './lib/wav.mjs';
+} from '../../js/config.mjs';
+import { FrontendError, Tokenizer } from '../../js/frontend.mjs';
+import { LanguageError, resolveLanguage } from '../../js/languages.mjs';
+import { NpyError, parseNpy } from '../../js/npy.mjs';
+import { synthesize } from '../../js/synthesis.mjs';
+import { digitsDropped, pauseSamples, planUtterances } from '../../js/utterances.mjs';
+import { float32Bytes, wavBytes } from '../../js/wav.mjs';
 
 class UsageError extends Error {}
 

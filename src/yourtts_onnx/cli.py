@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "download": "download",
     "wyoming": "wyoming",
     "batch": "batch",
+    "web-export": "web_export",
 }
 
 

@@ -86,6 +86,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="one voice alias, e.g. alloy=my-cloned-voice (repeatable; applied after --voice-map)",
     )
     p.add_argument(
+        "--web-site",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also serve a site built by 'yourtts-onnx web-export' at /local/ (speech in the browser)",
+    )
+    p.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -111,6 +118,7 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         max_text_chars=args.max_text_chars,
         max_upload_mb=args.max_upload_mb,
         voice_aliases=aliases,
+        web_site=args.web_site,
     )
 
 

@@ -115,6 +115,8 @@ def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None)
         app.include_router(router, dependencies=[auth])  # type: ignore[list-item]
     app.state.route_methods = route_methods([*public, *protected])  # the Allow header of 405s
     app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")
+    if settings.web_site is not None:
+        web.mount_web_site(app, settings.web_site)
 
     install_openapi(app, settings)
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.max_upload_bytes)

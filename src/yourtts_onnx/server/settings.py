@@ -50,6 +50,7 @@ class ServerSettings:
     included (504 past it); ``max_text_chars``: longest text per request, counted as spoken (numbers written
     out; 422 past it); ``max_upload_mb``: largest request body (413 past it); ``voice_aliases``: voice map
     entries over the defaults (:mod:`~.voice_map`). Every number is bounded (:mod:`~yourtts_onnx.runtime.limits`).
+    ``web_site``: a site written by ``yourtts-onnx web-export``, served at ``/local/``.
     """
 
     bundle: Path | None = None
@@ -65,6 +66,7 @@ class ServerSettings:
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     retry_after: int = RETRY_AFTER_SECONDS
     voice_aliases: Mapping[str, str] = field(default_factory=dict)
+    web_site: Path | None = None  # a `web-export` site, served at /local/
 
     def __post_init__(self) -> None:
         check_int("workers", self.workers, 1, MAX_WORKERS)

@@ -123,6 +123,60 @@ function emptyMessage(text, cleaned, dropped) {
   if (/^[\s\x1c-\x1f\x85]*$/u.test(text)) return 'text is empty: give at least one word to speak';
   if (cleaned === '') return 'text is empty after cleaning: it holds only symbols that are removed (quotes, brackets)';
   let message = 'text has nothing the model can pronounce (no known letter is left)';
-  if (dropped.length) message += `; unknown characters: ${dropped.map((ch) => JSON.stringify(ch)).join(', ')}`;
+  if (dropped.length) message += `; unknown characters: ${describeCharacters(dropped)}`;
   return message;
+}
+
+// -- naming characters as the CLI does (tokenizer.describe_characters) ---------------------------------
+
+const MAX_LISTED = 20;
+// Python's str.isprintable() is false for these categories (and str.isspace() for the whitespace below).
+const NOT_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
+const PYTHON_SPACE = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u;
+// Unicode names of the invisible characters text is likely to hold (JavaScript has no name table); others
+// are shown as Python's repr() escapes them.
+const NAMES = {
+  0x00a0: 'NO-BREAK SPACE', 0x00ad: 'SOFT HYPHEN', 0x1680: 'OGHAM SPACE MARK', 0x2000: 'EN QUAD', 0x2001: 'EM QUAD',
+  0x2002: 'EN SPACE', 0x2003: 'EM SPACE', 0x2004: 'THREE-PER-EM SPACE', 0x2005: 'FOUR-PER-EM SPACE',
+  0x2006: 'SIX-PER-EM SPACE', 0x2007: 'FIGURE SPACE', 0x2008: 'PUNCTUATION SPACE', 0x2009: 'THIN SPACE',
+  0x200a: 'HAIR SPACE', 0x200b: 'ZERO WIDTH SPACE', 0x200c: 'ZERO WIDTH NON-JOINER', 0x200d: 'ZERO WIDTH JOINER',
+  0x200e: 'LEFT-TO-RIGHT MARK', 0x200f: 'RIGHT-TO-LEFT MARK', 0x2028: 'LINE SEPARATOR', 0x2029: 'PARAGRAPH SEPARATOR',
+  0x202f: 'NARROW NO-BREAK SPACE', 0x205f: 'MEDIUM MATHEMATICAL SPACE', 0x2060: 'WORD JOINER',
+  0x3000: 'IDEOGRAPHIC SPACE', 0xfeff: 'ZERO WIDTH NO-BREAK SPACE',
+};
+
+function hex(cp, width) {
+  return cp.toString(16).padStart(width, '0');
+}
+
+/** Python's repr() of a one-character string. */
+export function pythonRepr(ch) {
+  const cp = ch.codePointAt(0);
+  const escapes = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+  let body;
+  if (escapes[ch]) body = escapes[ch];
+  else if (!NOT_PRINTABLE.test(ch) || ch === ' ') body = ch;
+  else if (cp < 0x100) body = `\\x${hex(cp, 2)}`;
+  else if (cp < 0x10000) body = `\\u${hex(cp, 4)}`;
+  else body = `\\U${hex(cp, 8)}`;
+  return ch === "'" ? `"'"` : `'${body}'`;
+}
+
+/** `'😀' (U+1F600), '@' (U+0040)`: the characters as the CLI names them; long lists are cut. */
+export function describeCharacters(chars) {
+  const items = [...chars];
+  const shown = items.slice(0, MAX_LISTED).map((ch) => {
+    const cp = ch.codePointAt(0);
+    const printable = !NOT_PRINTABLE.test(ch) || ch === ' ';
+    const label = printable && !PYTHON_SPACE.test(ch) ? pythonRepr(ch) : (NAMES[cp] ?? pythonRepr(ch));
+    return `${label} (U+${cp.toString(16).toUpperCase().padStart(4, '0')})`;
+  });
+  let text = shown.join(', ');
+  if (items.length > MAX_LISTED) text += ` and ${items.length - MAX_LISTED} more`;
+  return text;
+}
+
+/** The warning the CLI logs when characters are dropped. */
+export function droppedWarning(dropped) {
+  return `dropped ${dropped.length} character(s) that the model's vocabulary lacks: ${describeCharacters(dropped)}`;
 }
