@@ -40,10 +40,12 @@ test: $(STAMP)
 	bash scripts/install-system-deps.sh
 	$(MAKE) node-deps
 	$(PY) -m ruff check src tests
+	$(PY) -m ruff format --check src tests
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests
+	$(PY) -m ruff format --check src tests
 
 bench: $(STAMP)
 	$(PY) -m yourtts_onnx bench --out benchmarks/results

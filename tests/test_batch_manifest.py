@@ -261,7 +261,9 @@ def test_worker_synthesises_what_the_synthesizer_does(stub_bundle, stub_synth):
     assert result.frames == len(expected) and result.error is None
     noisy = Job("b", "Hi.", SynthesisOptions(language="en", noise_scale=0.5, seed=1), "k")
     assert worker.run(noisy).data == worker.run(noisy).data  # the stub's component graphs take seeds
-    whole_graph = BatchWorker(WorkerSpec(str(stub_bundle), config_sha256(stub_bundle), "model", "stamp", 1, "wav"))
+    whole_graph = BatchWorker(
+        WorkerSpec(str(stub_bundle), config_sha256(stub_bundle), "model", "stamp", 1, "wav")
+    )
     bad = whole_graph.run(noisy)  # model.onnx draws its own noise: a seed cannot fix it
     assert bad.data is None and "seed" in bad.error
 

@@ -138,7 +138,9 @@ def test_bundle_sizes_are_the_files_on_disk(r: dict):
         assert size["files"] == on_disk, label
         assert size["total_bytes"] == sum(on_disk.values())
         graphs = Bundle.open(root, integrity="none").config.graphs
-        if "model" in size["backend_graph_bytes"]:  # model.onnx + the distinct weights it reads from weights.bin
+        if (
+            "model" in size["backend_graph_bytes"]
+        ):  # model.onnx + the distinct weights it reads from weights.bin
             external = onnx.load(root / graphs["model"].file, load_external_data=False)
             refs = {
                 tuple(sorted((e.key, e.value) for e in t.external_data))

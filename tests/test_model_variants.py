@@ -29,8 +29,11 @@ def test_variant_runs_and_exports(tmp_path, overrides):
     model = random_yourtts(config, num_languages=3, seed=3).prepare_for_inference()
     with torch.no_grad():
         out = model.synthesize(
-            torch.randint(1, 165, (2, 30)), torch.tensor([30, 11]), torch.tensor([0.0, 1.0, 0.0]),
-            torch.randn(2, 512), torch.tensor([1, 2]),
+            torch.randint(1, 165, (2, 30)),
+            torch.tensor([30, 11]),
+            torch.tensor([0.0, 1.0, 0.0]),
+            torch.randn(2, 512),
+            torch.tensor([1, 2]),
         )
     assert out.waveform.shape[-1] == int(out.output_lengths.max()) > 0
     dims = ModelDims(num_chars=165, num_languages=3, embedding_dim=512, hidden=32, language_dim=4)

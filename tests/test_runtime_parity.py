@@ -76,9 +76,7 @@ def test_golden_case_ids_equal_runtime_tokenization(tiny_synth):
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_synthesize_ids_matches_coqui(runtime_tiny_bundle, case):
     model = Synthesizer.from_bundle(runtime_tiny_bundle, backend="model")
-    out = model.synthesize_ids(
-        case.input, case.input_lengths, case.d_vectors, case.language_ids, case.scales
-    )
+    out = model.synthesize_ids(case.input, case.input_lengths, case.d_vectors, case.language_ids, case.scales)
     expected = case.waveform.reshape(case.waveform.shape[0], -1)
     assert out.waveforms.shape == expected.shape
     np.testing.assert_array_equal(out.lengths, case.durations.sum(axis=(1, 2)).astype(np.int64) * 256)

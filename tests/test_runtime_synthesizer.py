@@ -88,7 +88,9 @@ def test_options_object_and_fields_are_the_same_call(stub_synth):
     opts = SynthesisOptions(language="en", voice=stub_synth.speakers[1], length_scale=1.2, **QUIET)
     a = stub_synth.synthesize(TEXT, opts)
     b = stub_synth.synthesize(TEXT, language="en", voice=stub_synth.speakers[1], length_scale=1.2, **QUIET)
-    c = stub_synth.synthesize(TEXT, SynthesisOptions(language="en"), voice=stub_synth.speakers[1], length_scale=1.2, **QUIET)
+    c = stub_synth.synthesize(
+        TEXT, SynthesisOptions(language="en"), voice=stub_synth.speakers[1], length_scale=1.2, **QUIET
+    )
     np.testing.assert_array_equal(a.samples, b.samples)
     np.testing.assert_array_equal(a.samples, c.samples)
     with pytest.raises(InputError, match="options must be SynthesisOptions"):

@@ -20,7 +20,18 @@ pytestmark = pytest.mark.slow
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -49,7 +60,15 @@ def test_wheel_installs_and_speaks_without_torch(wheel, tmp_path):
     subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
     out = tmp_path / "hello.wav"
     proc = subprocess.run(
-        [str(env_dir / "bin" / "yourtts-onnx"), "synth", "--bundle", str(STUB_BUNDLE), "-o", str(out), "Hello."],
+        [
+            str(env_dir / "bin" / "yourtts-onnx"),
+            "synth",
+            "--bundle",
+            str(STUB_BUNDLE),
+            "-o",
+            str(out),
+            "Hello.",
+        ],
         capture_output=True,
         env={"PATH": str(env_dir / "bin"), "HOME": str(tmp_path), "YOURTTS_ONNX_CACHE": str(tmp_path / "c")},
     )

@@ -115,19 +115,35 @@ def add_synthesis_args(p: argparse.ArgumentParser) -> None:
     v.add_argument("--speaker", metavar="NAME", help="a built-in speaker of the bundle (see 'voices')")
     v.add_argument("--voice", metavar="NAME|PATH", help="a saved voice (see 'embed') or a voice profile path")
     v.add_argument(
-        "--speaker-wav", action="append", metavar="AUDIO", help="clone from a recording (repeatable: averaged)"
+        "--speaker-wav",
+        action="append",
+        metavar="AUDIO",
+        help="clone from a recording (repeatable: averaged)",
     )
     add_voices_dir_arg(p)
     p.add_argument("--language", "-l", help="language, e.g. en, fr-fr, pt-br (default: the only one, or en)")
     s = p.add_argument_group("synthesis")
-    s.add_argument("--noise-scale", type=float, metavar="X", help="variation of the voice (default: the bundle's)")
     s.add_argument(
-        "--length-scale", type=float, metavar="X", help="speaking duration factor; > 1 is slower (default: the bundle's)"
+        "--noise-scale", type=float, metavar="X", help="variation of the voice (default: the bundle's)"
     )
-    s.add_argument("--noise-scale-dp", type=float, metavar="X", help="variation of the rhythm (default: the bundle's)")
-    s.add_argument("--sentence-pause", type=float, metavar="SEC", help="silence between sentences (default 0.2)")
-    s.add_argument("--max-tokens", type=int, metavar="N", help="cut sentences longer than N ids (default 400)")
-    s.add_argument("--seed", type=int, metavar="N", help="draw the noise from this seed: the same audio every run")
+    s.add_argument(
+        "--length-scale",
+        type=float,
+        metavar="X",
+        help="speaking duration factor; > 1 is slower (default: the bundle's)",
+    )
+    s.add_argument(
+        "--noise-scale-dp", type=float, metavar="X", help="variation of the rhythm (default: the bundle's)"
+    )
+    s.add_argument(
+        "--sentence-pause", type=float, metavar="SEC", help="silence between sentences (default 0.2)"
+    )
+    s.add_argument(
+        "--max-tokens", type=int, metavar="N", help="cut sentences longer than N ids (default 400)"
+    )
+    s.add_argument(
+        "--seed", type=int, metavar="N", help="draw the noise from this seed: the same audio every run"
+    )
     s.add_argument(
         "--coqui-exact",
         action="store_true",

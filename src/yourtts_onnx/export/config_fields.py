@@ -35,9 +35,13 @@ class ConfigFields:
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # some JSON writers emit 16000.0
         if isinstance(value, bool) or not isinstance(value, int):
-            raise CheckpointError(f"{self.source}: field '{self._name(key)}' must be an integer, got {value!r}")
+            raise CheckpointError(
+                f"{self.source}: field '{self._name(key)}' must be an integer, got {value!r}"
+            )
         if positive and value <= 0:
-            raise CheckpointError(f"{self.source}: field '{self._name(key)}' must be a positive integer, got {value}")
+            raise CheckpointError(
+                f"{self.source}: field '{self._name(key)}' must be a positive integer, got {value}"
+            )
         return value
 
     def float(self, key: str, default: float | None = None, *, required: bool = False) -> float:

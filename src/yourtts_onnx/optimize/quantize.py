@@ -94,7 +94,9 @@ def quantize_vocoder(
         rewritten = conv_transpose_to_conv(m)
     _name_nodes(m.graph)
     nodes = descendants(m.graph, boundary)
-    log.info("quantising %d nodes after %s (%d transposed convolutions rewritten)", len(nodes), boundary, rewritten)
+    log.info(
+        "quantising %d nodes after %s (%d transposed convolutions rewritten)", len(nodes), boundary, rewritten
+    )
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # the quantiser's generic "consider pre-processing" advice
@@ -112,8 +114,15 @@ def quantize_vocoder(
     return out
 
 
-def _quantize(quantize_static: Any, src: Path, dst: Path, calibration: Iterable[Feeds], nodes: list[str],
-              op_types: list[str] | None, per_channel: bool) -> None:
+def _quantize(
+    quantize_static: Any,
+    src: Path,
+    dst: Path,
+    calibration: Iterable[Feeds],
+    nodes: list[str],
+    op_types: list[str] | None,
+    per_channel: bool,
+) -> None:
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType
 
     quantize_static(
@@ -131,7 +140,9 @@ def _quantize(quantize_static: Any, src: Path, dst: Path, calibration: Iterable[
     )
 
 
-def quantize_dynamic_convs(model: onnx.ModelProto, *, per_channel: bool, signed_weights: bool) -> onnx.ModelProto:
+def quantize_dynamic_convs(
+    model: onnx.ModelProto, *, per_channel: bool, signed_weights: bool
+) -> onnx.ModelProto:
     """Dynamic quantisation of every Conv (``ConvInteger``, activations quantised at run time). Not shipped:
     kept to measure it (it was slower than fp32 with int8 weights and barely faster with uint8 weights)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -144,7 +155,10 @@ def quantize_dynamic_convs(model: onnx.ModelProto, *, per_channel: bool, signed_
             src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
             onnx.save(model, os.fspath(src))
             quantize_dynamic(
-                os.fspath(src), os.fspath(dst), op_types_to_quantize=["Conv"], per_channel=per_channel,
+                os.fspath(src),
+                os.fspath(dst),
+                op_types_to_quantize=["Conv"],
+                per_channel=per_channel,
                 weight_type=QuantType.QInt8 if signed_weights else QuantType.QUInt8,
             )
             return onnx.load(os.fspath(dst))

@@ -54,8 +54,9 @@ def _rewritable(node: onnx.NodeProto, weight: np.ndarray) -> bool:
     return all(0 <= a <= taps - 1 for a, taps, _ in _phase_groups(kernel, stride, pads[0]))
 
 
-def _rewrite(graph: onnx.GraphProto, node: onnx.NodeProto, weight: np.ndarray, bias: np.ndarray | None,
-             name: NameMaker) -> list[onnx.NodeProto]:
+def _rewrite(
+    graph: onnx.GraphProto, node: onnx.NodeProto, weight: np.ndarray, bias: np.ndarray | None, name: NameMaker
+) -> list[onnx.NodeProto]:
     c_in, c_out, kernel = weight.shape
     (stride,) = attr(node, "strides")
     pad = attr(node, "pads")[0]
@@ -76,9 +77,16 @@ def _rewrite(graph: onnx.GraphProto, node: onnx.NodeProto, weight: np.ndarray, b
         if bias is not None:
             inputs.append(add_constant(graph, name("b"), np.tile(bias, len(phases))))
         out = name("phases")
-        nodes.append(helper.make_node(
-            "Conv", inputs, [out], name=name("Conv"), kernel_shape=[taps], pads=[taps - 1 - a, a],
-        ))
+        nodes.append(
+            helper.make_node(
+                "Conv",
+                inputs,
+                [out],
+                name=name("Conv"),
+                kernel_shape=[taps],
+                pads=[taps - 1 - a, a],
+            )
+        )
         parts.append((phases[0], out))
     parts_sorted = [out for _, out in sorted(parts)]
     stacked = parts_sorted[0]
@@ -144,7 +152,9 @@ def fold_scalar_div(model: onnx.ModelProto) -> int:
             continue
         act = after[0]
         convs = users.get(act.output[0], [])
-        if not convs or any(n.op_type not in ("Conv", "ConvTranspose") or n.input[0] != act.output[0] for n in convs):
+        if not convs or any(
+            n.op_type not in ("Conv", "ConvTranspose") or n.input[0] != act.output[0] for n in convs
+        ):
             continue
         weights = [n.input[1] for n in convs]
         if any(w not in inits or len(users.get(w, [])) != 1 for w in weights):

@@ -188,7 +188,9 @@ class WholeGraph(Backend):
         rng: np.random.Generator,
         schedule: ChunkSchedule | None,
     ) -> Iterator[tuple[np.ndarray, bool]]:
-        out = self.run(np.asarray([list(ids)]), np.array([len(ids)]), embedding, np.array([language_id]), scales)
+        out = self.run(
+            np.asarray([list(ids)]), np.array([len(ids)]), embedding, np.array([language_id]), scales
+        )
         yield np.ascontiguousarray(out.item(0), dtype=np.float32), True
 
 
@@ -243,7 +245,11 @@ class _ComponentBackend(Backend):
         embeddings = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32).reshape(ids.shape[0], -1))
         enc, m_p, logs_p, mask = run_session(
             self.text_encoder,
-            {"input": ids, "input_lengths": np.asarray(lengths, dtype=np.int64).reshape(-1), "language_id": language_ids},
+            {
+                "input": ids,
+                "input_lengths": np.asarray(lengths, dtype=np.int64).reshape(-1),
+                "language_id": language_ids,
+            },
             ("encoder_states", "m_p", "logs_p", "text_mask"),
             GRAPH_TEXT_ENCODER,
             self._te_dtypes,
@@ -258,7 +264,9 @@ class _ComponentBackend(Backend):
         if self._dp_noise:
             shape = (ids.shape[0], 2, ids.shape[1])
             draw = scales[2] > 0 and rng is not None
-            feeds[DP_NOISE] = rng.standard_normal(shape, dtype=np.float32) if draw else np.zeros(shape, np.float32)
+            feeds[DP_NOISE] = (
+                rng.standard_normal(shape, dtype=np.float32) if draw else np.zeros(shape, np.float32)
+            )
         (log_durations,) = run_session(
             self.duration_predictor, feeds, ("log_durations",), GRAPH_DURATION_PREDICTOR, self._dp_dtypes
         )
@@ -331,7 +339,10 @@ class Components(_ComponentBackend):
     def __init__(self, text_encoder, duration_predictor, decoder, *, hop: int, fields) -> None:  # type: ignore[no-untyped-def]
         super().__init__(text_encoder, duration_predictor, hop=hop, fields=fields)
         check_io(
-            decoder, ("m_p", "logs_p", "frame_lengths", "speaker_embedding", "scales"), ("output",), GRAPH_DECODER
+            decoder,
+            ("m_p", "logs_p", "frame_lengths", "speaker_embedding", "scales"),
+            ("output",),
+            GRAPH_DECODER,
         )
         self.decoder = decoder
 
@@ -414,5 +425,7 @@ def choose_backend(graphs: Sequence[str] | Mapping[str, object], name: str = "au
     backend = BACKENDS[name]
     missing = [g for g in backend.graphs if g not in have]
     if missing:
-        raise BundleError(f"backend '{name}' needs the graph(s) {', '.join(missing)}; the bundle has {', '.join(sorted(have))}")
+        raise BundleError(
+            f"backend '{name}' needs the graph(s) {', '.join(missing)}; the bundle has {', '.join(sorted(have))}"
+        )
     return backend

@@ -227,7 +227,9 @@ def default_schedule(frames_per_second: float) -> ChunkSchedule:
     )
 
 
-def resolve_schedule(chunk_frames: int | ChunkSchedule | None, frames_per_second: float) -> ChunkSchedule | None:
+def resolve_schedule(
+    chunk_frames: int | ChunkSchedule | None, frames_per_second: float
+) -> ChunkSchedule | None:
     """``None``: :func:`default_schedule`; ``0``: the whole sentence as one window (returns ``None``); ``n``:
     windows of ``n`` frames; a :class:`ChunkSchedule` as given."""
     if chunk_frames is None:

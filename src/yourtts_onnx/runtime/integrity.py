@@ -60,7 +60,11 @@ def _read_stamp(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if not isinstance(data, dict) or data.get("version") != STAMP_VERSION or not isinstance(data.get("files"), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != STAMP_VERSION
+        or not isinstance(data.get("files"), dict)
+    ):
         return {}
     return data["files"]
 
@@ -83,7 +87,9 @@ def _write_stamp(path: Path, root: Path, files: Mapping[str, Any]) -> None:
                 os.unlink(tmp)
 
 
-def check_integrity(root: Path, files: Mapping[str, Any], mode: str = "stamp", where: str = "config.json") -> int:
+def check_integrity(
+    root: Path, files: Mapping[str, Any], mode: str = "stamp", where: str = "config.json"
+) -> int:
     """Check every file listed in ``files`` (relative path → ``{"sha256", "bytes"}``) under ``root``.
 
     Raises :class:`BundleError` naming the first missing, resized or changed file. Returns how many files
@@ -106,7 +112,9 @@ def check_integrity(root: Path, files: Mapping[str, Any], mode: str = "stamp", w
         meta = meta if isinstance(meta, dict) else {}
         size, expected = meta.get("bytes"), meta.get("sha256")
         if isinstance(size, int) and st.st_size != size:
-            raise BundleError(f"{path}: {st.st_size} bytes, but {where} says {size} (file changed or truncated)")
+            raise BundleError(
+                f"{path}: {st.st_size} bytes, but {where} says {size} (file changed or truncated)"
+            )
         if mode == "none" or not isinstance(expected, str):
             continue
         identity = _identity(st)

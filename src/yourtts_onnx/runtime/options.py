@@ -44,7 +44,9 @@ def _sources(value: AudioSource | Sequence[AudioSource]) -> tuple[AudioSource, .
         if not items:
             raise InputError("speaker_wav lists no recording")
         return items
-    raise InputError(f"speaker_wav must be a path, audio bytes, or a list of them, got {type(value).__name__}")
+    raise InputError(
+        f"speaker_wav must be a path, audio bytes, or a list of them, got {type(value).__name__}"
+    )
 
 
 def _embedding(value: Any) -> np.ndarray:
@@ -121,9 +123,17 @@ class SynthesisOptions:
             if getattr(self, name) is not None:
                 set_(self, name, check_float(name, getattr(self, name), 0.0, MAX_NOISE_SCALE))
         if self.length_scale is not None:
-            set_(self, "length_scale", check_float("length_scale", self.length_scale, MIN_LENGTH_SCALE, MAX_LENGTH_SCALE))
+            set_(
+                self,
+                "length_scale",
+                check_float("length_scale", self.length_scale, MIN_LENGTH_SCALE, MAX_LENGTH_SCALE),
+            )
         if self.sentence_pause is not None:
-            set_(self, "sentence_pause", check_float("sentence_pause", self.sentence_pause, 0.0, MAX_SENTENCE_PAUSE))
+            set_(
+                self,
+                "sentence_pause",
+                check_float("sentence_pause", self.sentence_pause, 0.0, MAX_SENTENCE_PAUSE),
+            )
         for name in ("normalize_numbers", "split_sentences"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name} must be true or false, got {getattr(self, name)!r}")

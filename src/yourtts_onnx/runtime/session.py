@@ -82,7 +82,9 @@ class SessionOptions:
 
     def __post_init__(self) -> None:
         if self.threads is not None and (
-            isinstance(self.threads, bool) or not isinstance(self.threads, int) or not 1 <= self.threads <= 1024
+            isinstance(self.threads, bool)
+            or not isinstance(self.threads, int)
+            or not 1 <= self.threads <= 1024
         ):
             raise InputError(f"threads must be an integer from 1 to 1024, got {self.threads!r}")
         if self.graph_optimization not in GRAPH_OPTIMIZATION_LEVELS:
@@ -155,7 +157,9 @@ def _cache_key(file: Path, sha256: str | None, options: SessionOptions, provider
 def _external_data_from(opts: ort.SessionOptions, directory: str | os.PathLike[str]) -> ort.SessionOptions:
     """Read a graph's external weights (a bundle's ``weights.bin``) from ``directory``: for graphs given as
     bytes, and for optimised copies saved in the cache, which no longer sit beside the weights."""
-    opts.add_session_config_entry("session.model_external_initializers_file_folder_path", os.fspath(directory))
+    opts.add_session_config_entry(
+        "session.model_external_initializers_file_folder_path", os.fspath(directory)
+    )
     return opts
 
 

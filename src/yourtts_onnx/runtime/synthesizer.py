@@ -130,7 +130,9 @@ class Synthesizer:
         if GRAPH_SPEAKER_ENCODER in sessions:
             recipe = recipe_from_bundle(bundle.config.speaker_encoder, str(bundle.root))
             encoder = SpeakerEncoder(sessions[GRAPH_SPEAKER_ENCODER], recipe, bundle.config.embedding_dim)
-        return cls(bundle, chosen.from_sessions(sessions, bundle), Voices(bundle, voices_dir, encoder=encoder))
+        return cls(
+            bundle, chosen.from_sessions(sessions, bundle), Voices(bundle, voices_dir, encoder=encoder)
+        )
 
     # -- what the bundle offers ---------------------------------------------------------------------
 
@@ -178,7 +180,9 @@ class Synthesizer:
 
     # -- text ---------------------------------------------------------------------------------------
 
-    def tokenize(self, text: str, language: str | None = None, *, normalize_numbers: bool = True) -> list[int]:
+    def tokenize(
+        self, text: str, language: str | None = None, *, normalize_numbers: bool = True
+    ) -> list[int]:
         """Ids of the whole text as one utterance (``normalize_numbers=False`` is Coqui's tokenizer)."""
         name, _ = self.language(language)
         return self.tokenizer.encode(text, name, normalize_numbers=normalize_numbers)
@@ -230,7 +234,11 @@ class Synthesizer:
 
     def pause_samples(self, opts: SynthesisOptions) -> int:
         """Samples of silence between sentences: the options' pause, else the bundle's."""
-        pause = self.tokenizer.config.sentences.pause_seconds if opts.sentence_pause is None else opts.sentence_pause
+        pause = (
+            self.tokenizer.config.sentences.pause_seconds
+            if opts.sentence_pause is None
+            else opts.sentence_pause
+        )
         return pause_samples(pause, self.sample_rate)
 
     def stream(
@@ -252,11 +260,21 @@ class Synthesizer:
         """
         opts = make_options(options, **fields)
         plan = self.prepare(text, opts)
-        schedule = resolve_schedule(opts.chunk_frames, self.sample_rate / self.config.hop_length) if windows else None
+        schedule = (
+            resolve_schedule(opts.chunk_frames, self.sample_rate / self.config.hop_length)
+            if windows
+            else None
+        )
         return self._run(plan, schedule, progress)
 
     def synthesize(
-        self, text: str, options: SynthesisOptions | None = None, /, *, progress: Progress | None = None, **fields: Any
+        self,
+        text: str,
+        options: SynthesisOptions | None = None,
+        /,
+        *,
+        progress: Progress | None = None,
+        **fields: Any,
     ) -> Audio:
         """Speak ``text`` (whole sentences decoded at once). See :class:`SynthesisOptions` for ``fields``:
         ``language``, ``voice``/``speaker_wav``/``embedding``, the three scales, ``sentence_pause``,
@@ -270,7 +288,9 @@ class Synthesizer:
         scales = plan.scales.array()
         total = len(plan.utterances)
         for i, utterance in enumerate(plan.utterances):
-            chunks = self.backend.speak(utterance.ids, plan.embedding, plan.language_id, scales, rng, schedule)
+            chunks = self.backend.speak(
+                utterance.ids, plan.embedding, plan.language_id, scales, rng, schedule
+            )
             for j, (samples, last) in enumerate(chunks):
                 if plan.pause and i > 0 and j == 0:
                     samples = np.concatenate([silence, samples])
@@ -289,7 +309,13 @@ class Synthesizer:
         """One raw ``model.onnx`` call (parity checks; needs the ``"model"`` backend): padded ids ``[B, T]``,
         ``lengths [B]``, embedding ``[D]`` or ``[B, D]``, language ids, ``scales [3]`` → padded waveforms."""
         if not isinstance(self.backend, WholeGraph):
-            raise InputError(f"synthesize_ids needs backend='model' (this synthesizer uses '{self.backend.name}')")
+            raise InputError(
+                f"synthesize_ids needs backend='model' (this synthesizer uses '{self.backend.name}')"
+            )
         return self.backend.run(
-            np.asarray(ids_batch), np.asarray(lengths), np.asarray(embedding), np.asarray(language_ids), np.asarray(scales)
+            np.asarray(ids_batch),
+            np.asarray(lengths),
+            np.asarray(embedding),
+            np.asarray(language_ids),
+            np.asarray(scales),
         )

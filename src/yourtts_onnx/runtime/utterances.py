@@ -109,4 +109,3 @@ def pause_samples(seconds: float, sample_rate: int) -> int:
     ):
         raise InputError(f"sentence_pause must be zero or a positive number of seconds, got {seconds!r}")
     return round(seconds * sample_rate)
-

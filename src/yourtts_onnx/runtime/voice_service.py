@@ -228,7 +228,9 @@ class Voices:
         json_path, npy_path = profile_paths(name, self.directory)
         with self._write_lock:
             if not json_path.exists() and not npy_path.exists():
-                raise InputError(f"unknown voice '{name}' (saved voices: {', '.join(self.saved_names()) or 'none'})")
+                raise InputError(
+                    f"unknown voice '{name}' (saved voices: {', '.join(self.saved_names()) or 'none'})"
+                )
             for path in (json_path, npy_path):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()

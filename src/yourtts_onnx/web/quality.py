@@ -121,7 +121,9 @@ class _Speaker:
         prior = self.backend.prior(
             arr, np.array([len(ids)]), embedding[None, :], np.array([language_id]), scales, rng
         )
-        audio = np.concatenate([c for c, _ in self.backend.speak(ids, embedding, language_id, scales, rng, None)])
+        audio = np.concatenate(
+            [c for c, _ in self.backend.speak(ids, embedding, language_id, scales, rng, None)]
+        )
         return audio, prior.durations[0]
 
 
