@@ -118,12 +118,17 @@ def test_int8_bundle_shares_weights_and_stays_close_to_fp32(tmp_path: Path, tiny
         "model": "mixed",
         "decoder": "mixed",
         "vocoder": "int8",
-        "flow": "fp16",
+        "flow": "mixed",
         "speaker_encoder": "fp16",
         "text_encoder": "fp32",
         "duration_predictor": "fp32",
     }
     assert result.graphs == labels
+    flow = onnx.load(str(out / "flow.onnx"), load_external_data=False)
+    large = [t for t in flow.graph.initializer if np.prod(t.dims) >= 1024]
+    half = {t.name for t in large if t.data_type == onnx.TensorProto.FLOAT16}
+    assert half and all(".cond_layer." in n for n in half)  # only the conditioning layers are fp16
+    assert any(t.data_type == onnx.TensorProto.FLOAT and ".in_layers." in t.name for t in large)
     bundle = Bundle.open(out)  # hashes verified
     assert bundle.config.precision == "int8"
     assert bundle.config.receptive_fields == Bundle.open(tiny_bundle).config.receptive_fields

@@ -75,9 +75,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> int:
-    _, modules = build_parser()
-    module = modules[args.command]
-    return int(module.run(args) or 0)  # type: ignore[attr-defined]
+    module = importlib.import_module(f"yourtts_onnx.commands.{COMMANDS[args.command]}")
+    return int(module.run(args) or 0)
 
 
 class Terminated(BaseException):

@@ -63,10 +63,13 @@ from yourtts_onnx.runtime.graph_contract import Z_P, Z, graph_contracts
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
 PRECISIONS = ("fp32", "fp16", "int8")
-RECIPE_VERSION = 3  # bump when the conversion changes, so cached derived bundles are rebuilt
-#: graphs whose weights an INT8 bundle stores as fp16 (computed in fp32): large, cheap to run, and not
-#: deciding durations
-INT8_FP16_WEIGHTS = (GRAPH_FLOW, GRAPH_SPEAKER_ENCODER)
+RECIPE_VERSION = 5  # bump when the conversion changes, so cached derived bundles are rebuilt
+#: weights an INT8 bundle stores as fp16 (computed in fp32), by graph, and the part of their initializer names
+#: that selects them ("" = all): large, not deciding durations, and cheap at session start. The speaker
+#: encoder is loaded only for cloning. Of the flow only its speaker-conditioning layers (12.6 of its 41 MB,
+#: run once per window on the embedding): all of the flow as fp16 saved 20 MB more, but folding its Casts
+#: cost ~35 ms of every start (full-size model, 2 cores) — first audio matters more than those 20 MB.
+INT8_FP16_WEIGHTS: dict[str, str] = {GRAPH_SPEAKER_ENCODER: "", GRAPH_FLOW: ".cond_layer."}
 Progress = Callable[[str], None]
 
 
@@ -147,19 +150,21 @@ def _int8(
         feeds = vocoder_feeds(models[GRAPH_FLOW], cal.vocoder_latents)
         models[GRAPH_VOCODER] = quantize_vocoder(models[GRAPH_VOCODER], feeds, boundary=Z)
         labels[GRAPH_VOCODER] = "int8"
-    for owner in INT8_FP16_WEIGHTS:
+    for owner, selects in INT8_FP16_WEIGHTS.items():
         if owner not in models:
             continue
         digests = {
             tensor_digest(t)
             for t in initializers(models[owner])
-            if t.data_type == onnx.TensorProto.FLOAT and int(np.prod(t.dims)) >= MIN_ELEMENTS
+            if t.data_type == onnx.TensorProto.FLOAT
+            and int(np.prod(t.dims)) >= MIN_ELEMENTS
+            and selects in t.name
         }
         for name, model in models.items():
             count = weights_to_fp16(model, only=digests)
             if count:
                 progress(f"{name}.onnx: {count} weight tensors of {owner} stored as fp16")
-        labels[owner] = "fp16"
+        labels[owner] = "fp16" if not selects else "mixed"
 
 
 def derive_bundle(
