@@ -58,8 +58,8 @@ class BenchConfig:
     checkpoint: Path | None = None
     bundle: Path | None = None
     threads: int = 2
-    reps: int = 3
-    cli_reps: int = 5
+    reps: int = 5
+    cli_reps: int = 9
     decoder_frames: int = 250
     peak_gflops: float | None = None
     torch: bool = True

@@ -31,8 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--size", default="full", choices=["tiny", "small", "full"], help="random model size (default full)"
     )
     p.add_argument("--threads", type=int, default=2, help="intra-op threads for every variant (default 2)")
-    p.add_argument("--reps", type=int, default=3, help="timed repetitions per measurement (default 3)")
-    p.add_argument("--cli-reps", type=int, default=5, help="new CLI processes per configuration (default 5)")
+    p.add_argument("--reps", type=int, default=5, help="timed repetitions per measurement (default 5)")
+    p.add_argument("--cli-reps", type=int, default=9, help="new CLI processes per configuration (default 9)")
     p.add_argument("--decoder-frames", type=int, default=250, help="frames for the decoder-alone section")
     p.add_argument("--peak-gflops", type=float, help="override the fp32 peak derived from /proc/cpuinfo")
     p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch variant")
