@@ -48,7 +48,7 @@ def _log(msg: str) -> None:
 
 
 def manifest_rows(n: int, speakers: list[str]) -> list[dict[str, Any]]:
-    texts = [t for group in ("medium", "long", "short") for t in TEXTS[group]]
+    texts = [TEXTS[group] for group in ("medium", "long", "short")]
     return [
         {
             "id": f"b{i:04d}",
