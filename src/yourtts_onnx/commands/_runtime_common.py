@@ -109,19 +109,9 @@ def open_synthesizer(args: argparse.Namespace) -> Synthesizer:
     )
 
 
-def add_synthesis_args(p: argparse.ArgumentParser) -> None:
-    """Voice, language and synthesis options: every field of SynthesisOptions a CLI user can set."""
-    v = p.add_argument_group("voice (at most one; default: the first built-in speaker)")
-    v.add_argument("--speaker", metavar="NAME", help="a built-in speaker of the bundle (see 'voices')")
-    v.add_argument("--voice", metavar="NAME|PATH", help="a saved voice (see 'embed') or a voice profile path")
-    v.add_argument(
-        "--speaker-wav",
-        action="append",
-        metavar="AUDIO",
-        help="clone from a recording (repeatable: averaged)",
-    )
-    add_voices_dir_arg(p)
-    p.add_argument("--language", "-l", help="language, e.g. en, fr-fr, pt-br (default: the only one, or en)")
+def add_scale_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The "synthesis" group: the three scales, the sentence pause and the utterance cap (every front end's
+    defaults for SynthesisOptions; :func:`scale_fields` maps them)."""
     s = p.add_argument_group("synthesis")
     s.add_argument(
         "--noise-scale", type=float, metavar="X", help="variation of the voice (default: the bundle's)"
@@ -136,11 +126,45 @@ def add_synthesis_args(p: argparse.ArgumentParser) -> None:
         "--noise-scale-dp", type=float, metavar="X", help="variation of the rhythm (default: the bundle's)"
     )
     s.add_argument(
-        "--sentence-pause", type=float, metavar="SEC", help="silence between sentences (default 0.2)"
+        "--sentence-pause",
+        type=float,
+        metavar="SEC",
+        help="silence between sentences (default: the bundle's, 0.2)",
     )
     s.add_argument(
-        "--max-tokens", type=int, metavar="N", help="cut sentences longer than N ids (default 400)"
+        "--max-tokens",
+        type=int,
+        metavar="N",
+        help="cut sentences longer than N ids (default: the bundle's, 400)",
     )
+    return s
+
+
+def scale_fields(args: argparse.Namespace) -> dict[str, object]:
+    """The SynthesisOptions fields of :func:`add_scale_args` (None: unset, the bundle's default)."""
+    return {
+        "noise_scale": args.noise_scale,
+        "length_scale": args.length_scale,
+        "noise_scale_dp": args.noise_scale_dp,
+        "sentence_pause": args.sentence_pause,
+        "max_tokens": args.max_tokens,
+    }
+
+
+def add_synthesis_args(p: argparse.ArgumentParser) -> None:
+    """Voice, language and synthesis options: every field of SynthesisOptions a CLI user can set."""
+    v = p.add_argument_group("voice (at most one; default: the first built-in speaker)")
+    v.add_argument("--speaker", metavar="NAME", help="a built-in speaker of the bundle (see 'voices')")
+    v.add_argument("--voice", metavar="NAME|PATH", help="a saved voice (see 'embed') or a voice profile path")
+    v.add_argument(
+        "--speaker-wav",
+        action="append",
+        metavar="AUDIO",
+        help="clone from a recording (repeatable: averaged)",
+    )
+    add_voices_dir_arg(p)
+    p.add_argument("--language", "-l", help="language, e.g. en, fr-fr, pt-br (default: the only one, or en)")
+    s = add_scale_args(p)
     s.add_argument(
         "--seed", type=int, metavar="N", help="draw the noise from this seed: the same audio every run"
     )
@@ -165,12 +189,8 @@ def synthesis_options(args: argparse.Namespace) -> SynthesisOptions:
         language=args.language,
         voice=args.speaker or args.voice,
         speaker_wav=list(args.speaker_wav) if args.speaker_wav else None,
-        noise_scale=args.noise_scale,
-        length_scale=args.length_scale,
-        noise_scale_dp=args.noise_scale_dp,
-        sentence_pause=args.sentence_pause,
-        max_tokens=args.max_tokens,
         seed=args.seed,
+        **scale_fields(args),
         normalize_numbers=False if exact else None,
         split_sentences=False if exact else None,
     )

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 from yourtts_onnx.commands._runtime_common import (
     add_bundle_arg,
+    add_scale_args,
     add_session_args,
     integrity_mode,
+    scale_fields,
     session_options,
 )
 from yourtts_onnx.server.settings import DEFAULT_MAX_TEXT_CHARS
@@ -108,25 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="close the connection after the error of a failed synthesize request (Home Assistant waits "
         "for audio-stop and ignores error events: recommended when serving Home Assistant)",
     )
-    s = p.add_argument_group("synthesis")
-    s.add_argument(
-        "--noise-scale", type=float, metavar="X", help="variation of the voice (default: the bundle's)"
-    )
-    s.add_argument(
-        "--length-scale",
-        type=float,
-        metavar="X",
-        help="speaking duration factor; > 1 is slower (default: the bundle's)",
-    )
-    s.add_argument(
-        "--noise-scale-dp", type=float, metavar="X", help="variation of the rhythm (default: the bundle's)"
-    )
-    s.add_argument(
-        "--sentence-pause", type=float, metavar="SEC", help="silence between sentences (default 0.2)"
-    )
-    s.add_argument(
-        "--max-tokens", type=int, metavar="N", help="cut sentences longer than N ids (default 400)"
-    )
+    add_scale_args(p)
     add_session_args(p)
 
 
@@ -136,13 +120,7 @@ def settings_from_args(args: argparse.Namespace) -> WyomingSettings:
     from yourtts_onnx.server.settings import available_cores
     from yourtts_onnx.wyoming.settings import WyomingSettings
 
-    options = make_options(
-        noise_scale=args.noise_scale,
-        length_scale=args.length_scale,
-        noise_scale_dp=args.noise_scale_dp,
-        sentence_pause=args.sentence_pause,
-        max_tokens=args.max_tokens,
-    )
+    options = make_options(**scale_fields(args))
     return WyomingSettings(
         uri=args.uri,
         voices_dir=args.voices_dir,
