@@ -20,6 +20,7 @@ import pytest
 
 from yourtts_onnx.errors import CheckpointError
 from yourtts_onnx.runtime import download as dl
+from yourtts_onnx.runtime.user_cache import ENV_CACHE
 
 NESTED = "tts_models--multilingual--multi-dataset--your_tts"
 
@@ -240,14 +241,14 @@ def test_broken_archives(server: tuple[str, ServerState], tmp_path: Path) -> Non
 
 
 def test_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv(dl.ENV_CACHE, raising=False)
+    monkeypatch.delenv(ENV_CACHE, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert dl.cache_dir() == tmp_path / "xdg" / "yourtts-onnx"
-    monkeypatch.setenv(dl.ENV_CACHE, str(tmp_path / "env"))
+    monkeypatch.setenv(ENV_CACHE, str(tmp_path / "env"))
     assert dl.cache_dir() == tmp_path / "env"
     assert dl.cache_dir(tmp_path / "arg") == tmp_path / "arg"
     monkeypatch.delenv("XDG_CACHE_HOME")
-    monkeypatch.delenv(dl.ENV_CACHE)
+    monkeypatch.delenv(ENV_CACHE)
     assert dl.cache_dir() == Path.home() / ".cache" / "yourtts-onnx"
 
 
@@ -264,7 +265,7 @@ def test_resolve_checkpoint(
     with pytest.raises(CheckpointError, match="not a directory nor a known model name"):
         dl.resolve_checkpoint(tmp_path / "missing")
     monkeypatch.setenv(dl.ENV_URL, f"{base}/yourtts.zip")
-    monkeypatch.setenv(dl.ENV_CACHE, str(tmp_path / "cache"))
+    monkeypatch.setenv(ENV_CACHE, str(tmp_path / "cache"))
     messages: list[str] = []
     path = dl.resolve_checkpoint("your_tts", progress=messages.append)
     assert path == tmp_path / "cache" / "models" / "your_tts"

@@ -7,41 +7,22 @@ reason, except in CI (``$CI`` set), where they fail.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from server_support import TEXT, live_server, make_app, read_audio, recording
+from web_support import CHROMIUM, CHROMIUM_ARGS
+from web_support import unavailable as _unavailable
 
 pytest_plugins = ["server_fixtures"]
 
 pytest.importorskip("fastapi")
 
-CHROMIUM = os.environ.get("YOURTTS_ONNX_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 AUDIO_READY = """() => {
   const a = document.getElementById('player');
   return a.src.startsWith('blob:') && a.readyState >= 1 && a.duration > 0 && isFinite(a.duration);
 }"""
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(
-            f"{reason} (required in CI: run scripts/install-system-deps.sh and install the dev extra)"
-        )
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

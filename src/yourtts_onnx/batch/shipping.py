@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from yourtts_onnx.errors import BundleError
 from yourtts_onnx.runtime.bundle import CONFIG_NAME, Bundle
-from yourtts_onnx.runtime.session import default_cache_dir
+from yourtts_onnx.runtime.user_cache import cache_root
 
 Packed = dict[str, bytes]  # relative path → content
 
@@ -46,7 +46,7 @@ def pack_bundle(bundle: Bundle) -> Packed:
 
 
 def bundle_cache_root() -> Path:
-    return default_cache_dir().parent / "bundles"
+    return cache_root() / "bundles"
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,9 @@ from yourtts_onnx.runtime.limits import (
     MAX_UNPACKED_BYTES,
     RATIO_FREE_BYTES,
 )
+from yourtts_onnx.runtime.user_cache import cache_root
 
 ENV_URL = "YOURTTS_ONNX_DOWNLOAD_URL"
-ENV_CACHE = "YOURTTS_ONNX_CACHE"
 METADATA_NAME = ".yourtts-onnx-download.json"
 CHUNK = 1 << 20
 TIMEOUT_S = 30.0
@@ -112,14 +112,8 @@ def known_model(name: str) -> ModelSource | None:
 
 
 def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    """``override``, else ``$YOURTTS_ONNX_CACHE``, else ``$XDG_CACHE_HOME/yourtts-onnx`` (``~/.cache``)."""
-    if override is not None:
-        return Path(override).expanduser()
-    env = os.environ.get(ENV_CACHE)
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(xdg) / "yourtts-onnx"
+    """``override``, else the user cache (:func:`~yourtts_onnx.runtime.user_cache.cache_root`)."""
+    return cache_root(override)
 
 
 def model_dir(name: str, cache: str | os.PathLike[str] | None = None) -> Path:

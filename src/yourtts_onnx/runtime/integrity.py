@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.runtime.user_cache import cache_root
 
 INTEGRITY_MODES = ("full", "stamp", "none")
 STAMP_VERSION = 1
@@ -38,12 +39,8 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def stamp_dir() -> Path:
-    """``$YOURTTS_ONNX_CACHE/verified``, else ``$XDG_CACHE_HOME/yourtts-onnx/verified``."""
-    env = os.environ.get("YOURTTS_ONNX_CACHE")
-    if env:
-        return Path(env).expanduser() / "verified"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "yourtts-onnx" / "verified"
+    """``verified/`` in the user cache (:func:`~yourtts_onnx.runtime.user_cache.cache_root`)."""
+    return cache_root() / "verified"
 
 
 def _identity(st: os.stat_result) -> list[int]:

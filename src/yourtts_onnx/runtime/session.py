@@ -35,6 +35,7 @@ import numpy as np
 import onnxruntime as ort
 
 from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.runtime.user_cache import cache_root
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -61,12 +62,8 @@ _NUMPY_TYPES = {
 
 
 def default_cache_dir() -> Path:
-    """``$YOURTTS_ONNX_CACHE/ort``, else ``$XDG_CACHE_HOME/yourtts-onnx/ort`` (``~/.cache`` by default)."""
-    env = os.environ.get("YOURTTS_ONNX_CACHE")
-    if env:
-        return Path(env).expanduser() / "ort"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "yourtts-onnx" / "ort"
+    """``ort/`` in the user cache (:func:`~yourtts_onnx.runtime.user_cache.cache_root`)."""
+    return cache_root() / "ort"
 
 
 @dataclass(frozen=True)
