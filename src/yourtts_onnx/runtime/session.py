@@ -218,10 +218,8 @@ def _load_cached(
         opts = _external_data_from(options.ort_options(), file.parent)
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
-            return ort.InferenceSession(
-                os.fspath(cached), sess_options=opts, providers=providers, provider_options=provider_options
-            )
-        except Exception:  # a damaged cache entry: drop it and rebuild below
+            return _load(os.fspath(cached), opts, providers, provider_options, str(cached))
+        except BundleError:  # a damaged cache entry: drop it and rebuild below
             with contextlib.suppress(OSError):
                 cached.unlink()
     opts = options.ort_options()
