@@ -13,7 +13,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from yourtts_onnx.commands._runtime_common import add_bundle_arg, add_voices_dir_arg, integrity_mode
+from yourtts_onnx.commands._runtime_common import (
+    add_bundle_arg,
+    add_scale_args,
+    add_voices_dir_arg,
+    integrity_mode,
+    scale_fields,
+)
 
 if TYPE_CHECKING:
     from yourtts_onnx.batch.config import BatchConfig
@@ -74,24 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="built-in speaker, saved voice, profile or recording (default: first built-in)",
     )
     add_voices_dir_arg(p)
-    d.add_argument(
-        "--noise-scale", type=float, metavar="X", help="variation of the voice (default: the bundle's)"
-    )
-    d.add_argument(
-        "--length-scale",
-        type=float,
-        metavar="X",
-        help="duration factor; > 1 is slower (default: the bundle's)",
-    )
-    d.add_argument(
-        "--noise-scale-dp", type=float, metavar="X", help="variation of the rhythm (default: the bundle's)"
-    )
-    d.add_argument(
-        "--sentence-pause", type=float, metavar="SEC", help="silence between sentences (default 0.2)"
-    )
-    d.add_argument(
-        "--max-tokens", type=int, metavar="N", help="cut sentences longer than N ids (default 400)"
-    )
+    d = add_scale_args(p)  # the defaults of the scales, pause and utterance cap for rows that leave them out
     d.add_argument(
         "--coqui-exact", action="store_true", help="tokenise as Coqui: no number expansion, no splitting"
     )
@@ -112,13 +101,9 @@ def config_from_args(args: argparse.Namespace) -> BatchConfig:
     defaults = make_options(
         language=args.language,
         voice=args.voice,
-        noise_scale=args.noise_scale,
-        length_scale=args.length_scale,
-        noise_scale_dp=args.noise_scale_dp,
-        sentence_pause=args.sentence_pause,
-        max_tokens=args.max_tokens,
         normalize_numbers=False if exact else None,
         split_sentences=False if exact else None,
+        **scale_fields(args),
     )
     return BatchConfig(
         bundle=Path(args.bundle),
