@@ -6,6 +6,10 @@ temporary sibling of the output file whose header is fixed at the end before it 
 Without ``--stream`` sentences are decoded whole; with it, window by window within each sentence when the
 bundle's backend can, and standard output gets a WAV whose header says "length unknown" (players read to
 the end) as soon as the first window is ready.
+
+``--timestamps FILE`` also writes when each word is spoken (:mod:`~yourtts_onnx.runtime.words`), in the
+format its extension names: ``.json`` (``{"words": [...], "sample_rate", "duration"}``), ``.srt`` or
+``.vtt`` captions (:mod:`~yourtts_onnx.runtime.captions`); atomically, after the audio.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
 from yourtts_onnx.commands._runtime_common import (
@@ -35,6 +39,7 @@ from yourtts_onnx.runtime.limits import MAX_TEXT_BYTES, MAX_WAV_SAMPLES
 
 if TYPE_CHECKING:
     from yourtts_onnx.runtime.waveform import Audio
+    from yourtts_onnx.runtime.words import Word
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--stream",
         action="store_true",
         help="write audio as soon as it is ready (within sentences when the bundle has component graphs)",
+    )
+    p.add_argument(
+        "--timestamps",
+        metavar="FILE",
+        help="also write each word's start and end time: .json, .srt or .vtt captions (by the extension)",
     )
     add_session_args(p)
 
@@ -193,19 +203,38 @@ def _write_special(path: str, stream: bool, chunks: Iterator[Audio], count: _Cou
             _write_spooled(lambda: fh, chunks, count)
 
 
+def _collect_words(chunks: Iterator[Audio], sentences: list[Sequence[Word]]) -> Iterator[Audio]:
+    """Pass the chunks on, keeping each sentence's words (they come with its first chunk)."""
+    for chunk in chunks:
+        if chunk.words:
+            sentences.append(chunk.words)
+        yield chunk
+
+
 def run(args: argparse.Namespace) -> int:
     text = read_text(args)
     options = synthesis_options(args)
     to_stdout = args.out == "-"
+    timestamps_fmt = None
+    if args.timestamps is not None:
+        from yourtts_onnx.runtime.captions import timestamps_format
+
+        timestamps_fmt = timestamps_format(args.timestamps)
+        check_writable(args.timestamps)
     if not to_stdout:
         check_writable(args.out)
     synth = open_synthesizer(args)
+    if timestamps_fmt is not None:
+        synth.require_word_times()
     if args.speaker:
         synth.voices.speaker(args.speaker)  # --speaker names a built-in speaker only
     t0 = time.perf_counter()
     bar = ProgressBar("synthesising")
     # whole sentences unless --stream: the same audio, without the windows' seams re-decoded
     chunks = synth.stream(text, options, windows=args.stream, progress=bar)
+    sentences: list[Sequence[Word]] = []
+    if timestamps_fmt is not None:
+        chunks = _collect_words(chunks, sentences)
     count = _Counter(synth.sample_rate)
     with bar:
         if to_stdout:
@@ -216,6 +245,13 @@ def run(args: argparse.Namespace) -> int:
             _write_file(args.out, chunks, count)
     seconds = time.perf_counter() - t0
     audio_s = count.samples / synth.sample_rate
+    if timestamps_fmt is not None:
+        from yourtts_onnx.runtime.captions import render
+
+        body = render(timestamps_fmt, sentences, synth.sample_rate, audio_s)
+        with atomic_open(args.timestamps) as fh:
+            fh.write(body.encode("utf-8"))
+        log.info("wrote %s: %d word(s)", args.timestamps, sum(len(s) for s in sentences))
     log.info(
         "wrote %s: %.2f s of audio in %.2f s (real-time factor %.3f)",
         args.out,

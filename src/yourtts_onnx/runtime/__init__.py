@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "Utterance": "utterances",
     "VoiceProfile": "voices",
     "Voices": "voice_service",
+    "Word": "words",
     "default_voices_dir": "voices",
     "list_profiles": "voices",
     "load_profile": "voices",
@@ -50,6 +51,7 @@ __all__ = [
     "Utterance",
     "VoiceProfile",
     "Voices",
+    "Word",
     "default_voices_dir",
     "list_profiles",
     "load_profile",
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
     from yourtts_onnx.runtime.voice_service import Voices
     from yourtts_onnx.runtime.voices import VoiceProfile, default_voices_dir, list_profiles, load_profile
     from yourtts_onnx.runtime.waveform import Audio
+    from yourtts_onnx.runtime.words import Word
 
 
 def __getattr__(name: str) -> Any:

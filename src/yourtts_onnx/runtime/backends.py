@@ -1,7 +1,9 @@
 """Decoding backends: the ways one utterance's ids become samples, as small classes behind one interface.
 
 * :class:`WholeGraph` — ``model.onnx``, the single end-to-end graph: one call per sentence, noise drawn
-  inside the graph (not seedable), no windows within a sentence.
+  inside the graph (not seedable), no windows within a sentence, and no durations (the graph does not output
+  them, so it gives no word timestamps: :attr:`Backend.times_words` is false and the front ends that are
+  asked for timestamps say so and name the backends that give them).
 * :class:`Components` — ``text_encoder`` → ``duration_predictor`` → host expansion and noise → ``decoder``,
   which can decode overlapping windows of frames, so audio streams within a sentence.
 * :class:`SplitComponents` — the same with the decoder split into ``flow`` + ``vocoder``: a window then pays
@@ -69,8 +71,20 @@ class BatchOutput:
         return self.waveforms[i, : int(self.lengths[i])]
 
 
+@dataclass(frozen=True)
+class Speech:
+    """One utterance being spoken: its durations, known before any audio, and its audio, window by window."""
+
+    durations: np.ndarray | None
+    """Frames per id ``[T]`` (int64) as the decoder uses them (after ``length_scale``); ``None`` when the
+    backend cannot tell (``model.onnx``)."""
+    chunks: Iterator[tuple[np.ndarray, bool]]
+    """1-D float32 samples per window, each with whether it is the utterance's last."""
+
+
 class Backend(ABC):
-    """Speaks one utterance at a time: ``speak(...)`` yields its samples, window by window."""
+    """Speaks one utterance at a time: ``speak_timed(...)`` gives its durations, then its samples window by
+    window (``speak(...)``: the samples alone)."""
 
     name: ClassVar[str]
     graphs: ClassVar[tuple[str, ...]]
@@ -98,7 +112,24 @@ class Backend(ABC):
     @abstractmethod
     def from_sessions(cls, sessions: Sessions, bundle: Bundle) -> Backend: ...
 
+    @property
+    def times_words(self) -> bool:
+        """Whether :meth:`speak_timed` gives durations (word timestamps)."""
+        return True
+
     @abstractmethod
+    def speak_timed(
+        self,
+        ids: Sequence[int],
+        embedding: np.ndarray,
+        language_id: int,
+        scales: np.ndarray,
+        rng: np.random.Generator,
+        schedule: ChunkSchedule | None,
+    ) -> Speech:
+        """One utterance: its durations (computed by this call) and its samples, one array per window of
+        ``schedule`` (``None``: one; computed as they are taken)."""
+
     def speak(
         self,
         ids: Sequence[int],
@@ -110,6 +141,7 @@ class Backend(ABC):
     ) -> Iterator[tuple[np.ndarray, bool]]:
         """1-D float32 samples of one utterance, one array per window of ``schedule`` (``None``: one), each
         with whether it is the utterance's last."""
+        yield from self.speak_timed(ids, embedding, language_id, scales, rng, schedule).chunks
 
 
 class WholeGraph(Backend):
@@ -179,7 +211,11 @@ class WholeGraph(Backend):
         wav = np.asarray(wav, dtype=np.float32).reshape(batch, -1)
         return BatchOutput(wav, np.minimum(np.asarray(out_lengths, dtype=np.int64).reshape(-1), wav.shape[1]))
 
-    def speak(
+    @property
+    def times_words(self) -> bool:
+        return False
+
+    def speak_timed(
         self,
         ids: Sequence[int],
         embedding: np.ndarray,
@@ -187,11 +223,14 @@ class WholeGraph(Backend):
         scales: np.ndarray,
         rng: np.random.Generator,
         schedule: ChunkSchedule | None,
-    ) -> Iterator[tuple[np.ndarray, bool]]:
-        out = self.run(
-            np.asarray([list(ids)]), np.array([len(ids)]), embedding, np.array([language_id]), scales
-        )
-        yield np.ascontiguousarray(out.item(0), dtype=np.float32), True
+    ) -> Speech:
+        def chunks() -> Iterator[tuple[np.ndarray, bool]]:
+            out = self.run(
+                np.asarray([list(ids)]), np.array([len(ids)]), embedding, np.array([language_id]), scales
+            )
+            yield np.ascontiguousarray(out.item(0), dtype=np.float32), True
+
+        return Speech(None, chunks())
 
 
 class _ComponentBackend(Backend):
@@ -287,18 +326,30 @@ class _ComponentBackend(Backend):
         rng: np.random.Generator | None = None,
     ) -> np.ndarray:
         """One sentence's latent ``z_p [1, C, frames]``, its noise (``scales[0]``) drawn here, once."""
+        return self.timed_latent(ids, embedding, language_id, scales, rng)[0]
+
+    def timed_latent(
+        self,
+        ids: Sequence[int],
+        embedding: np.ndarray,
+        language_id: int,
+        scales: np.ndarray,
+        rng: np.random.Generator | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`latent` and the frames per id ``[T]`` it was expanded with."""
         ids_arr = np.asarray([list(ids)], dtype=np.int64)
         emb = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
         prior = self.prior(ids_arr, np.array([ids_arr.shape[1]]), emb, np.array([language_id]), scales, rng)
         n = int(prior.frame_lengths[0])
         noise_scale = float(np.asarray(scales, dtype=np.float32).reshape(-1)[0])
-        return sample_latent(prior.m_p[:, :, :n], prior.logs_p[:, :, :n], noise_scale, rng)
+        z_p = sample_latent(prior.m_p[:, :, :n], prior.logs_p[:, :, :n], noise_scale, rng)
+        return z_p, prior.durations[0]
 
     @abstractmethod
     def stages(self, embedding: np.ndarray) -> list[Stage]:
         """The decoder as stages with their receptive fields (windows need every stage's field)."""
 
-    def speak(
+    def speak_timed(
         self,
         ids: Sequence[int],
         embedding: np.ndarray,
@@ -306,8 +357,13 @@ class _ComponentBackend(Backend):
         scales: np.ndarray,
         rng: np.random.Generator,
         schedule: ChunkSchedule | None,
+    ) -> Speech:
+        z_p, durations = self.timed_latent(ids, embedding, language_id, scales, rng)
+        return Speech(durations, self._decode(z_p, embedding, schedule))
+
+    def _decode(
+        self, z_p: np.ndarray, embedding: np.ndarray, schedule: ChunkSchedule | None
     ) -> Iterator[tuple[np.ndarray, bool]]:
-        z_p = self.latent(ids, embedding, language_id, scales, rng)
         frames = int(z_p.shape[2])
         stages = self.stages(embedding)
         bounds = [(0, frames)] if schedule is None or not self.streams else schedule.bounds(frames)

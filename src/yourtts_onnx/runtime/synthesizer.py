@@ -39,6 +39,7 @@ from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.runtime.utterances import Utterance, pause_samples, plan_utterances
 from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.waveform import Audio
+from yourtts_onnx.runtime.words import Word, WordRuns, utterance_words
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Scales:
 class Plan:
     """One call, checked and resolved: everything the backend needs, before any model runs."""
 
+    text: str
     utterances: list[Utterance]
     embedding: np.ndarray
     language: str
@@ -163,6 +165,21 @@ class Synthesizer:
         return self.voices.can_clone
 
     @property
+    def times_words(self) -> bool:
+        """Whether the audio comes with word timestamps (:attr:`Audio.words`): the component backends time
+        words; ``model.onnx`` alone does not output durations."""
+        return self.backend.times_words
+
+    def require_word_times(self) -> None:
+        """Raise :class:`InputError` (one line naming the fix) when this synthesizer cannot time words."""
+        if not self.backend.times_words:
+            raise InputError(
+                f"word timestamps need the component graphs (text_encoder and duration_predictor): backend "
+                f"'{self.backend.name}' runs model.onnx, which does not output durations; use backend "
+                "'auto', 'split' or 'components' with a bundle that has them"
+            )
+
+    @property
     def streams(self) -> bool:
         """Whether :meth:`stream` yields windows within sentences (else one chunk per sentence)."""
         return self.backend.streams
@@ -230,7 +247,9 @@ class Synthesizer:
             )
         utterances = self._utterances(text, language, opts)
         embedding = self.voices.resolve(opts)
-        return Plan(utterances, embedding, language, language_id, scales, self.pause_samples(opts), opts.seed)
+        return Plan(
+            text, utterances, embedding, language, language_id, scales, self.pause_samples(opts), opts.seed
+        )
 
     def pause_samples(self, opts: SynthesisOptions) -> int:
         """Samples of silence between sentences: the options' pause, else the bundle's."""
@@ -287,16 +306,35 @@ class Synthesizer:
         silence = np.zeros(plan.pause, dtype=np.float32)
         scales = plan.scales.array()
         total = len(plan.utterances)
+        runs = WordRuns(plan.text)
+        letters = self.tokenizer.letter_ids
+        emitted = 0  # samples yielded so far
         for i, utterance in enumerate(plan.utterances):
-            chunks = self.backend.speak(
+            speech = self.backend.speak_timed(
                 utterance.ids, plan.embedding, plan.language_id, scales, rng, schedule
             )
-            for j, (samples, last) in enumerate(chunks):
-                if plan.pause and i > 0 and j == 0:
+            pause = plan.pause if i > 0 else 0
+            words: tuple[Word, ...] | None = None
+            if speech.durations is not None:
+                words = tuple(
+                    utterance_words(
+                        runs,
+                        utterance.ids,
+                        utterance.spans,
+                        speech.durations.tolist(),
+                        letters,
+                        first_sample=emitted + pause,
+                        hop_length=self.config.hop_length,
+                        sample_rate=self.sample_rate,
+                    )
+                )
+            for j, (samples, last) in enumerate(speech.chunks):
+                if pause and j == 0:
                     samples = np.concatenate([silence, samples])
                 if last and progress is not None:
                     progress(i + 1, total)
-                yield Audio(samples, self.sample_rate)
+                emitted += samples.shape[0]
+                yield Audio(samples, self.sample_rate, words if j == 0 or words is None else ())
 
     def synthesize_ids(
         self,

@@ -9,16 +9,22 @@ The order of the steps, which other hosts reproduce (``docs/consumers.md`` secti
 (optional) of the whole text → sentence splitting → capping each sentence → per piece: cleaning, ids,
 and skipping pieces with nothing speakable. The splitting tables and the default token limit come from
 the tokenizer's config (``text.sentences`` in the bundle).
+
+Every utterance also carries each id's span in the input ``text`` (:mod:`~.text.spans`): the number
+expansion runs on a tracked text, the pieces are found again in it, and the tokenizer tracks the cleaning.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.text import DEFAULT_MAX_TOKENS, Tokenizer, chunk_text, describe_characters
+from yourtts_onnx.runtime.text.numbers import normalize_numbers as expand_numbers
+from yourtts_onnx.runtime.text.spans import Span, TrackedText, locate_pieces
 
 __all__ = ["DEFAULT_MAX_TOKENS", "Utterance", "max_chars_for", "pause_samples", "plan_utterances"]
 
@@ -31,6 +37,8 @@ class Utterance:
 
     text: str
     ids: tuple[int, ...]
+    spans: tuple[Span | None, ...] = ()
+    """Per id, the span ``[start, end)`` of the text given to :func:`plan_utterances` (``None``: a blank)."""
 
 
 def max_chars_for(max_tokens: int, add_blank: bool) -> int:
@@ -66,37 +74,47 @@ def plan_utterances(
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     if not split:
-        return [Utterance(text, tuple(tokenizer.encode(text, language, normalize_numbers=normalize_numbers)))]
+        enc = tokenizer.encode_with_report(text, language, normalize_numbers=normalize_numbers)
+        if enc.dropped:
+            _warn_dropped(enc.dropped)
+        return [Utterance(text, enc.ids, enc.spans)]
     config = tokenizer.config
     limit = config.sentences.max_tokens if max_tokens is None else max_tokens
     max_chars = max_chars_for(limit, config.add_blank)
+    tracked = TrackedText.of(text)
+    if normalize_numbers:
+        tracked = expand_numbers(tracked, language)
     chunks = chunk_text(
-        text,
+        tracked.text,
         language,
         max_chars,
         rules=config.cleaner_rules,
-        normalize_numbers=normalize_numbers,
         sentence_rules=config.sentences,
     )
     utterances: list[Utterance] = []
     dropped: dict[str, None] = {}
-    for chunk in chunks:
-        enc = tokenizer.encode_with_report(chunk, language, strict=False)
+    for chunk, piece in zip(chunks, locate_pieces(tracked, chunks, config.sentences.whitespace), strict=True):
+        enc = tokenizer.encode_with_report(piece, language, strict=False)
         dropped.update(dict.fromkeys(enc.dropped))
         # a chunk without a known letter or digit (a lone emoji or "...") is skipped, not spoken as noise
         if tokenizer.can_speak(chunk, language):
-            utterances.append(Utterance(chunk, enc.ids))
+            utterances.append(Utterance(chunk, enc.ids, enc.spans))
     if not utterances:
         # the tokenizer's strict mode words the reason (empty, only symbols, only unknown characters)
         tokenizer.encode_with_report(text, language, normalize_numbers=normalize_numbers, strict=True)
         raise InputError("text has nothing the model can pronounce")  # pragma: no cover - strict raised
     if dropped:
-        logger.warning(
-            "dropped %d character(s) that the model's vocabulary lacks: %s",
-            len(dropped),
-            describe_characters(dropped),
-        )
+        _warn_dropped(dropped)
     return utterances
+
+
+def _warn_dropped(dropped: Iterable[str]) -> None:
+    chars = list(dropped)
+    logger.warning(
+        "dropped %d character(s) that the model's vocabulary lacks: %s",
+        len(chars),
+        describe_characters(chars),
+    )
 
 
 def pause_samples(seconds: float, sample_rate: int) -> int:

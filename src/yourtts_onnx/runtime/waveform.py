@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from yourtts_onnx.runtime.atomic import atomic_open
+from yourtts_onnx.runtime.words import Word
 
 # RIFF/data sizes written when the length is not known yet (streaming to a pipe); players read to EOF.
 UNKNOWN_SIZE = 0xFFFFFFFF
@@ -39,10 +40,17 @@ def pcm16(samples: np.ndarray) -> bytes:
 
 @dataclass(frozen=True)
 class Audio:
-    """Mono float32 samples in [-1, 1] and their sample rate."""
+    """Mono float32 samples in [-1, 1], their sample rate and the words spoken in them.
+
+    ``words``: :class:`~.words.Word` timestamps in seconds from the start of the audio a call returns
+    (:meth:`Synthesizer.synthesize`: this audio; :meth:`Synthesizer.stream`: the concatenated chunks, and
+    each sentence's words come with its first chunk, the other chunks holding none). ``None`` when the
+    backend cannot time words (``model.onnx`` alone).
+    """
 
     samples: np.ndarray
     sample_rate: int
+    words: tuple[Word, ...] | None = None
 
     @property
     def duration(self) -> float:
@@ -63,6 +71,12 @@ class Audio:
 
     @staticmethod
     def concatenate(chunks: list[Audio], sample_rate: int) -> Audio:
+        """The chunks of one call joined (their words too; ``None`` when a chunk has ``None``)."""
         if not chunks:
             return Audio(np.zeros(0, dtype=np.float32), sample_rate)
-        return Audio(np.concatenate([c.samples for c in chunks]).astype(np.float32, copy=False), sample_rate)
+        words = None
+        if all(c.words is not None for c in chunks):
+            words = tuple(w for c in chunks for w in c.words or ())
+        return Audio(
+            np.concatenate([c.samples for c in chunks]).astype(np.float32, copy=False), sample_rate, words
+        )

@@ -38,12 +38,13 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from yourtts_onnx.errors import BundleError
+
+from .spans import T, lowercase, nfc, remove_chars, replace_literal, rewrite, strip_one
 
 __all__ = [
     "CLEANER_STEPS",
@@ -258,21 +259,24 @@ def default_rules(cleaner_name: str = "multilingual_cleaners") -> CleanerRules:
     return factory()
 
 
-def apply_cleaner(text: str, language: str | None, rules: CleanerRules) -> str:
-    """Run ``rules`` on ``text`` for ``language`` (any string; ``None`` uses the default table)."""
+def apply_cleaner(text: T, language: str | None, rules: CleanerRules) -> T:
+    """Run ``rules`` on ``text`` for ``language`` (any string; ``None`` uses the default table).
+
+    ``text`` is a ``str`` or a :class:`~.spans.TrackedText`; every step goes through the span helpers of
+    :mod:`~.spans`, so a tracked text comes back with the input offsets of its characters."""
     for step in rules.steps:
         if step == "unicode_nfc":
-            text = unicodedata.normalize("NFC", text)
+            text = nfc(text)
         elif step == "lowercase":
-            text = text.lower()
+            text = lowercase(text)
         elif step == "replace_symbols":
             for src, dst in rules.replacements_for(language):
-                text = text.replace(src, dst)
+                text = replace_literal(text, src, dst)
         elif step == "remove_symbols":
-            if rules.removed_symbols:
-                text = text.translate(dict.fromkeys(map(ord, rules.removed_symbols)))
+            text = remove_chars(text, rules.removed_symbols)
         elif step == "collapse_whitespace":
-            text = _collapse(text, rules.whitespace)
+            if rules.whitespace:
+                text = strip_one(rewrite(text, _whitespace_run(rules.whitespace), " "), " ")
         else:  # pragma: no cover - rejected in CleanerRules.__post_init__
             raise BundleError(f"unknown cleaner step {step!r}")
     return text
@@ -281,14 +285,3 @@ def apply_cleaner(text: str, language: str | None, rules: CleanerRules) -> str:
 @functools.lru_cache(maxsize=8)
 def _whitespace_run(whitespace: str) -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(ch) for ch in whitespace) + "]+")
-
-
-def _collapse(text: str, whitespace: str) -> str:
-    if not whitespace:
-        return text
-    collapsed = _whitespace_run(whitespace).sub(" ", text)
-    if collapsed.startswith(" "):
-        collapsed = collapsed[1:]
-    if collapsed.endswith(" "):
-        collapsed = collapsed[:-1]
-    return collapsed

@@ -17,6 +17,11 @@ cleaning. It is deliberately modest and handles, in this order:
 Language codes are reduced to their primary subtag (``"fr-fr"`` → ``"fr"``, ``"pt-br"`` → ``"pt"``);
 other languages are returned unchanged. Words come from ``num2words`` (imported on first use); its commas
 are removed so that they do not become pauses. Times, dates, units and Roman numerals are left alone.
+
+Every rule is applied with :func:`~.spans.rewrite` (``rewrite(text, pattern, fn)`` rather than
+``pattern.sub(fn, text)``), so that :func:`normalize_numbers` also takes a :class:`~.spans.TrackedText` and
+the words it writes keep the character offsets of the digits they replace (word timestamps). New rules
+should do the same.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from yourtts_onnx.errors import MissingDependencyError
+
+from .spans import T, rewrite
 
 __all__ = ["SUPPORTED_NUMBER_LANGUAGES", "normalize_numbers", "number_language"]
 
@@ -277,31 +284,35 @@ def _ordinal(match: re.Match[str], lang: _Lang) -> str:
     return _pad(match, words)
 
 
-def normalize_numbers(text: str, language: str | None) -> str:
-    """Write the numbers in ``text`` out as words for ``language`` (en, fr, pt; others unchanged)."""
+def normalize_numbers(text: T, language: str | None) -> T:
+    """Write the numbers in ``text`` out as words for ``language`` (en, fr, pt; others unchanged).
+
+    ``text`` is a ``str`` or a :class:`~.spans.TrackedText` (then the result keeps input offsets)."""
     code = number_language(language)
-    if code is None or not any(ch.isdigit() for ch in text):
+    if code is None or not any(ch.isdigit() for ch in str(text)):
         return text
     lang = _LANGS[code]
     pats = _patterns(lang)
-    text = pats.currency_before.sub(lambda m: _currency(m, lang), text)
-    text = pats.currency_after.sub(lambda m: _currency(m, lang), text)
-    text = pats.percent.sub(
+    text = rewrite(text, pats.currency_before, lambda m: _currency(m, lang))
+    text = rewrite(text, pats.currency_after, lambda m: _currency(m, lang))
+    text = rewrite(
+        text,
+        pats.percent,
         lambda m: _pad(
             m,
             f"{_say_number(m.group('int'), m.group('frac'), lang, negative=bool(m.group('sign')))} "
             f"{lang.percent}",
         ),
-        text,
     )
-    text = pats.ordinal.sub(lambda m: _ordinal(m, lang), text)
-    text = pats.number.sub(
+    text = rewrite(text, pats.ordinal, lambda m: _ordinal(m, lang))
+    text = rewrite(
+        text,
+        pats.number,
         lambda m: _pad(
             m,
             _say_number(
                 m.group("int"), m.group("frac"), lang, negative=bool(m.group("sign")), allow_year=True
             ),
         ),
-        text,
     )
     return text

@@ -3,6 +3,10 @@
 Pipeline: (optional number expansion) → cleaner → one id per character found in the vocabulary
 (other characters are dropped) → blank interspersed (``[b, c1, b, c2, ..., b]``) when ``add_blank``.
 
+:meth:`Tokenizer.encode_with_report` also takes a :class:`~.spans.TrackedText` and reports, for every id,
+the span of the input text it came from (:attr:`Encoding.spans`; the mechanism is described in
+:mod:`~.spans`), which word timestamps are computed from.
+
 ``encode(..., strict=False)`` is exactly Coqui: empty text gives ``[blank]`` and unknown characters are
 silently dropped. The default ``strict=True`` (for synthesis) raises :class:`InputError` when no known
 letter (or digit) is left, naming the unknown characters.
@@ -20,6 +24,7 @@ from yourtts_onnx.errors import InputError
 from .cleaners import apply_cleaner
 from .config import TextFrontendConfig
 from .numbers import normalize_numbers as _normalize_numbers
+from .spans import Span, TrackedText
 
 __all__ = ["Encoding", "Tokenizer", "describe_characters"]
 
@@ -54,6 +59,10 @@ class Encoding:
     """Distinct characters of ``cleaned_text`` not in the vocabulary, in order of first appearance."""
     num_chars: int
     """Number of character ids (``len(ids)`` without the blanks)."""
+    spans: tuple[Span | None, ...] = ()
+    """For each id, the span ``[start, end)`` of the input text its character came from (offsets into the
+    text given to :meth:`Tokenizer.encode_with_report`, or the input that a :class:`TrackedText` tracks);
+    ``None`` for blanks."""
 
 
 class Tokenizer:
@@ -64,6 +73,7 @@ class Tokenizer:
         # Only single characters can come from text; the blank "<BLNK>" cannot.
         self._char_to_id = {tok: idx for tok, idx in config.char_to_id.items() if len(tok) == 1}
         self._blank_id = config.blank_id if config.add_blank else None
+        self._letter_ids = frozenset(idx for tok, idx in self._char_to_id.items() if tok.isalnum())
 
     @property
     def config(self) -> TextFrontendConfig:
@@ -80,6 +90,11 @@ class Tokenizer:
     @property
     def blank_id(self) -> int | None:
         return self._config.blank_id
+
+    @property
+    def letter_ids(self) -> frozenset[int]:
+        """Ids of the letters and digits (``str.isalnum``): the tokens a word's timestamps start and end on."""
+        return self._letter_ids
 
     def clean(self, text: str, language: str | None, *, normalize_numbers: bool = False) -> str:
         """Number expansion (when asked) and the configured cleaner."""
@@ -104,32 +119,47 @@ class Tokenizer:
 
     def encode_with_report(
         self,
-        text: str,
+        text: str | TrackedText,
         language: str | None,
         *,
         normalize_numbers: bool = False,
         strict: bool = True,
     ) -> Encoding:
-        """Like :meth:`encode`, returning the dropped characters instead of logging them."""
-        if not isinstance(text, str):
+        """Like :meth:`encode`, returning the dropped characters instead of logging them, and every id's
+        input span (``text`` may be a :class:`TrackedText` whose spans point into an earlier input)."""
+        if isinstance(text, TrackedText):
+            tracked = text
+        elif isinstance(text, str):
+            tracked = TrackedText.of(text)
+        else:
             raise InputError(f"text must be a string, got {type(text).__name__}")
-        cleaned = self.clean(text, language, normalize_numbers=normalize_numbers)
+        if normalize_numbers:
+            tracked = _normalize_numbers(tracked, language)
+        cleaned_tracked = apply_cleaner(tracked, language, self._config.cleaner_rules)
+        cleaned = cleaned_tracked.text
         char_ids: list[int] = []
+        char_spans: list[Span] = []
         dropped: dict[str, None] = {}
         lookup = self._char_to_id
-        for ch in cleaned:
+        for i, ch in enumerate(cleaned):
             idx = lookup.get(ch)
             if idx is None:
                 dropped[ch] = None
             else:
                 char_ids.append(idx)
+                char_spans.append(cleaned_tracked.span(i))
         if strict and not any(ch.isalnum() and ch in lookup for ch in cleaned):
-            raise InputError(_empty_message(text, cleaned, list(dropped)))
+            raise InputError(_empty_message(str(text), cleaned, list(dropped)))
+        spans: list[Span | None] = list(char_spans)
+        if self._blank_id is not None:
+            spans = [None] * (2 * len(char_spans) + 1)
+            spans[1::2] = char_spans
         return Encoding(
             ids=tuple(self._intersperse(char_ids)),
             cleaned_text=cleaned,
             dropped=tuple(dropped),
             num_chars=len(char_ids),
+            spans=tuple(spans),
         )
 
     def encode(
