@@ -28,7 +28,7 @@ from yourtts_onnx.server.jobs import JobRunner
 from yourtts_onnx.server.limits import BodyLimitMiddleware
 from yourtts_onnx.server.metrics import Metrics, MetricsMiddleware
 from yourtts_onnx.server.openapi import install_openapi
-from yourtts_onnx.server.routes import coqui, marytts, openai, system, voices, web
+from yourtts_onnx.server.routes import captioned, coqui, marytts, openai, system, voices, web
 from yourtts_onnx.server.service import TtsService
 from yourtts_onnx.server.settings import ServerSettings
 from yourtts_onnx.server.voice_map import build_voice_map
@@ -40,6 +40,10 @@ TAGS = [
     {"name": "openai", "description": "OpenAI-compatible text to speech"},
     {"name": "coqui", "description": "Coqui tts-server compatible endpoints"},
     {"name": "voices", "description": "Built-in speakers and saved cloned voices"},
+    {
+        "name": "captions",
+        "description": "Speech with word timestamps (Kokoro-FastAPI's /dev/captioned_speech)",
+    },
     {"name": "system", "description": "Health, metrics, model details"},
     {"name": "marytts", "description": "MaryTTS-compatible endpoints (Home Assistant's MaryTTS integration)"},
 ]
@@ -108,7 +112,7 @@ def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None)
 
     auth = api_key_dependency(settings.api_key)
     public = (system.public_router, web.router)
-    protected = (openai.router, coqui.router, marytts.router, voices.router, system.router)
+    protected = (openai.router, captioned.router, coqui.router, marytts.router, voices.router, system.router)
     for router in public:
         app.include_router(router)
     for router in protected:

@@ -73,10 +73,79 @@ class SpeechRequest(BaseModel):
     )
     noise_scale: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False)
     noise_scale_dp: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False)
+    word_timestamps: bool = Field(
+        False,
+        description="With stream_format 'sse': also send a 'speech.audio.words' event (words with start_time "
+        "and end_time in seconds from the start of the audio, start_char and end_char in 'input') before "
+        "each sentence's first audio delta. Off by default, so OpenAI's clients see only OpenAI's events; "
+        "ignored without stream_format 'sse' (POST /dev/captioned_speech returns words with whole audio).",
+    )
 
     @property
     def voice_id(self) -> str | None:
         return self.voice.id if isinstance(self.voice, VoiceRef) else self.voice
+
+
+class WordTimestamp(BaseModel):
+    """When one word of the input is spoken (see docs/consumers.md, "Word timestamps")."""
+
+    word: str = Field(
+        description="The word as written in the input (punctuation attached, numbers unexpanded)"
+    )
+    start_time: float = Field(description="Seconds from the start of the audio to the word's first letter")
+    end_time: float = Field(description="Seconds from the start of the audio to the end of its last letter")
+    start_char: int = Field(description="input[start_char:end_char] is the word (Unicode code points)")
+    end_char: int
+
+
+class CaptionedSpeechRequest(BaseModel):
+    """``POST /dev/captioned_speech``: Kokoro-FastAPI's body (``model``, ``input``, ``voice``,
+    ``response_format``, ``speed``, ``stream``, ``return_timestamps``, ``lang_code``) plus ``language`` and
+    the noise scales."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = Field(None, description="Accepted and ignored: this server runs one model.")
+    input: str = Field(description="The text to speak (the same limits as /v1/audio/speech).")
+    voice: str | None = Field(
+        None,
+        description="A built-in speaker, saved voice id or alias (GET /v1/voices); default: the first speaker.",
+    )
+    response_format: str | None = Field(
+        None, description="wav, pcm (24 kHz), flac, mp3, opus; default mp3 (wav where mp3 is unavailable)."
+    )
+    speed: float = Field(
+        1.0, ge=MIN_SPEED, le=MAX_SPEED, allow_inf_nan=False, description="length scale = default / speed"
+    )
+    stream: bool = Field(
+        True,
+        description="true (default, as Kokoro-FastAPI): application/x-ndjson, one JSON object per line per audio "
+        "chunk, each with that chunk's audio and the words whose sentence starts in it (times from the start of "
+        "the whole audio; a format that cannot stream comes in one line); false: one JSON object.",
+    )
+    return_timestamps: bool = Field(True, description="false: 'timestamps' is null")
+    lang_code: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="Kokoro-FastAPI's language letter (a, b: en; f: fr-fr; p: pt-br) or a language name; "
+        "'language' wins when both are given.",
+    )
+    language: str | None = Field(
+        None, min_length=1, max_length=64, description="A language of the model (GET /v1/languages)."
+    )
+    noise_scale: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False)
+    noise_scale_dp: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False)
+
+
+class CaptionedSpeechResponse(BaseModel):
+    """Kokoro-FastAPI's response: base64 audio, its media type, and the words (also each NDJSON line)."""
+
+    audio: str = Field(description="The audio (this chunk's, when streaming), base64-encoded")
+    audio_format: str = Field(description="The audio's media type, e.g. audio/mpeg (as Kokoro-FastAPI)")
+    timestamps: list[WordTimestamp] | None = Field(
+        description="The words, in order, with monotonic times inside the audio; null when not asked for"
+    )
 
 
 class ErrorDetail(BaseModel):

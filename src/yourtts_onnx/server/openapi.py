@@ -76,14 +76,15 @@ def adjust(schema: dict[str, Any], settings: ServerSettings) -> dict[str, Any]:
                 if status.isdigit() and int(status) >= 400 and "ErrorModel" in components:
                     response["content"] = {"application/json": {"schema": error_ref}}
 
-    speech = components.get("SpeechRequest", {}).get("properties", {})
-    if "input" in speech:
-        speech["input"] = _text(limit, speech["input"].get("description", ""))
-    if "response_format" in speech:
-        speech["response_format"] = {
-            "anyOf": [{"type": "string", "enum": openai_formats()}, {"type": "null"}],
-            "description": speech["response_format"].get("description", ""),
-        }
+    for name in ("SpeechRequest", "CaptionedSpeechRequest"):
+        speech = components.get(name, {}).get("properties", {})
+        if "input" in speech:
+            speech["input"] = _text(limit, speech["input"].get("description", ""))
+        if "response_format" in speech:
+            speech["response_format"] = {
+                "anyOf": [{"type": "string", "enum": openai_formats()}, {"type": "null"}],
+                "description": speech["response_format"].get("description", ""),
+            }
 
     coqui_get = paths.get("/api/tts", {}).get("get")
     if coqui_get is not None:

@@ -100,6 +100,13 @@ class TtsService:
         if chars > self.settings.max_text_chars:
             raise self._too_long(field, chars, spoken=True)
 
+    def check_word_times(self, field: str) -> None:
+        """422 when the synthesizer cannot time words (``model.onnx`` alone)."""
+        try:
+            self.synth.require_word_times()
+        except InputError as exc:
+            raise ApiError(422, str(exc), "timestamps_unavailable", param=field) from None
+
     def language(self, requested: str | None, field: str = "language") -> str:
         if requested is None or not requested.strip():
             return self.synth.language(None)[0]

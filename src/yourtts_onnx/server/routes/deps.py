@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -14,6 +14,7 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
 from yourtts_onnx.runtime.waveform import Audio
+from yourtts_onnx.runtime.words import Word
 from yourtts_onnx.server.formats import AudioFormat, ChunkEncoder, encode, output_rate
 from yourtts_onnx.server.models import ErrorModel
 from yourtts_onnx.server.service import SpeechJob, TtsService
@@ -131,17 +132,32 @@ def sse_event(payload: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
 
 
+def word_dicts(words: Sequence[Word] | None) -> list[dict[str, Any]]:
+    return [w.to_dict() for w in words or ()]
+
+
 async def sse_response(
-    service: TtsService, job: SpeechJob, fmt: AudioFormat, request: Request, pcm_rate: int | None = None
+    service: TtsService,
+    job: SpeechJob,
+    fmt: AudioFormat,
+    request: Request,
+    pcm_rate: int | None = None,
+    *,
+    words: bool = False,
 ) -> Response:
     """OpenAI's ``stream_format="sse"``: ``speech.audio.delta`` events carrying base64 audio as it is made
     (streamable formats; others in one delta once the whole file is encoded), then ``speech.audio.done``
-    with ``usage`` (input_tokens: characters of input; output_tokens: audio frames of the model)."""
+    with ``usage`` (input_tokens: characters of input; output_tokens: audio frames of the model).
+    ``words``: a ``speech.audio.words`` event (``{"type", "words": [...]}``) before each sentence's first
+    delta (all of them before the one delta of a format that cannot stream)."""
     sample_rate = service.synth.sample_rate
     hop = service.synth.config.hop_length
 
     def delta(data: bytes) -> bytes:
         return sse_event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode("ascii")})
+
+    def word_event(chunk_words: Sequence[Word] | None) -> bytes:
+        return sse_event({"type": "speech.audio.words", "words": word_dicts(chunk_words)})
 
     async def body() -> AsyncIterator[bytes]:
         chunks = _chunks(service, job, request)
@@ -152,6 +168,8 @@ async def sse_response(
                 header = encoder.header()
                 async for chunk in chunks:
                     samples += len(chunk)
+                    if words and chunk.words:
+                        yield word_event(chunk.words)
                     yield delta(header + encoder.push(chunk.samples))
                     header = b""
                 tail = header + encoder.finish()
@@ -161,6 +179,8 @@ async def sse_response(
                 parts = [chunk async for chunk in chunks]
                 audio = Audio.concatenate(parts, sample_rate)
                 samples = len(audio)
+                if words and audio.words:
+                    yield word_event(audio.words)
                 yield delta(await anyio.to_thread.run_sync(encode, audio, fmt, pcm_rate))
         finally:
             await chunks.aclose()

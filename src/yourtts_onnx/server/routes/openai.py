@@ -4,7 +4,8 @@ As OpenAI's API: ``model`` is one of :data:`MODEL_IDS` (all run the one model; a
 ``model_not_found``), ``voice`` a string or ``{"id": ...}`` (built-in speakers, saved voices, and aliases
 such as ``alloy``: :mod:`~yourtts_onnx.server.voice_map`), ``pcm`` is 24 kHz, ``stream_format="sse"``
 sends ``speech.audio.delta``/``speech.audio.done`` events, ``instructions`` is accepted and ignored, and
-every error is ``{"error": {"message", "type", "param", "code"}}``.
+every error is ``{"error": {"message", "type", "param", "code"}}``. Beyond OpenAI: ``word_timestamps: true``
+adds ``speech.audio.words`` events to the SSE stream (opt-in, so OpenAI's clients see no change).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ async def create_speech(body: SpeechRequest, request: Request, service: ServiceD
     fmt = service.audio_format(body.response_format, offered=openai_formats())
     if body.instructions:
         logger.debug("ignoring 'instructions': YourTTS has no control of style by prompt")
+    if body.word_timestamps and sse:
+        service.check_word_times("word_timestamps")
     options = service.options(
         language=body.language,
         voice=body.voice_id,
@@ -74,7 +77,7 @@ async def create_speech(body: SpeechRequest, request: Request, service: ServiceD
     await service.check_spoken(text, options, "input")
     job = SpeechJob(text=text, options=options)
     if sse:
-        return await sse_response(service, job, fmt, request, OPENAI_PCM_RATE)
+        return await sse_response(service, job, fmt, request, OPENAI_PCM_RATE, words=body.word_timestamps)
     if body.stream and fmt.streamable:  # other formats come whole, once encoded
         return await streaming_response(service, job, fmt, request, OPENAI_PCM_RATE)
     return await synthesize_response(service, job, fmt, request, OPENAI_PCM_RATE)
