@@ -33,6 +33,8 @@ class BatchConfig:
         ship_bundle: ``"auto"`` ships the bundle through Ray's object store when joining a cluster (nodes
             that see the same bundle at the same path use it as is); ``"always"``/``"never"``.
         progress_interval: seconds between progress log lines when stderr is not a terminal.
+        timestamps: store each row's words (``word``, ``start_time``, ``end_time``, ``start_char``,
+            ``end_char``; :mod:`yourtts_onnx.runtime.words`) in ``metadata.jsonl`` (needs the component graphs).
     """
 
     bundle: Path
@@ -49,6 +51,7 @@ class BatchConfig:
     defaults: SynthesisOptions = field(default_factory=SynthesisOptions)
     ship_bundle: str = "auto"
     progress_interval: float = 10.0
+    timestamps: bool = False
 
     def __post_init__(self) -> None:
         if self.audio_format not in AUDIO_FORMATS:

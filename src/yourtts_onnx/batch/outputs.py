@@ -5,6 +5,7 @@
 
     DIR/wavs/ID.wav|flac       one file per item; its metadata ("comment") holds the item's content key
     DIR/metadata.jsonl         Hugging Face audiofolder: file_name, id, text, language, voice, duration, seed, ...
+                               (with --timestamps also "words": [{word, start_time, end_time, start_char, end_char}])
     DIR/metadata_ljspeech.csv  LJSpeech-style: id|text|normalized text (not "metadata.csv": see below)
     DIR/errors.jsonl           rows not synthesised: line, id, error
     DIR/summary.json           the last run's counts and throughput
@@ -14,7 +15,9 @@ as metadata too and refuses a folder with both ``metadata.csv`` and ``metadata.j
 ``ljspeech`` formatter takes the file name as ``meta_file_train`` and reads ``wavs/ID.wav``.
 
 Resuming: an item is done when its audio file exists and carries the item's content key (the key is
-written into the file, so the audio and the record of what it is can never disagree).
+written into the file, so the audio and the record of what it is can never disagree). With timestamps, a
+done item's words come from the previous run's ``metadata.jsonl`` line with the same content key; an item
+without them there (a run without ``--timestamps``) is synthesised again.
 """
 
 from __future__ import annotations
@@ -98,9 +101,15 @@ class ItemRecord:
     noise_scale_dp: float
     sample_rate: int
     content_key: str
+    words: tuple[dict[str, Any], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if self.words is None:
+            del d["words"]
+        else:
+            d["words"] = list(self.words)
+        return d
 
 
 _SPACES = re.compile(r"\s+")
@@ -161,6 +170,26 @@ class OutputDir:
         if stamp is None or stamp.key != key or stamp.sample_rate != sample_rate or stamp.frames <= 0:
             return None
         return stamp
+
+    def previous_words(self) -> dict[str, tuple[dict[str, Any], ...]]:
+        """Words recorded by the previous run, by content key (an unreadable or absent file: none)."""
+        found: dict[str, tuple[dict[str, Any], ...]] = {}
+        try:
+            text = (self.root / METADATA).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return found
+        for line in text.splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if (
+                isinstance(row, dict)
+                and isinstance(row.get("words"), list)
+                and isinstance(row.get("content_key"), str)
+            ):
+                found[row["content_key"]] = tuple(w for w in row["words"] if isinstance(w, dict))
+        return found
 
     def write_audio(self, item_id: str, data: bytes) -> None:
         atomic_write_bytes(self.audio_path(item_id), data, temp_dir=self.partial)

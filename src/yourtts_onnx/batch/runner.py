@@ -49,7 +49,13 @@ def bundle_seedable(bundle: Bundle, backend: type) -> bool:
     return graph is not None and any(t.name == DP_NOISE for t in graph.inputs)
 
 
-def _record(out: OutputDir, item: WorkItem, frames: int, sample_rate: int) -> ItemRecord:
+def _record(
+    out: OutputDir,
+    item: WorkItem,
+    frames: int,
+    sample_rate: int,
+    words: tuple[dict[str, Any], ...] | None = None,
+) -> ItemRecord:
     return ItemRecord(
         file_name=out.file_name(item.id),
         id=item.id,
@@ -63,6 +69,7 @@ def _record(out: OutputDir, item: WorkItem, frames: int, sample_rate: int) -> It
         noise_scale_dp=item.scales.noise_scale_dp,
         sample_rate=sample_rate,
         content_key=item.key,
+        words=words,
     )
 
 
@@ -104,6 +111,11 @@ class _Run:
 
     def plan(self) -> ItemPlan:
         t0 = time.perf_counter()
+        if self.config.timestamps and self.backend is WholeGraph:
+            raise InputError(
+                "--timestamps needs the component graphs (text_encoder and duration_predictor): backend 'model' "
+                "runs model.onnx, which does not output durations; use --backend auto, split or components"
+            )
         rows = read_manifest(self.config.manifest)
         voices = Voices(self.bundle, self.config.voices_dir, SessionOptions())
         default_voice = self.config.defaults.voice
@@ -132,12 +144,15 @@ class _Run:
     def resume(self, plan: ItemPlan) -> list[WorkItem]:
         t0 = time.perf_counter()
         todo = []
+        words = self.out.previous_words() if self.config.timestamps else {}
         for item in plan.items:
             stamp = self.out.done(item.id, item.key, self.sample_rate)
-            if stamp is None:
+            if stamp is None or (self.config.timestamps and item.key not in words):
                 todo.append(item)
             else:
-                self.records[item.id] = _record(self.out, item, stamp.frames, stamp.sample_rate)
+                self.records[item.id] = _record(
+                    self.out, item, stamp.frames, stamp.sample_rate, words.get(item.key)
+                )
         self.timings["resume_scan_seconds"] = time.perf_counter() - t0
         return todo
 
@@ -149,7 +164,8 @@ class _Run:
         t0 = time.perf_counter()
         self.out.write_audio(item.id, result.data)
         self.write_seconds += time.perf_counter() - t0
-        self.records[item.id] = _record(self.out, item, result.frames, self.sample_rate)
+        stamps = result.words if self.config.timestamps else None
+        self.records[item.id] = _record(self.out, item, result.frames, self.sample_rate, stamps)
         self.synthesized += 1
         seconds = result.frames / self.sample_rate
         self.synthesized_audio += seconds

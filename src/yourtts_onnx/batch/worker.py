@@ -52,6 +52,7 @@ class JobResult:
     duration: float  # seconds of audio
     seconds: float  # synthesis and encoding inside the worker
     error: str | None = None
+    words: tuple[dict[str, Any], ...] | None = None  # the item's word timestamps (None: backend has none)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ class BatchWorker:
         except (InputError, AudioError) as exc:
             return JobResult(job.id, None, 0, 0.0, time.perf_counter() - t0, error=str(exc))
         data = encode_audio(audio.samples, audio.sample_rate, self.spec.audio_format, job.key)
-        return JobResult(job.id, data, len(audio), audio.duration, time.perf_counter() - t0)
+        words = None if audio.words is None else tuple(w.to_dict() for w in audio.words)
+        return JobResult(job.id, data, len(audio), audio.duration, time.perf_counter() - t0, words=words)
 
 
 def _fetcher(shipped: list[Any] | None) -> Callable[[], Packed] | None:

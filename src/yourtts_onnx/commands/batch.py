@@ -84,6 +84,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument(
         "--coqui-exact", action="store_true", help="tokenise as Coqui: no number expansion, no splitting"
     )
+    p.add_argument(
+        "--timestamps",
+        action="store_true",
+        help="store each row's word timestamps in metadata.jsonl ('words': word, start_time, end_time, "
+        "start_char, end_char)",
+    )
     g = p.add_argument_group("bundle")
     g.add_argument(
         "--backend", choices=["auto", "split", "components", "model"], default="auto", help="decoding graphs"
@@ -119,6 +125,7 @@ def config_from_args(args: argparse.Namespace) -> BatchConfig:
         voices_dir=Path(args.voices_dir) if args.voices_dir else None,
         defaults=defaults,
         ship_bundle=args.ship_bundle,
+        timestamps=bool(args.timestamps),
     )
 
 
