@@ -131,13 +131,24 @@ export class ComponentPipeline {
    * cannot stream: the whole sentence at once).
    */
   async *speak(ids, embedding, languageId, scales, rng, schedule) {
+    yield* (await this.speakTimed(ids, embedding, languageId, scales, rng, schedule)).chunks;
+  }
+
+  /**
+   * `speak` with the frames per id (Int32Array, after the length scale) known before any audio:
+   * {durations, chunks} where `chunks` is the async iterator of `speak`.
+   */
+  async speakTimed(ids, embedding, languageId, scales, rng, schedule) {
     const latent = await this.latent(ids, embedding, languageId, scales, rng);
     const frames = latent.steps;
     const stages = this.stages(embedding);
     const bounds = schedule && this.streams ? schedule.bounds(frames) : [[0, frames]];
-    for (const [start, end] of bounds) {
-      const out = await decodeWindow(stages, latent, start, end, frames);
-      yield out.data;
+    async function* chunks() {
+      for (const [start, end] of bounds) {
+        const out = await decodeWindow(stages, latent, start, end, frames);
+        yield out.data;
+      }
     }
+    return { durations: latent.durations, chunks: chunks() };
   }
 }

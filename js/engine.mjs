@@ -12,6 +12,7 @@ import { resolveLanguage } from './languages.mjs';
 import { NormalGenerator } from './noise.mjs';
 import { averageClips, makeWindows, meanRows, prepareClip } from './speaker_windows.mjs';
 import { pauseSamples, planUtterances } from './utterances.mjs';
+import { WordRuns, utteranceWords } from './words.mjs';
 
 export class OptionError extends Error {}
 
@@ -137,9 +138,11 @@ export class Engine {
   }
 
   /**
-   * Check everything, then speak: yields {samples, index, utterances, kind} in order — kind 'pause' (the
-   * silence before every sentence after the first) or 'audio' (a window; `windows` false: whole sentences).
-   * The checks (text, language, voice, options) run before the first chunk is computed.
+   * Check everything, then speak: yields {samples, index, utterances, kind, words} in order — kind 'pause'
+   * (the silence before every sentence after the first) or 'audio' (a window; `windows` false: whole
+   * sentences). `words`: the sentence's word timestamps ({word, start_time, end_time, start_char,
+   * end_char}, seconds from the start of the whole audio; js/words.mjs) on its first 'audio' chunk, [] on
+   * the others. The checks (text, language, voice, options) run before the first chunk is computed.
    */
   async *stream(request, { windows = true, plan = null } = {}) {
     const opts = checkRequest(request, this.config);
@@ -151,20 +154,38 @@ export class Engine {
     const pause = pauseSamples(opts.sentencePause, this.sampleRate);
     const rng = new NormalGenerator(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
     const utterances = thePlan.utterances;
+    const runs = new WordRuns(opts.text);
+    let emitted = 0;
     for (const [index, utterance] of utterances.entries()) {
-      if (index > 0 && pause > 0) yield { samples: new Float32Array(pause), index, utterances: utterances.length, kind: 'pause' };
-      for await (const samples of this.pipeline.speak(utterance.ids, embedding, thePlan.language.id, scales, rng, schedule)) {
-        yield { samples, index, utterances: utterances.length, kind: 'audio' };
+      if (index > 0 && pause > 0) {
+        yield { samples: new Float32Array(pause), index, utterances: utterances.length, kind: 'pause', words: [] };
+        emitted += pause;
+      }
+      const speech = await this.pipeline.speakTimed(utterance.ids, embedding, thePlan.language.id, scales, rng, schedule);
+      let words = utteranceWords(runs, utterance.ids, utterance.spans, speech.durations, this.tokenizer.letterIds, {
+        firstSample: emitted,
+        hopLength: this.pipeline.hop,
+        sampleRate: this.sampleRate,
+      });
+      for await (const samples of speech.chunks) {
+        yield { samples, index, utterances: utterances.length, kind: 'audio', words };
+        words = [];
+        emitted += samples.length;
       }
     }
   }
 
-  /** The whole text: sentences decoded whole (as the Python runtime's synthesize), joined by the pause. */
+  /**
+   * The whole text: sentences decoded whole (as the Python runtime's synthesize), joined by the pause.
+   * @returns {{samples: Float32Array, sampleRate: number, words: object[]}} `words` as in `stream`
+   */
   async synthesize(request, { windows = false, onChunk = null } = {}) {
     const parts = [];
+    const words = [];
     let total = 0;
     for await (const chunk of this.stream(request, { windows })) {
       parts.push(chunk.samples);
+      words.push(...chunk.words);
       total += chunk.samples.length;
       if (onChunk) onChunk(chunk);
     }
@@ -174,7 +195,7 @@ export class Engine {
       samples.set(p, at);
       at += p.length;
     }
-    return { samples, sampleRate: this.sampleRate };
+    return { samples, sampleRate: this.sampleRate, words };
   }
 
   async speakerEncoder() {

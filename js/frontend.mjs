@@ -5,7 +5,10 @@
 //   2. map every code point to the id of its LAST occurrence in text.vocab; tokens longer than one code
 //      point (the blank "<BLNK>") never match text; unknown code points are dropped;
 //   3. with text.add_blank, put the blank id before, between and after the character ids (2n + 1 ids).
+//   Every id also gets the span of the input it came from (js/spans.mjs; blanks: null), for word timestamps.
 // Pure ES module: no Node-only API (a browser build imports it unchanged).
+
+import { TrackedText } from './spans.mjs';
 
 const STEPS = new Set(['unicode_nfc', 'lowercase', 'replace_symbols', 'remove_symbols', 'collapse_whitespace']);
 
@@ -65,6 +68,26 @@ export function clean(text, language, rules) {
   return text;
 }
 
+/** `clean` on a TrackedText: the same text, with each character's input span (js/spans.mjs). */
+export function cleanTracked(tracked, language, rules) {
+  for (const step of rules.steps) {
+    if (!STEPS.has(step)) throw new FrontendError(`config.json: unknown cleaner step ${JSON.stringify(step)}`);
+    if (step === 'unicode_nfc') {
+      tracked = tracked.nfc();
+    } else if (step === 'lowercase') {
+      tracked = tracked.lowercase();
+    } else if (step === 'replace_symbols') {
+      for (const [from, to] of replacementsFor(rules, language)) tracked = tracked.replaceLiteral(from, to);
+    } else if (step === 'remove_symbols') {
+      tracked = tracked.removeChars(rules.removed_symbols);
+    } else if (step === 'collapse_whitespace' && rules.whitespace) {
+      const run = new RegExp(`[${[...rules.whitespace].map((ch) => `\\u{${ch.codePointAt(0).toString(16)}}`).join('')}]+`, 'gu');
+      tracked = tracked.rewrite(run, ' ').stripOne(' ');
+    }
+  }
+  return tracked;
+}
+
 export class Tokenizer {
   /** @param {object} textConfig the "text" section of config.json */
   constructor(textConfig) {
@@ -80,6 +103,8 @@ export class Tokenizer {
     if (textConfig.add_blank && (this.blankId === null || this.blankId < 0)) {
       throw new FrontendError('config.json: text.add_blank is true but text.blank is not in text.vocab');
     }
+    // letters and digits: the tokens a word's timestamps start and end on
+    this.letterIds = new Set([...this.charToId].filter(([ch]) => /^[\p{L}\p{N}]$/u.test(ch)).map(([, id]) => id));
   }
 
   clean(text, language) {
@@ -90,31 +115,41 @@ export class Tokenizer {
    * Text -> ids. With `strict` (the default, as in the Python runtime) text without any known letter or
    * digit is an error; `strict: false` is Coqui's behaviour (empty text gives [blank]).
    * `speakable`: a known letter or digit survived (the Python runtime skips sentences without one).
-   * @returns {{ids: number[], cleaned: string, dropped: string[], speakable: boolean}}
+   * `text` may be a TrackedText (js/spans.mjs) whose spans point into an earlier input.
+   * @returns {{ids: number[], spans: ([number, number] | null)[], cleaned: string, dropped: string[], speakable: boolean}}
    */
   encode(text, language, { strict = true } = {}) {
-    const cleaned = this.clean(text, language);
+    const source = text instanceof TrackedText ? text : TrackedText.of(text);
+    const tracked = cleanTracked(source, language, this.config.cleaner_rules);
+    const cleaned = tracked.text;
     const charIds = [];
+    const charSpans = [];
     const dropped = new Set();
     let speakable = false;
+    let unit = 0;
     for (const ch of cleaned) {
       const id = this.charToId.get(ch);
       if (id === undefined) {
         dropped.add(ch);
       } else {
         charIds.push(id);
+        charSpans.push(tracked.span(unit));
         if (/[\p{L}\p{N}]/u.test(ch)) speakable = true;
       }
+      unit += ch.length;
     }
-    if (strict && !speakable) throw new FrontendError(emptyMessage(text, cleaned, [...dropped]));
+    if (strict && !speakable) throw new FrontendError(emptyMessage(source.text, cleaned, [...dropped]));
     let ids = charIds;
+    let spans = charSpans;
     if (this.config.add_blank) {
       ids = new Array(2 * charIds.length + 1).fill(this.blankId);
+      spans = new Array(2 * charIds.length + 1).fill(null);
       charIds.forEach((id, i) => {
         ids[2 * i + 1] = id;
+        spans[2 * i + 1] = charSpans[i];
       });
     }
-    return { ids, cleaned, dropped: [...dropped], speakable };
+    return { ids, spans, cleaned, dropped: [...dropped], speakable };
   }
 }
 

@@ -5,6 +5,7 @@
 
 import { FrontendError } from './frontend.mjs';
 import { chunkText } from './sentences.mjs';
+import { TrackedText, locatePieces } from './spans.mjs';
 
 /** Cleaned characters that fit in `maxTokens` ids (2n + 1 ids with blanks). */
 export function maxCharsFor(maxTokens, addBlank) {
@@ -32,22 +33,25 @@ export function pauseSamples(seconds, sampleRate) {
  * The utterances of `text` for the resolved bundle `language`.
  * `split` (default true): sentences capped at `maxTokens` ids (default: rules.max_tokens), sentences without
  * a known letter or digit left out; false: the whole text as one utterance (Coqui's tokenizer).
- * @returns {{utterances: {text: string, cleaned: string, ids: number[]}[], dropped: string[]}}
+ * Each utterance's `spans` are its ids' spans in `text` (code points; null for blanks), for word timestamps.
+ * @returns {{utterances: {text: string, cleaned: string, ids: number[], spans: ([number, number] | null)[]}[], dropped: string[]}}
  */
 export function planUtterances(text, tokenizer, language, rules, { split = true, maxTokens } = {}) {
   if (!split) {
     const enc = tokenizer.encode(text, language);
-    return { utterances: [{ text, cleaned: enc.cleaned, ids: enc.ids }], dropped: enc.dropped };
+    return { utterances: [{ text, cleaned: enc.cleaned, ids: enc.ids, spans: enc.spans }], dropped: enc.dropped };
   }
   const limit = maxTokens ?? rules.max_tokens;
   const maxChars = maxCharsFor(limit, tokenizer.config.add_blank);
   const utterances = [];
   const dropped = new Set();
-  for (const chunk of chunkText(text, language, maxChars, tokenizer.config.cleaner_rules, rules)) {
-    const enc = tokenizer.encode(chunk, language, { strict: false });
+  const chunks = chunkText(text, language, maxChars, tokenizer.config.cleaner_rules, rules);
+  const pieces = locatePieces(TrackedText.of(text), chunks, rules.whitespace);
+  chunks.forEach((chunk, i) => {
+    const enc = tokenizer.encode(pieces[i], language, { strict: false });
     for (const ch of enc.dropped) dropped.add(ch);
-    if (enc.speakable) utterances.push({ text: chunk, cleaned: enc.cleaned, ids: enc.ids });
-  }
+    if (enc.speakable) utterances.push({ text: chunk, cleaned: enc.cleaned, ids: enc.ids, spans: enc.spans });
+  });
   if (utterances.length === 0) {
     tokenizer.encode(text, language); // throws the reason (empty, only symbols, only unknown characters)
     throw new FrontendError('text has nothing the model can pronounce');

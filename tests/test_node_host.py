@@ -482,3 +482,108 @@ def test_lib_modules_use_no_node_only_api() -> None:
         hits = _NODE_ONLY.findall(module.read_text())
         assert not hits, f"{module.name} uses Node-only APIs: {hits}"
     assert _NODE_ONLY.search(SYNTH.read_text())  # the entry point is where they belong
+
+
+# -- word timestamps: the js/ rule equals Python's ------------------------------------------------------
+
+# {"config", "hop", "rate", "pause", "cases": [[text, language, max_tokens, [durations per utterance]]]} on
+# stdin -> per case: [ids, spans, words] of every utterance, or an error message.
+_WORDS_SCRIPT = """
+import { Tokenizer } from '../../js/frontend.mjs';
+import { sentenceRules } from '../../js/config.mjs';
+import { planUtterances } from '../../js/utterances.mjs';
+import { WordRuns, utteranceWords } from '../../js/words.mjs';
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { config, hop, rate, pause, cases } = JSON.parse(input);
+const tokenizer = new Tokenizer(config.text);
+const out = cases.map(([text, language, maxTokens, durations]) => {
+  try {
+    const { utterances } = planUtterances(text, tokenizer, language, sentenceRules(config), { maxTokens });
+    const runs = new WordRuns(text);
+    let first = 0;
+    return utterances.map((u, i) => {
+      if (i > 0) first += pause;
+      const d = durations[i];
+      const words = utteranceWords(runs, u.ids, u.spans, d, tokenizer.letterIds, { firstSample: first, hopLength: hop, sampleRate: rate });
+      first += d.reduce((a, b) => a + b, 0) * hop;
+      return [u.ids, u.spans, words];
+    });
+  } catch (err) {
+    return `error: ${err.message}`;
+  }
+});
+console.log(JSON.stringify(out));
+"""
+
+
+def test_word_timestamps_rule_equals_python(stub_bundle: Path) -> None:
+    """Random texts (numbers left as digits: the JavaScript host does not expand them), random durations:
+    the same ids, the same input spans for every id and the same words, times equal as floats."""
+    import random
+
+    from yourtts_onnx.runtime.words import WordRuns, utterance_words
+
+    rng = random.Random(18)
+    pieces = list("abcdefghij ABCDEJI éàçõÉ") * 3 + list(",;:.!?&-–—\"'()«»[]…  \n\t\u00a0\u202f<>")
+    pieces += [
+        "Mr. ",
+        "don't ",
+        "l'homme ",
+        "  ",
+        "3,50 € ",
+        "😀",
+        "𝒜",
+        "e\u0301",
+        "İ",
+        "ΟΔΟΣ ",
+        "R&D ",
+        "... ",
+    ]
+    config = json.loads((stub_bundle / "config.json").read_text())
+    tokenizer = _tokenizer(stub_bundle)
+    hop, rate, pause = config["audio"]["hop_length"], config["audio"]["sample_rate"], 3200
+    cases, expected = [], []
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 120)))
+        language = rng.choice(["en", "fr-fr", "pt-br"])
+        max_tokens = rng.choice([None, 21, 41, 101])
+        try:
+            plan = plan_utterances(text, tokenizer, language, normalize_numbers=False, max_tokens=max_tokens)
+        except InputError:
+            continue
+        durations = [[rng.randint(1, 5) for _ in u.ids] for u in plan]
+        runs, first, want = WordRuns(text), 0, []
+        for i, (u, d) in enumerate(zip(plan, durations, strict=True)):
+            first += pause if i else 0
+            words = utterance_words(
+                runs,
+                u.ids,
+                u.spans,
+                d,
+                tokenizer.letter_ids,
+                first_sample=first,
+                hop_length=hop,
+                sample_rate=rate,
+            )
+            want.append(
+                [list(u.ids), [list(s) if s else None for s in u.spans], [w.to_dict() for w in words]]
+            )
+            first += sum(d) * hop
+        cases.append([text, language, max_tokens, durations])
+        expected.append(want)
+    assert NODE is not None
+    proc = subprocess.run(
+        [NODE, "--input-type=module", "-e", _WORDS_SCRIPT],
+        cwd=NODE_DIR,
+        input=json.dumps({"config": config, "hop": hop, "rate": rate, "pause": pause, "cases": cases}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    assert len(cases) > 200 and sum(len(w) for want in expected for _, _, w in want) > 1000
+    for case, node, want in zip(cases, got, expected, strict=True):
+        assert node == want, case[:3]

@@ -22,7 +22,9 @@ same way) and carry, for every character of it, the span ``[start, end)`` of the
    a replacement equal to what it replaces is no edit, so spans stay per character;
 3. an insertion (an empty match) takes the empty span at the input position where it happens;
 4. ``lowercase`` maps each character's lower-case form to that character (``"İ"`` → two characters, both
-   pointing at it); ``nfc`` maps each combining sequence's composed form to the whole sequence.
+   pointing at it); ``nfc`` maps each combining sequence's composed form to the whole sequence (a sequence:
+   a character that is not a mark, Unicode category ``M*``, and the marks after it; when composing the
+   sequences one by one differs from composing the whole text, the whole text is one sequence).
 
 :func:`locate_pieces` finds the pieces that sentence splitting returns (with whitespace runs collapsed to
 one space) in the tracked text they were cut from, so the pieces keep their spans too. The tokenizer then
@@ -188,8 +190,9 @@ def nfc(text: T) -> T:
     whole = unicodedata.normalize("NFC", s)
     if whole == s:
         return text
-    # combining sequences: a character of combining class 0 and the marks after it
-    bounds = [i for i, ch in enumerate(s) if i == 0 or unicodedata.combining(ch) == 0] + [len(s)]
+    # combining sequences: a character that is not a mark (category M*) and the marks after it
+    bounds = [i for i, ch in enumerate(s) if i == 0 or not unicodedata.category(ch).startswith("M")]
+    bounds.append(len(s))
     edits = []
     out = []
     for a, b in itertools.pairwise(bounds):
