@@ -158,8 +158,8 @@ export class Engine {
     let emitted = 0;
     for (const [index, utterance] of utterances.entries()) {
       if (index > 0 && pause > 0) {
-        yield { samples: new Float32Array(pause), index, utterances: utterances.length, kind: 'pause', words: [] };
         emitted += pause;
+        yield { samples: new Float32Array(pause), index, utterances: utterances.length, kind: 'pause', words: [] };
       }
       const speech = await this.pipeline.speakTimed(utterance.ids, embedding, thePlan.language.id, scales, rng, schedule);
       let words = utteranceWords(runs, utterance.ids, utterance.spans, speech.durations, this.tokenizer.letterIds, {
@@ -168,9 +168,9 @@ export class Engine {
         sampleRate: this.sampleRate,
       });
       for await (const samples of speech.chunks) {
+        emitted += samples.length; // before the yield: a host may transfer (detach) the buffer
         yield { samples, index, utterances: utterances.length, kind: 'audio', words };
         words = [];
-        emitted += samples.length;
       }
     }
   }

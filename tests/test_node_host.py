@@ -587,3 +587,50 @@ def test_word_timestamps_rule_equals_python(stub_bundle: Path) -> None:
     assert len(cases) > 200 and sum(len(w) for want in expected for _, _, w in want) > 1000
     for case, node, want in zip(cases, got, expected, strict=True):
         assert node == want, case[:3]
+
+
+@pytest.fixture(scope="module")
+def live_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """yourtts-tiny-live (tokens of 1-5 frames), exported without verification until that check is fixed."""
+    from conftest import REFERENCE
+    from yourtts_onnx.export.bundle_writer import export_bundle
+
+    out = tmp_path_factory.mktemp("bundles") / "tiny-live"
+    export_bundle(REFERENCE / "yourtts-tiny-live" / "checkpoint", out, verify=False, progress=lambda _m: None)
+    return out
+
+
+@pytest.mark.parametrize("which", ["yourtts-tiny", "yourtts-tiny-live"])
+def test_node_prints_words_like_python(
+    which: str, tiny_bundle: Path, live_bundle: Path, node_ready: Path, tmp_path: Path
+) -> None:
+    """``synth.mjs --words`` (the shared engine on the component graphs) prints the Python runtime's words."""
+    from yourtts_onnx.runtime import Synthesizer
+
+    bundle = tiny_bundle if which == "yourtts-tiny" else live_bundle
+    synth = Synthesizer.from_bundle(bundle, threads=1)
+    text = "Hello, world! It's a (small) test.  Mr. Smith agrees; isn't it?"
+    name = synth.speakers[1]
+    raw = tmp_path / "out.f32"
+    proc = _node(
+        "--bundle", str(bundle), "--language", "en", "--speaker", name, "--text", text,
+        "--scales", "0,1.2,0", "--raw-out", str(raw), "--words",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    printed = json.loads(proc.stdout)
+    ref = synth.synthesize(text, language="en", voice=name, noise_scale=0, noise_scale_dp=0, length_scale=1.2)
+    assert printed["words"] == [w.to_dict() for w in ref.words]
+    assert printed["sample_rate"] == ref.sample_rate and printed["duration"] == ref.duration
+    assert float(np.max(np.abs(np.fromfile(raw, dtype="<f4") - ref.samples))) <= TOLERANCE
+
+
+def test_node_words_need_the_component_graphs(stub_bundle: Path, node_ready: Path, tmp_path: Path) -> None:
+    lean = tmp_path / "lean"
+    shutil.copytree(stub_bundle, lean)
+    config = json.loads((lean / "config.json").read_text())
+    del config["graphs"]["flow"]
+    (lean / "config.json").write_text(json.dumps(config))
+    proc = _node("--bundle", str(lean), "--speaker", config["speakers"]["names"][0], "--text", "Hi.", "--out",
+                 str(tmp_path / "o.wav"), "--words")  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: --words needs the component graphs; this bundle lacks flow")

@@ -284,6 +284,44 @@ def test_streaming_playback_equals_synthesize(shared_page) -> None:
     assert np.max(np.abs(data - np.clip(whole, -1, 1))) <= 1 / 32767 + 1e-6
 
 
+WORDS = "(r) => yourtts.synthesize(r).then((o) => o.words)"
+
+
+def test_synthesize_words_equal_python(shared_page, python: Synthesizer) -> None:
+    """``window.yourtts.synthesize`` returns the words that the Python runtime gives for the same request
+    (js/words.mjs, the same rule): the same offsets and, from the same durations, the same float times."""
+    names = python.voices.builtin_names()
+    texts = [*(case[2] for case in SYNTH_CASES), "Two  spaces, l'apostrophe... 😀 and (brackets)!  Next one."]
+    for i, text in enumerate(texts):
+        language = SYNTH_CASES[i][0] if i < len(SYNTH_CASES) else "fr-fr"
+        length = SYNTH_CASES[i][3] if i < len(SYNTH_CASES) else 1.2
+        request = {"text": text, "language": language, "voice": names[0], "noiseScale": 0, "noiseScaleDp": 0}
+        got = shared_page.evaluate(WORDS, {**request, "lengthScale": length})
+        ref = python.synthesize(
+            text, language=language, voice=names[0], noise_scale=0, noise_scale_dp=0, length_scale=length
+        )
+        assert got == [w.to_dict() for w in ref.words], text
+
+
+def test_page_highlights_the_word_being_spoken(shared_page) -> None:
+    page = shared_page
+    text = "One two three four. Five six seven eight nine ten."
+    page.fill("#text", text)
+    page.select_option("#language", "en")
+    page.click("#speak")
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('Done')")
+    words = page.evaluate("() => yourttsPage.last.words.map((w) => w.word)")
+    assert words == text.split()
+    assert page.eval_on_selector_all("#spoken .word", "spans => spans.map((s) => s.textContent)") == words
+    assert page.inner_text("#spoken") == text
+    # the audio clock moves the highlight over the words, in order, as the audio plays
+    page.wait_for_function("() => yourttsPage.highlighted.length >= 4", timeout=30_000)
+    seen = page.evaluate("() => yourttsPage.highlighted")
+    assert seen == sorted(seen) and len(set(seen)) >= 4
+    page.wait_for_function("() => yourttsPage.player.remaining === 0", timeout=30_000)
+    page.wait_for_function("() => document.querySelectorAll('#spoken .word.speaking').length === 0")
+
+
 def test_worker_keeps_the_page_responsive(shared_page) -> None:
     text = " ".join([SYNTH_CASES[3][2]] * 6)
     ticks = shared_page.evaluate(

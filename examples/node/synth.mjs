@@ -7,6 +7,7 @@
 //   node synth.mjs --bundle B --language en --speaker NAME --text "Hello. How are you?" --out hello.wav
 //   node synth.mjs --bundle B --language fr --embedding voice.npy --text "Bonjour." --out b.wav
 //   node synth.mjs --bundle B --language pt-br --text "Olá! Tudo bem?" --ids-only
+//   node synth.mjs --bundle B --speaker NAME --text "Hello there." --out h.wav --words   (word timestamps)
 
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -24,6 +25,7 @@ import {
 import { FrontendError, Tokenizer } from '../../js/frontend.mjs';
 import { LanguageError, resolveLanguage } from '../../js/languages.mjs';
 import { NpyError, parseNpy } from '../../js/npy.mjs';
+import { Engine, OptionError } from '../../js/engine.mjs';
 import { synthesize } from '../../js/synthesis.mjs';
 import { digitsDropped, pauseSamples, planUtterances } from '../../js/utterances.mjs';
 import { float32Bytes, wavBytes } from '../../js/wav.mjs';
@@ -32,7 +34,7 @@ class UsageError extends Error {}
 
 const USAGE = `usage: node synth.mjs --bundle DIR [--language LANG] (--speaker NAME | --embedding FILE) --text TEXT
                       [--out OUT.wav] [--raw-out OUT.f32] [--scales NOISE,LENGTH,NOISE_DP] [--threads N]
-                      [--pause SECONDS] [--max-tokens N] [--no-split]
+                      [--pause SECONDS] [--max-tokens N] [--no-split] [--words]
        node synth.mjs --bundle DIR [--language LANG] --text TEXT --ids-only [--max-tokens N] [--no-split]
 
   --bundle DIR        a yourtts-onnx bundle (config.json, model.onnx, weights.bin, speakers.npy)
@@ -50,6 +52,10 @@ const USAGE = `usage: node synth.mjs --bundle DIR [--language LANG] (--speaker N
   --max-tokens N      longest utterance in ids (default: config.text.sentences.max_tokens)
   --no-split          the whole text as one utterance (Coqui's tokenizer)
   --threads N         intra-op threads for ONNX Runtime
+  --words             print each word's start and end time as JSON on standard output ({"words": [{word,
+                      start_time, end_time, start_char, end_char}], "sample_rate", "duration"}); synthesises
+                      with the component graphs (text_encoder, duration_predictor, flow, vocoder), whose
+                      durations the times come from (model.onnx does not output them)
   --ids-only          print the utterances and their token ids as JSON and exit (no model is loaded)`;
 
 function parseCli(argv) {
@@ -69,6 +75,7 @@ function parseCli(argv) {
       'no-split': { type: 'boolean', default: false },
       threads: { type: 'string' },
       'ids-only': { type: 'boolean', default: false },
+      words: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -211,6 +218,10 @@ async function main() {
   const graph = config.graphs.model;
   const options = { graphOptimizationLevel: 'all' };
   if (args.threads !== undefined) options.intraOpNumThreads = parseNumber(args.threads, 'threads', { integer: true, min: 1 });
+  if (args.words) {
+    await speakWithWords(ort, options, args, config, language, embedding, scales, pauseSeconds, maxTokens);
+    return;
+  }
   // from the path, not a buffer: ONNX Runtime reads the graph's external weights (weights.bin) from beside it
   const session = await ort.InferenceSession.create(join(args.bundle, graph.file), options);
 
@@ -231,6 +242,36 @@ async function main() {
   );
 }
 
+/** --words: the shared engine (js/engine.mjs) on the component graphs, which give every token's duration. */
+async function speakWithWords(ort, options, args, config, language, embedding, scales, pauseSeconds, maxTokens) {
+  const graphs = ['text_encoder', 'duration_predictor', 'flow', 'vocoder'];
+  const missing = graphs.filter((g) => !config.graphs[g]);
+  if (missing.length) {
+    throw new UsageError(`--words needs the component graphs; this bundle lacks ${missing.join(', ')} (model.onnx does not output durations)`);
+  }
+  const sessions = {};
+  for (const g of graphs) sessions[g] = await ort.InferenceSession.create(join(args.bundle, config.graphs[g].file), options);
+  const engine = new Engine({ ort, config, sessions });
+  const started = performance.now();
+  const result = await engine.synthesize({
+    text: args.text,
+    language: language.name,
+    embedding: Array.from(embedding),
+    noiseScale: scales[0],
+    lengthScale: scales[1],
+    noiseScaleDp: scales[2],
+    sentencePause: pauseSeconds,
+    split: !args['no-split'],
+    ...(maxTokens === undefined ? {} : { maxTokens }),
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (args['raw-out'] !== undefined) writeAtomic(args['raw-out'], float32Bytes(result.samples));
+  if (args.out !== undefined) writeAtomic(args.out, wavBytes(result.samples, result.sampleRate));
+  const duration = result.samples.length / result.sampleRate;
+  console.log(JSON.stringify({ words: result.words, sample_rate: result.sampleRate, duration }));
+  console.error(`${result.words.length} word(s), language ${language.name} -> ${duration.toFixed(2)} s audio in ${seconds.toFixed(3)} s`);
+}
+
 main().catch((err) => {
   const known =
     err instanceof UsageError ||
@@ -238,6 +279,7 @@ main().catch((err) => {
     err instanceof FrontendError ||
     err instanceof LanguageError ||
     err instanceof NpyError ||
+    err instanceof OptionError ||
     String(err.code ?? '').startsWith('ERR_PARSE_ARGS');
   console.error(`error: ${known ? err.message : (err.stack ?? err)}`);
   if (err instanceof UsageError && /required|give /.test(err.message)) console.error(USAGE);

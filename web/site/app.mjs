@@ -19,7 +19,7 @@ const SAVED = 'saved:';
 const BUILTIN = 'builtin:';
 
 window.yourtts = api;
-window.yourttsPage = { player, store: () => store };
+window.yourttsPage = { player, store: () => store, highlighted: [] };
 
 function showError(message) {
   $('error').textContent = message;
@@ -108,6 +108,61 @@ function updateDeleteButton() {
   $('delete-voice').disabled = !$('voice').value.startsWith(SAVED);
 }
 
+// -- the word being spoken ----------------------------------------------------------------------------
+
+// The text shown with one <span class="word"> per word known so far (words arrive with each sentence's
+// first chunk); while the audio plays, the word under the audio clock gets the class "speaking".
+const karaoke = { text: [], words: [], spans: [], frame: null, current: -1 };
+
+function showWords(text) {
+  karaoke.text = Array.from(text); // word offsets count code points
+  karaoke.words = [];
+  karaoke.current = -1;
+  window.yourttsPage.highlighted = [];
+  renderWords();
+  $('spoken').hidden = false;
+}
+
+function renderWords() {
+  const nodes = [];
+  karaoke.spans = [];
+  let at = 0;
+  for (const [i, w] of karaoke.words.entries()) {
+    if (w.start_char > at) nodes.push(document.createTextNode(karaoke.text.slice(at, w.start_char).join('')));
+    const span = document.createElement('span');
+    span.className = i === karaoke.current ? 'word speaking' : 'word';
+    span.textContent = karaoke.text.slice(w.start_char, w.end_char).join('');
+    nodes.push(span);
+    karaoke.spans.push(span);
+    at = w.end_char;
+  }
+  nodes.push(document.createTextNode(karaoke.text.slice(at).join('')));
+  $('spoken').replaceChildren(...nodes);
+}
+
+function addWords(words) {
+  if (!words?.length) return;
+  karaoke.words.push(...words);
+  renderWords();
+}
+
+function highlight() {
+  const t = player.position;
+  let index = -1;
+  if (t !== null) index = karaoke.words.findIndex((w) => w.start_time <= t && t < w.end_time);
+  if (index !== karaoke.current) {
+    karaoke.spans[karaoke.current]?.classList.remove('speaking');
+    karaoke.spans[index]?.classList.add('speaking');
+    karaoke.current = index;
+    if (index >= 0) window.yourttsPage.highlighted.push(index);
+  }
+  karaoke.frame = speaking || player.remaining > 0 ? requestAnimationFrame(highlight) : null;
+}
+
+function startHighlighting() {
+  if (karaoke.frame === null) karaoke.frame = requestAnimationFrame(highlight);
+}
+
 // -- speaking -----------------------------------------------------------------------------------------
 
 function number(id, label) {
@@ -158,6 +213,8 @@ async function speak(event) {
   $('download').setAttribute('aria-disabled', 'true');
   setStatus('Speaking…');
   player.start();
+  showWords(text);
+  startHighlighting();
   const started = performance.now();
   let firstAudio = null;
   try {
@@ -165,6 +222,7 @@ async function speak(event) {
       stream: true,
       onChunk: (chunk) => {
         if (firstAudio === null && chunk.kind === 'audio') firstAudio = performance.now() - started;
+        addWords(chunk.words);
         player.push(chunk.samples, api.info.sampleRate);
       },
     });
@@ -174,7 +232,7 @@ async function speak(event) {
     downloadUrl = URL.createObjectURL(new Blob([wavBytes(result.samples, result.sampleRate)], { type: 'audio/wav' }));
     $('download').href = downloadUrl;
     $('download').setAttribute('aria-disabled', 'false');
-    window.yourttsPage.last = { samples: result.samples, sampleRate: result.sampleRate, firstAudioMs: firstAudio, totalMs: took * 1000, cancelled: result.cancelled };
+    window.yourttsPage.last = { samples: result.samples, sampleRate: result.sampleRate, words: result.words, firstAudioMs: firstAudio, totalMs: took * 1000, cancelled: result.cancelled };
     setStatus(result.cancelled
       ? `Stopped after ${seconds.toFixed(1)} s of audio.`
       : `Done: ${seconds.toFixed(1)} s of audio in ${took.toFixed(2)} s (first audio after ${((firstAudio ?? 0) / 1000).toFixed(2)} s; real-time factor ${(took / Math.max(seconds, 1e-9)).toFixed(2)}).`);

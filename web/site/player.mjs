@@ -8,6 +8,8 @@ export class StreamPlayer {
     this.buffers = [];
     this.nextTime = 0;
     this.firstAt = null;
+    this.segments = []; // {at, offset, length, rate}: where each chunk sits on the audio clock and in the audio
+    this.queued = 0; // samples handed over so far
   }
 
   /** Prepare for a new utterance (call from a user gesture so that audio may start). */
@@ -18,6 +20,8 @@ export class StreamPlayer {
     this.buffers = [];
     this.nextTime = 0;
     this.firstAt = null;
+    this.segments = [];
+    this.queued = 0;
   }
 
   /** Queue `samples` (Float32Array at `sampleRate`) after what is already queued. */
@@ -31,6 +35,8 @@ export class StreamPlayer {
     source.connect(this.ctx.destination);
     const at = Math.max(this.nextTime, this.ctx.currentTime + 0.03);
     source.start(at);
+    this.segments.push({ at, offset: this.queued, length: samples.length, rate: sampleRate });
+    this.queued += samples.length;
     this.nextTime = at + samples.length / sampleRate;
     if (this.firstAt === null) this.firstAt = performance.now();
     this.sources.add(source);
@@ -47,6 +53,25 @@ export class StreamPlayer {
       }
     }
     this.sources.clear();
+  }
+
+  /**
+   * Seconds into the audio being played now (what `samples` holds), from the audio clock; null before the
+   * first chunk starts or after the last one ends. Gaps (a chunk that came late) hold the position still.
+   */
+  get position() {
+    if (!this.ctx || !this.segments.length) return null;
+    const now = this.ctx.currentTime;
+    let current = null;
+    for (const s of this.segments) {
+      if (s.at > now) break;
+      current = s;
+    }
+    if (current === null) return null;
+    const into = Math.min(now - current.at, current.length / current.rate);
+    const end = this.segments[this.segments.length - 1];
+    if (current === end && into >= end.length / end.rate) return null;
+    return current.offset / current.rate + into;
   }
 
   /** Seconds until the queued audio has played. */

@@ -4,7 +4,7 @@
 // Messages in:  {id, op: 'load', baseUrl, options: {provider, threads}} | {id, op: 'synthesize', request,
 //               windows} | {id, op: 'embed', samples, sampleRate, name} | {op: 'cancel', target}
 // Messages out: {id, type: 'progress', loaded, total, file, cached} | {id, type: 'chunk', samples, index,
-//               utterances, kind} | {id, type: 'done', result} | {id, type: 'error', message, kind}
+//               utterances, kind, words} | {id, type: 'done', result} | {id, type: 'error', message, kind}
 
 import { Engine } from './lib/engine.mjs';
 import { Downloader } from './downloads.mjs';
@@ -148,7 +148,7 @@ async function synthesize(id, request, windows) {
     if (first === null && chunk.kind === 'audio') first = performance.now() - t0;
     samples += chunk.samples.length;
     const data = owned(chunk.samples);
-    post({ id, type: 'chunk', samples: data, index: chunk.index, utterances: chunk.utterances, kind: chunk.kind }, [data.buffer]);
+    post({ id, type: 'chunk', samples: data, index: chunk.index, utterances: chunk.utterances, kind: chunk.kind, words: chunk.words }, [data.buffer]);
     await nextTask(); // let a 'cancel' message in: the model calls themselves never yield to the event loop
   }
   return { cancelled: cancelled.delete(id), sampleRate: engine.sampleRate, samples, firstChunkMs: first, totalMs: performance.now() - t0 };

@@ -4,7 +4,8 @@
 //   await yourtts.load(baseUrl)                      the model directory (config.json); default ./model/
 //   yourtts.tokenize(text, language) -> number[]     Coqui's tokenizer on the whole text
 //   await yourtts.synthesize({text, language, voice | embedding, noiseScale, lengthScale, noiseScaleDp})
-//        -> {samples: Float32Array, sampleRate}     whole sentences, as the Python runtime's synthesize
+//        -> {samples: Float32Array, sampleRate, words}   whole sentences, as the Python runtime's synthesize;
+//        words: [{word, start_time, end_time, start_char, end_char}] (lib/words.mjs: the Python rule)
 //   await yourtts.embed(samples, sampleRate) -> Float32Array   one recording's speaker embedding
 
 import { checkConfig, languageResolution, sentenceRules } from './lib/config.mjs';
@@ -145,8 +146,10 @@ export class YourTTS {
   /**
    * Speak `request` ({text, language, voice | embedding, noiseScale, lengthScale, noiseScaleDp, sentencePause,
    * seed}). options.stream: decode windows within sentences and call options.onChunk({samples, kind, index,
-   * utterances}) as each arrives; default: whole sentences. Resolves with {samples, sampleRate, cancelled,
-   * firstChunkMs, totalMs}.
+   * utterances, words}) as each arrives (a sentence's words come with its first audio chunk); default: whole
+   * sentences. Resolves with {samples, sampleRate, words, cancelled, firstChunkMs, totalMs}; `words`:
+   * [{word, start_time, end_time, start_char, end_char}], seconds into `samples`, code-point offsets into
+   * the text (docs/consumers.md, "Word timestamps").
    */
   async synthesize(request, { stream = false, onChunk = null } = {}) {
     await this.loading;
@@ -154,11 +157,13 @@ export class YourTTS {
     const body = { ...request };
     if (body.embedding != null) body.embedding = Array.from(body.embedding);
     const parts = [];
+    const words = [];
     const job = this.call(
       { op: 'synthesize', request: body, windows: stream },
       {
         onChunk: (chunk) => {
           parts.push(chunk.samples);
+          words.push(...(chunk.words ?? []));
           onChunk?.(chunk);
         },
       },
@@ -172,7 +177,7 @@ export class YourTTS {
         samples.set(p, at);
         at += p.length;
       }
-      return { ...result, samples, sampleRate: result.sampleRate };
+      return { ...result, samples, sampleRate: result.sampleRate, words };
     } finally {
       if (this.current === job.id) this.current = null;
     }
