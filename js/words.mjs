@@ -1,7 +1,8 @@
 // Word timestamps, by the rule of yourtts_onnx.runtime.words (docs/consumers.md, "Word timestamps"):
-// a word is a maximal run of non-whitespace input characters (Python's str.isspace) that a letter token
-// comes from (runs rewritten together, such as "3,50 €", are one word); it starts at its first letter
-// token and ends with its last; times are (firstSample + frames * hop) / sampleRate seconds.
+// a word is a maximal run of non-whitespace input characters (Python's str.isspace) that holds a letter or
+// digit and that a letter token comes from (runs rewritten together, such as "3,50 €", are one word); it
+// starts at its first letter token and ends with its last; times are (firstSample + frames * hop) /
+// sampleRate seconds.
 // Offsets are code points of the input (Python string indices). Pure ES module.
 
 // Python's str.isspace() set (yourtts_onnx.runtime.text.cleaners.PYTHON_WHITESPACE)
@@ -74,9 +75,11 @@ export function utteranceWords(runs, ids, spans, durations, letterIds, { firstSa
     while (linked.has(lastRun)) lastRun++;
     const startChar = runs.runs[group][0];
     const endChar = runs.runs[lastRun][1];
+    const chars = runs.chars.slice(startChar, endChar);
+    if (!chars.some((ch) => /^[\p{L}\p{N}]$/u.test(ch))) continue; // punctuation only ("&" too)
     const [first, last] = bounds.get(group);
     words.push({
-      word: runs.chars.slice(startChar, endChar).join(''),
+      word: chars.join(''),
       start_time: (firstSample + starts[first] * hopLength) / sampleRate,
       end_time: (firstSample + starts[last + 1] * hopLength) / sampleRate,
       start_char: startChar,

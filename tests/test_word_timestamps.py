@@ -253,6 +253,8 @@ def test_rule_numbers_not_expanded_are_dropped(tok):
 def test_rule_hyphen_and_ampersand(tok):
     words = _frames("well-known R&D", tok)
     assert [w[0] for w in words] == ["well-known", "R&D"]
+    # a lone "&" is spoken ("and") but holds no letter: no word, as a dash or an ellipsis
+    assert [w[0] for w in _frames("Tom & Jerry - again...", tok)] == ["Tom", "Jerry", "again..."]
 
 
 # -- span tracking: one mechanism, same text as the plain pipeline -------------------------------------

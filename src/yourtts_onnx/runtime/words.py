@@ -2,13 +2,15 @@
 
 The rule (the contract; ``docs/consumers.md`` section "Word timestamps" states it for other hosts):
 
-* A **word** is a maximal run of non-whitespace characters (``str.isspace``) of the *input* text that at
-  least one letter token comes from. A letter token is an id whose character is a letter or digit
-  (``str.isalnum``; after number expansion the digits are spelled out, so "3,50 €" has letter tokens).
-  Runs whose characters were rewritten together are one word: when a token's span (see :mod:`~.text.spans`)
-  covers characters of several runs — ``"3,50 €"`` expanded as one amount — those runs and the whitespace
-  between them form one word, ``text[start_char:end_char]``. Punctuation-only runs, and runs whose
-  characters were all dropped (unknown to the model), are not words.
+* A **word** is a maximal run of non-whitespace characters (``str.isspace``) of the *input* text that
+  contains a letter or digit (``str.isalnum``: numbers are spoken) and that at least one letter token comes
+  from. A letter token is an id whose character is a letter or digit (after number expansion the digits
+  are spelled out, so "3,50 €" has letter tokens). Runs whose characters were rewritten together are one
+  word: when a token's span (see :mod:`~.text.spans`) covers characters of several runs — ``"3,50 €"``
+  expanded as one amount — those runs and the whitespace between them form one word,
+  ``text[start_char:end_char]``. Punctuation-only runs (``"-"``, ``"..."``, also ``"&"``, although the
+  cleaner speaks it as "and"), and runs whose characters were all dropped (unknown to the model), are not
+  words.
 * ``start_time`` is the start of the word's first letter token, ``end_time`` the end of its last letter
   token (the blanks and punctuation around it belong to no word). A token of ``d`` frames lasts
   ``d * hop_length`` samples; a sentence's tokens start at the sample where its audio starts in the returned
@@ -144,6 +146,8 @@ def utterance_words(
         while last_run in linked:
             last_run += 1
         start_char, end_char = runs.runs[group][0], runs.runs[last_run][1]
+        if not any(ch.isalnum() for ch in runs.text[start_char:end_char]):
+            continue  # punctuation only ("&" spoken as "and" is still no word)
         first, last = bounds[group]
         words.append(
             Word(
