@@ -35,7 +35,9 @@ MODEL_IDS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15
 
 AUDIO_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {
-        "description": "The audio in the requested format, or server-sent events with stream_format 'sse'",
+        "description": "The audio in the requested format, or server-sent events with stream_format 'sse' "
+        "(speech.audio.delta, speech.audio.done; with word_timestamps also speech.audio.words: "
+        '{"type": "speech.audio.words", "words": [{word, start_time, end_time, start_char, end_char}]})',
         "content": {
             **{t: {} for t in ("audio/mpeg", "audio/wav", "audio/flac", "audio/ogg", "audio/pcm")},
             "text/event-stream": {},
