@@ -438,3 +438,19 @@ def test_cli_timestamps_bad_extension(stub_bundle, tmp_path, capsys, name, messa
     err = capsys.readouterr().err
     assert rc == 2 and message in err and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_timestamps_with_audio_on_stdout(stub_bundle, stub_synth, tmp_path, capsysbinary):
+    stamps = tmp_path / "w.vtt"
+    args = ["synth", "-b", str(stub_bundle), "One. Two three.", "-o", "-", "--timestamps", str(stamps)]
+    assert main([*args, "--noise-scale", "0", "--noise-scale-dp", "0", "--stream"]) == 0
+    audio = stub_synth.synthesize("One. Two three.", **QUIET)
+    assert capsysbinary.readouterr().out[44:] == audio.to_wav()[44:]
+    assert [c.text for c in webvtt.read(str(stamps))] == ["One.", "Two three."]
+
+
+def test_cli_timestamps_must_not_be_the_audio_file(stub_bundle, tmp_path, capsys):
+    out = tmp_path / "o.json"
+    assert main(["synth", "-b", str(stub_bundle), "Hi.", "-o", str(out), "--timestamps", str(out)]) == 2
+    assert "is the --out file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

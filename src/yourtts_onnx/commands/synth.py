@@ -220,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
         from yourtts_onnx.runtime.captions import timestamps_format
 
         timestamps_fmt = timestamps_format(args.timestamps)
+        if not to_stdout and os.path.abspath(args.timestamps) == os.path.abspath(args.out):
+            raise InputError(f"--timestamps '{args.timestamps}' is the --out file: give another file name")
         check_writable(args.timestamps)
     if not to_stdout:
         check_writable(args.out)
