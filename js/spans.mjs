@@ -114,7 +114,8 @@ export class TrackedText {
 
   lowercase() {
     const whole = this.text.toLowerCase();
-    if (whole.length === this.text.length) return new TrackedText(whole, this.starts, this.ends);
+    const sameUnits = Array.from(this.text).every((ch) => ch.toLowerCase().length === ch.length);
+    if (sameUnits && whole.length === this.text.length) return new TrackedText(whole, this.starts, this.ends);
     const edits = [];
     let i = 0;
     let at = 0;
