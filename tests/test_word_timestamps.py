@@ -454,3 +454,24 @@ def test_cli_timestamps_must_not_be_the_audio_file(stub_bundle, tmp_path, capsys
     assert main(["synth", "-b", str(stub_bundle), "Hi.", "-o", str(out), "--timestamps", str(out)]) == 2
     assert "is the --out file" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_caption_cues_follow_the_conventions():
+    from yourtts_onnx.runtime.captions import cues
+
+    def words(text: str, t0: float) -> list[Word]:
+        return [Word(w, t0 + i, t0 + i + 0.5, 0, len(w)) for i, w in enumerate(text.split())]
+
+    long = words(
+        "This first sentence is deliberately long, so long that its words need more than two lines.", 0
+    )
+    short = words("Short one!", 100)
+    huge = words("x" * 50 + " y", 200)
+    got = cues([long, short, huge])
+    assert [c.lines for c in got] == [
+        ("This first sentence is", "deliberately long, so"),  # the fewest cues, as even as the words allow
+        ("long that its words need", "more than two lines."),
+        ("Short one!",),  # a new sentence: a new cue
+        ("x" * 50, "y"),  # a word longer than a line takes a line alone
+    ]
+    assert [(c.start_ms, c.end_ms) for c in got[:3]] == [(0, 6500), (7000, 15500), (100000, 101500)]
