@@ -208,8 +208,12 @@ class BundleConfig:
     # decoder stage name ("decoder", "flow", "vocoder") -> its receptive field in frames; empty in
     # bundles from before it was recorded (they then stream one window per sentence)
     receptive_fields: dict[str, ReceptiveField] = field(default_factory=dict)
+    # what the export's verification measured (per graph: cases, max-abs, min SNR, durations agreement) and
+    # its warnings; None for bundles exported without verification or before it was recorded
+    verification: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"verification": self.verification} if self.verification is not None else {}
         return {
             "format": FORMAT_NAME,
             "format_version": self.format_version,
@@ -226,6 +230,7 @@ class BundleConfig:
             "graphs": {name: g.to_dict() for name, g in self.graphs.items()},
             "receptive_fields": {k: v.to_list() for k, v in self.receptive_fields.items()},
             "files": self.files,
+            **extra,
         }
 
     @classmethod
@@ -267,6 +272,9 @@ class BundleConfig:
         bundle_checks.check_languages(languages, where)
         if speaker_encoder is not None:
             bundle_checks.check_recipe(speaker_encoder.get("recipe"), where)
+        verification = d.get("verification")
+        if verification is not None and not isinstance(verification, dict):
+            raise BundleError(f"{where}: 'verification' must be an object or null")
         return cls(
             format_version=version,
             sample_rate=sample_rate,
@@ -283,6 +291,7 @@ class BundleConfig:
             files=files,
             model=dict(d.get("model") or {}),
             receptive_fields=_receptive_fields(d.get("receptive_fields"), where),
+            verification=verification,
         )
 
 
