@@ -16,7 +16,7 @@ import onnx
 import pytest
 import soundfile as sf
 
-from conftest import GOLDEN, ROOT, STUB_BUNDLE
+from conftest import REFERENCE, REFERENCE_NAMES, ROOT, STUB_BUNDLE
 from server_support import client_for, make_app
 from web_support import require_web_deps, unavailable
 from yourtts_onnx.errors import InputError
@@ -212,11 +212,12 @@ def _node(script: str, *, timeout: int = 120) -> str:
     return proc.stdout
 
 
-def test_resampler_is_close_to_soxr(tmp_path: Path) -> None:
-    """js/resample.mjs against soxr "HQ" (what the Python runtime uses) on the golden recordings."""
+@pytest.mark.parametrize("reference_name", REFERENCE_NAMES, ids=["tiny", "live"])
+def test_resampler_is_close_to_soxr(tmp_path: Path, reference_name: str) -> None:
+    """js/resample.mjs against soxr "HQ" (what the Python runtime uses) on both references' recordings."""
     cases = []
     for i in range(5):
-        x, sr = sf.read(GOLDEN / f"ref_{i}.wav", dtype="float32")
+        x, sr = sf.read(REFERENCE / reference_name / "golden" / f"ref_{i}.wav", dtype="float32")
         for out in (16000, 22050):
             if out != sr:
                 x.astype("<f4").tofile(tmp_path / f"{i}-{out}.in")
