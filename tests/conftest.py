@@ -155,3 +155,16 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["YOURTTS_ONNX_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def live_checkpoint() -> Path:
+    """The live reference alone, for tests whose subject does not depend on the weights (error handling,
+    packaging, bench smoke runs, a Ray cluster): live is what trained checkpoints look like."""
+    _require_reference()
+    return REFERENCES[1].checkpoint
+
+
+@pytest.fixture(scope="session")
+def live_bundle(reference_bundles: Callable[[str], Path]) -> Path:
+    return reference_bundles(REFERENCES[1].name)
