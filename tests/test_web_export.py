@@ -99,13 +99,20 @@ def test_model_directory_is_a_valid_bundle(sites: dict[str, Path], tiny_bundle: 
 def test_int8_site_is_smaller_and_measured(sites: dict[str, Path]) -> None:
     fp32 = json.loads((sites["fp32"] / SITE_MANIFEST).read_text())
     int8 = json.loads((sites["int8"] / SITE_MANIFEST).read_text())
-    assert {n: g["precision"] for n, g in int8["graphs"].items()} == {
+    recipe = {
         "text_encoder": "fp16", "duration_predictor": "fp16", "flow": "fp16", "vocoder": "int8", "speaker_encoder": "fp16"
     }  # fmt: skip
-    assert int8["download_bytes"]["model"] < 0.6 * fp32["download_bytes"]["model"]
+    got = {n: g["precision"] for n, g in int8["graphs"].items()}
+    assert set(got) == set(recipe)
     quality = int8["quality"]
+    for name, precision in got.items():
+        # a conversion that changes durations is undone by the gate: on the live reference, fp16 weights of
+        # the duration predictor move a token across an integer number of frames, so it ships fp32
+        assert precision == recipe[name] or (precision == "fp32" and not quality[name]["durations_equal"]), (
+            name
+        )
+    assert int8["download_bytes"]["model"] < 0.6 * fp32["download_bytes"]["model"]
     assert quality["vocoder"]["durations_equal"] and quality["vocoder"]["snr_db"] >= 20
-    assert quality["text_encoder"]["durations_equal"] and quality["duration_predictor"]["durations_equal"]
     assert quality["all"]["snr_db"] >= 20
     assert quality["speaker_encoder"]["cosine"] >= 0.999
     print("int8 site quality:", json.dumps(quality))
