@@ -40,7 +40,6 @@ from yourtts_onnx.export.onnx_export import (
 from yourtts_onnx.export.receptive_fields import check_measured_reach, decoder_receptive_fields
 from yourtts_onnx.export.speaker_encoder_loader import load_speaker_encoder
 from yourtts_onnx.export.verify import GraphReport, verify_graph
-from yourtts_onnx.runtime.atomic import prepare_output_dir, replace_dir
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     FORMAT_NAME,
@@ -58,6 +57,7 @@ from yourtts_onnx.runtime.bundle import (
     SpeakersInfo,
     sha256_file,
 )
+from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.speaker_windows import EmbeddingRecipe
 from yourtts_onnx.runtime.text import TextFrontendConfig
 
@@ -188,7 +188,7 @@ def export_bundle(
     check_opset(opset)
     wanted = select_graphs(only)
     out = Path(out)
-    prepare_output_dir(out, CONFIG_NAME, ExportError)
+    prepare_output_dir(out, "bundle", ExportError, inputs=[Path(checkpoint_dir)])
 
     t0 = time.perf_counter()
     ckpt = load_checkpoint(checkpoint_dir, trust=trust)
@@ -260,7 +260,7 @@ def export_bundle(
             table = np.stack([ckpt.speakers[n].embedding for n in speakers]).astype(np.float32)
             np.save(tmp / SPEAKERS_FILE, table, allow_pickle=False)
         write_config(tmp, ckpt, text, specs, recipe, opset, speakers, fields=fields)
-        replace_dir(tmp, out)
+        install_output_dir(tmp, out, "bundle", ExportError, inputs=[Path(checkpoint_dir)])
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -59,6 +59,10 @@ MAX_SAMPLE_RATE = 384_000
 MAX_HOP_LENGTH = 65_536
 MAX_EMBEDDING_DIM = 65_536
 
+# -- output directories a command replaces whole (runtime/output_dir.py) -----------------------------------
+MAX_OWNER_FILE_BYTES = 16 << 20  # the owner file that proves a directory ours
+MAX_OWNED_ENTRIES = 100_000  # files and directories listed in an output directory before it is replaced
+
 # -- HTTP service settings (serve) ------------------------------------------------------------------------
 MAX_WORKERS = 256
 MAX_THREADS = 1024
