@@ -60,6 +60,9 @@ MAX_HOP_LENGTH = 65_536
 MAX_EMBEDDING_DIM = 65_536
 MAX_PROFILE_BYTES = 1 << 20  # a saved voice's .json (name, label, recipe, up to 32 sources)
 
+# -- batch -------------------------------------------------------------------------------------------------
+MAX_MANIFEST_BYTES = 1 << 30  # a manifest file (regular files only; read as a stream, a row at most 4 MB)
+
 # -- Wyoming server (wyoming/frames.py, wyoming/settings.py) --------------------------------------------------
 MAX_WYOMING_HEADER_BYTES = 64 << 10  # one frame's JSON header line
 MAX_WYOMING_PAYLOAD_BYTES = 64 << 10  # a frame's binary payload: no event the server takes needs one
