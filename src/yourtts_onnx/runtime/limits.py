@@ -89,6 +89,7 @@ MAX_THREADS = 1024
 MAX_QUEUE_SIZE = 100_000
 MAX_TIMEOUT_SECONDS = 86_400.0
 MAX_UPLOAD_MB = 1024.0
+MAX_HTTP_CONNECTIONS = 100_000  # --max-connections at most (default 256)
 
 
 # -- the checks every front end uses ------------------------------------------------------------------------
