@@ -58,6 +58,7 @@ MIN_SAMPLE_RATE = 1000
 MAX_SAMPLE_RATE = 384_000
 MAX_HOP_LENGTH = 65_536
 MAX_EMBEDDING_DIM = 65_536
+MAX_CHECKPOINT_JSON_BYTES = 256 << 20  # a Coqui checkpoint's config.json, speakers.json, language_ids.json
 MAX_PROFILE_BYTES = 1 << 20  # a saved voice's .json (name, label, recipe, up to 32 sources)
 
 # -- batch -------------------------------------------------------------------------------------------------

@@ -71,6 +71,25 @@ def parse_header(line: bytes, limits: FrameLimits) -> tuple[dict[str, Any], int,
     )
 
 
+CLIENT_LIMITS = FrameLimits(data=1 << 20, payload=4 << 20)  # what a server may send us: audio chunks
+
+
+async def read_event(reader: asyncio.StreamReader, limits: FrameLimits) -> Event | None:
+    """One whole frame with bounds (``None`` at the end of the stream): for clients of a server we do not
+    control. Raises :class:`FrameError`."""
+    try:
+        line = await reader.readline()
+    except ValueError:
+        raise FrameError(f"a header line longer than {limits.header} bytes") from None
+    if not line:
+        return None
+    header, data_len, payload_len = parse_header(line, limits)
+    try:
+        return await read_body(reader, header, data_len, payload_len, limits)
+    except asyncio.IncompleteReadError:
+        return None
+
+
 async def read_body(reader: asyncio.StreamReader, header: dict[str, Any], data_len: int, payload_len: int,
                     limits: FrameLimits) -> Event:  # fmt: skip
     """The rest of a frame whose header was read; the lengths were checked against ``limits``."""
