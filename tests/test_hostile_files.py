@@ -1,10 +1,10 @@
 """The same classes of hostile input on the remaining readers: a checkpoint's JSON files are checked for type
-and size before reading (a FIFO is already passed over as "no such file"), and the Wyoming client bounds what a server declares."""
+and size before reading (a FIFO is already passed over as "no such file"), and the Wyoming client bounds what
+a server declares."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import socket
 import threading
