@@ -71,7 +71,10 @@ def check_not_inputs(out: Path, inputs: Iterable[Path], error: type[YourTTSError
 def _read_owner(out: Path, kind: str, error: type[YourTTSError]) -> dict[str, Any]:
     """The owner file of a non-empty ``out``, checked: a regular file we wrote, of this ``kind``."""
     owner = out / OWNER_FILE
-    refuse = f"{out}: exists, is not empty and was not written by yourtts-onnx (no {OWNER_FILE}); refusing to replace it"
+    refuse = (
+        f"{out}: exists, is not empty and was not written by yourtts-onnx (no {OWNER_FILE}; an output of an older "
+        "version has none either: remove it yourself); refusing to replace it"
+    )
     try:
         st = os.lstat(owner)
     except FileNotFoundError:

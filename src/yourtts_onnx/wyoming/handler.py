@@ -180,7 +180,12 @@ class SpeechEventHandler(AsyncEventHandler):
                 if event is None:  # end of input: a half-closed client still gets what it asked for
                     await self._finish()
                     break
-                if not await self.handle_event(event):
+                try:
+                    keep = await self.handle_event(event)
+                except (ConnectionError, OSError) as exc:  # a reply could not be written
+                    log.info("%s: the client closed the connection (%s)", self.peer, _reason(exc))
+                    break
+                if not keep:
                     break
         finally:
             await self.disconnect()
