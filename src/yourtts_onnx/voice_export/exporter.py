@@ -135,7 +135,8 @@ def export_voice(
     if not _NAME.match(name):
         raise InputError(f"invalid name '{name}': use letters, digits, '_', '-' and '.' (at most 100)")
     out = Path(out)
-    prepare_output_dir(out, "voice", inputs=[bundle.root])
+    inputs = [bundle.root, *([Path(voices_dir)] if voices_dir is not None else [])]
+    prepare_output_dir(out, "voice", inputs=inputs)
 
     text = TextFrontendConfig.from_dict(config.text)
     table = char_table(text, language)
@@ -208,7 +209,7 @@ def export_voice(
         for rel, data in files.items():
             (tmp / rel).write_bytes(data)
         os.chmod(tmp, 0o755)
-        install_output_dir(tmp, out, "voice", inputs=[bundle.root])
+        install_output_dir(tmp, out, "voice", inputs=inputs)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

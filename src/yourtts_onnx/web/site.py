@@ -217,7 +217,8 @@ def web_export(
     out = Path(out)
     if GRAPH_SPEAKER_ENCODER not in bundle.config.graphs:
         raise InputError(f"{bundle.root}: the bundle has no speaker encoder; the page clones voices with it")
-    parent = prepare_output_dir(out, "site", inputs=[bundle.root])
+    inputs = [bundle.root, assets.site, assets.js, assets.ort_dist]  # the out directory may touch none of them
+    parent = prepare_output_dir(out, "site", inputs=inputs)
     fp32, models = load_fp32_set(bundle, progress)
     converted = _convert(bundle, fp32, models, precision, progress)
     graphs, quality = _gate(bundle, fp32, converted, progress)
@@ -248,7 +249,7 @@ def web_export(
             "model_licence_note": bundle.config.model.get("license_note", ""),
         }
         (tmp / SITE_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        install_output_dir(tmp, out, "site", inputs=[bundle.root])
+        install_output_dir(tmp, out, "site", inputs=inputs)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
