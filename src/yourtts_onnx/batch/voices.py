@@ -107,8 +107,11 @@ class VoiceResolver:
         if size > MAX_REFERENCE_BYTES:  # before a byte is read: a 2 GiB file is not read whole to be refused
             raise AudioError(f"reference recording '{path}' is {size} bytes; at most {MAX_REFERENCE_BYTES}")
         try:
-            with open(path, "rb") as fh:
-                digest = hashlib.file_digest(fh, "sha256").hexdigest()  # streamed, not read whole
+            sha = hashlib.sha256()
+            with open(path, "rb") as fh:  # streamed, not read whole
+                while block := fh.read(1 << 20):
+                    sha.update(block)
+            digest = sha.hexdigest()
         except OSError as exc:
             raise AudioError(f"cannot read reference recording '{path}': {exc.strerror or exc}") from None
         t0 = time.perf_counter()

@@ -68,9 +68,8 @@ class BodyLimitMiddleware:
             if body_done:  # later receives wait for the client to leave: no timeout
                 return await receive()
             try:
-                async with asyncio.timeout(self.body_timeout):
-                    message = await receive()
-            except TimeoutError:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except asyncio.TimeoutError:
                 exceeded = True
                 refusal = (
                     408,

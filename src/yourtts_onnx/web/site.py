@@ -217,7 +217,12 @@ def web_export(
     out = Path(out)
     if GRAPH_SPEAKER_ENCODER not in bundle.config.graphs:
         raise InputError(f"{bundle.root}: the bundle has no speaker encoder; the page clones voices with it")
-    inputs = [bundle.root, assets.site, assets.js, assets.ort_dist]  # the out directory may touch none of them
+    inputs = [
+        bundle.root,
+        assets.site,
+        assets.js,
+        assets.ort_dist,
+    ]  # the out directory may touch none of them
     parent = prepare_output_dir(out, "site", inputs=inputs)
     fp32, models = load_fp32_set(bundle, progress)
     converted = _convert(bundle, fp32, models, precision, progress)

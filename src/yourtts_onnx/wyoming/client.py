@@ -157,8 +157,7 @@ async def _read(client: AsyncTcpClient) -> Event:
     if reader is None:
         raise ServerClosedError("not connected")
     try:
-        async with asyncio.timeout(client.read_timeout):
-            event = await read_event(reader, CLIENT_LIMITS)
+        event = await asyncio.wait_for(read_event(reader, CLIENT_LIMITS), client.read_timeout)
     except FrameError as exc:
         raise ServerClosedError(f"the server sent a malformed frame ({exc})") from None
     if event is None:

@@ -94,18 +94,21 @@ async def read_body(reader: asyncio.StreamReader, header: dict[str, Any], data_l
                     limits: FrameLimits) -> Event:  # fmt: skip
     """The rest of a frame whose header was read; the lengths were checked against ``limits``."""
     data = dict(header.get("data") or {})
+
+    async def body() -> tuple[bytes, bytes | None]:
+        raw = await reader.readexactly(data_len) if data_len else b""
+        return raw, (await reader.readexactly(payload_len) if payload_len else None)
+
     try:
-        async with asyncio.timeout(limits.body_timeout):
-            if data_len:
-                raw = await reader.readexactly(data_len)
-                try:
-                    extra = json.loads(raw)
-                except (UnicodeDecodeError, ValueError):
-                    raise FrameError("the event data is not JSON") from None
-                if not isinstance(extra, dict):
-                    raise FrameError("the event data is not a JSON object")
-                data.update(extra)
-            payload = await reader.readexactly(payload_len) if payload_len else None
-    except TimeoutError:
+        raw, payload = await asyncio.wait_for(body(), limits.body_timeout)
+    except asyncio.TimeoutError:
         raise FrameError(f"the frame's body did not arrive within {limits.body_timeout:g} s") from None
+    if raw:
+        try:
+            extra = json.loads(raw)
+        except (UnicodeDecodeError, ValueError):
+            raise FrameError("the event data is not JSON") from None
+        if not isinstance(extra, dict):
+            raise FrameError("the event data is not a JSON object")
+        data.update(extra)
     return Event(type=header["type"], data=data, payload=payload)

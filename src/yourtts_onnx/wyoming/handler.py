@@ -196,22 +196,24 @@ class SpeechEventHandler(AsyncEventHandler):
         with unread input (which resets the connection) does not destroy the error event on its way."""
         if self.writer.can_write_eof():
             self.writer.write_eof()
-        discarded = 0
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(LINGER_SECONDS):
-                while discarded < LINGER_BYTES and (chunk := await self.reader.read(1 << 16)):
-                    discarded += len(chunk)
+
+        async def drop() -> None:
+            discarded = 0
+            while discarded < LINGER_BYTES and (chunk := await self.reader.read(1 << 16)):
+                discarded += len(chunk)
+
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(drop(), LINGER_SECONDS)
 
     def _busy(self) -> bool:
         return self._working or not self._outbox.empty()
 
     async def _read_event(self) -> Event | None:
         while True:
-            try:
-                async with asyncio.timeout(self._limits.body_timeout):
-                    line = await self.reader.readline()
+            try:  # a cancelled readline leaves what it had read in the buffer
+                line = await asyncio.wait_for(self.reader.readline(), self._limits.body_timeout)
                 break
-            except TimeoutError:
+            except asyncio.TimeoutError:
                 if not self._busy():  # audio is still being made for the client: it may wait in silence
                     raise IdleTimeoutError from None
             except ValueError:  # the stream reader's limit: no newline within it

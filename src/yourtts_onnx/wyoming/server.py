@@ -84,8 +84,9 @@ class Connections:
             log.warning("%s: refused, %d connections are open (--max-connections)", peer_name(writer), limit)
             message = f"the server is busy: {limit} connections are open; try again later"
             with contextlib.suppress(Exception):
-                async with asyncio.timeout(5):
-                    await async_write_event(Error(text=message, code=SERVER_BUSY).event(), writer)
+                await asyncio.wait_for(
+                    async_write_event(Error(text=message, code=SERVER_BUSY).event(), writer), 5
+                )
             writer.close()
             return
         handler = self.service.handler(reader, writer)
@@ -132,9 +133,8 @@ async def serve(service: WyomingService) -> None:
                 loop.remove_signal_handler(signal.SIGTERM)
         server.close()  # no new connections; then end the open ones (wait_closed waits for them)
         await connections.stop()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5):
-                await server.wait_closed()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(server.wait_closed(), 5)
         if path is not None:
             path.unlink(missing_ok=True)
 
