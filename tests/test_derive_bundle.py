@@ -17,6 +17,7 @@ from yourtts_onnx.cli import main
 from yourtts_onnx.optimize.derive import derive_bundle
 from yourtts_onnx.optimize.surgery import conv_transpose_to_conv
 from yourtts_onnx.runtime.bundle import Bundle, sha256_file
+from yourtts_onnx.runtime.output_dir import OWNER_FILE
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 
@@ -96,7 +97,7 @@ def _spans(path: Path) -> set[tuple[int, int]]:
 def _check_layout(out: Path, labels: dict[str, str]) -> None:
     raw = json.loads((out / "config.json").read_text())
     assert set(raw["files"]) == {*(f"{g}.onnx" for g in ALL_GRAPHS), "weights.bin", "speakers.npy"}
-    assert {p.name for p in out.iterdir()} == {*raw["files"], "config.json"}
+    assert {p.name for p in out.iterdir()} == {*raw["files"], "config.json", OWNER_FILE}
     for name, meta in raw["files"].items():
         assert sha256_file(out / name) == meta["sha256"] and (out / name).stat().st_size == meta["bytes"]
     size = (out / "weights.bin").stat().st_size

@@ -26,6 +26,7 @@ from yourtts_onnx.export.receptive_fields import decoder_receptive_fields
 from yourtts_onnx.export.verify import verify_graph
 from yourtts_onnx.runtime.alignment import expand_prior
 from yourtts_onnx.runtime.bundle import Bundle, sha256_file
+from yourtts_onnx.runtime.output_dir import OWNER_FILE
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.similarity import snr_db
 from yourtts_onnx.runtime.text import TextFrontendConfig
@@ -124,7 +125,7 @@ def test_config_validates_against_schema_and_hashes_match(tiny_bundle):
     config = json.loads((tiny_bundle / "config.json").read_text())
     jsonschema.validate(config, schema)
     assert set(config["graphs"]) == ALL_GRAPHS
-    on_disk = {p.name for p in tiny_bundle.iterdir()} - {"config.json"}
+    on_disk = {p.name for p in tiny_bundle.iterdir()} - {"config.json", OWNER_FILE}
     assert (
         set(config["files"]) == on_disk == {*(f"{g}.onnx" for g in ALL_GRAPHS), "weights.bin", "speakers.npy"}
     )
@@ -164,6 +165,7 @@ def test_only_model_writes_just_that_graph(tmp_path, reference_checkpoint):
     )
     assert result.graphs == ["model"]
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        OWNER_FILE,
         "config.json",
         "model.onnx",
         "speakers.npy",
@@ -195,7 +197,8 @@ def test_unwritable_output_is_rejected(tmp_path, reference_checkpoint, capsys):
 
 
 def test_checkpoint_errors_surface_through_cli(tmp_path, capsys):
-    code = main(["export", "--checkpoint", str(tmp_path), "--out", str(tmp_path / "b")])
+    (tmp_path / "ckpt").mkdir()
+    code = main(["export", "--checkpoint", str(tmp_path / "ckpt"), "--out", str(tmp_path / "b")])
     err = capsys.readouterr().err
     assert code == 3 and "no config.json" in err
     assert not (tmp_path / "b").exists()

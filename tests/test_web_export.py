@@ -134,7 +134,7 @@ def test_web_export_errors(tiny_bundle: Path, tmp_path: Path) -> None:
         web_export(
             tiny_bundle, tmp_path / "a", "fp32", ort_dir=tmp_path / "nothing", progress=lambda _m: None
         )
-    with pytest.raises(InputError, match="outside the bundle"):
+    with pytest.raises(InputError, match="lies inside the input"):
         web_export(tiny_bundle, tiny_bundle / "site", "fp32", progress=lambda _m: None)
     foreign = tmp_path / "mine"
     foreign.mkdir()
@@ -161,10 +161,13 @@ def test_cli_rewrites_a_site_in_place(tiny_bundle: Path, tmp_path: Path) -> None
     out = tmp_path / "site"
     assert main(["web-export", "--bundle", str(tiny_bundle), "--out", str(out), "--precision", "fp32"]) == 0
     first = (out / "model" / "config.json").read_text()
-    (out / "stale.txt").write_text("from an older export")
     assert main(["web-export", "--bundle", str(tiny_bundle), "--out", str(out), "--precision", "fp32"]) == 0
     assert (out / "model" / "config.json").read_text() == first
-    assert not (out / "stale.txt").exists()  # replaced as a whole
+    (out / "mine.txt").write_text(
+        "added by the user"
+    )  # not ours: refused, kept (tests/test_hostile_outputs.py)
+    assert main(["web-export", "--bundle", str(tiny_bundle), "--out", str(out), "--precision", "fp32"]) == 2
+    assert (out / "mine.txt").read_text() == "added by the user"
     assert main(["web-export", "--bundle", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 3
 
 

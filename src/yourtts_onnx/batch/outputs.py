@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -132,6 +133,7 @@ class OutputDir:
         """Create the directories and empty ``.partial`` (what a killed run left); fail early if unwritable."""
         if self.root.exists() and not self.root.is_dir():
             raise InputError(f"--out '{self.root}' exists and is not a directory")
+        self._check_partial()
         try:
             self.audio_dir.mkdir(parents=True, exist_ok=True)
             if self.partial.exists():
@@ -141,6 +143,27 @@ class OutputDir:
             raise InputError(f"cannot create output directory '{self.root}': {exc.strerror or exc}") from None
         if not os.access(self.root, os.W_OK | os.X_OK) or not os.access(self.audio_dir, os.W_OK | os.X_OK):
             raise InputError(f"output directory '{self.root}' is not writable")
+
+    def _check_partial(self) -> None:
+        """``.partial`` is emptied only when it holds nothing but our temporary files (``.NAME.XXXX.tmp``)."""
+        try:
+            st = os.lstat(self.partial)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise InputError(f"cannot inspect '{self.partial}': {exc.strerror or exc}") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise InputError(f"'{self.partial}' is not a directory written by batch; move it away")
+        foreign = [
+            e.name
+            for e in os.scandir(self.partial)
+            if not (e.is_file(follow_symlinks=False) and e.name.startswith(".") and e.name.endswith(".tmp"))
+        ]
+        if foreign:
+            raise InputError(
+                f"'{self.partial}' holds files batch did not write ({', '.join(sorted(foreign)[:5])}); "
+                "move them away"
+            )
 
     def finish(self) -> None:
         """Remove ``.partial`` (empty unless a write is in flight, which it is not after a run)."""

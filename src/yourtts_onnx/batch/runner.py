@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from yourtts_onnx import __version__
-from yourtts_onnx.errors import InputError
+from yourtts_onnx.errors import InputError, Terminated
 from yourtts_onnx.runtime.backends import DP_NOISE, WholeGraph, choose_backend
 from yourtts_onnx.runtime.bundle import GRAPH_DURATION_PREDICTOR, Bundle
 from yourtts_onnx.runtime.session import SessionOptions
@@ -66,21 +66,46 @@ def _record(out: OutputDir, item: WorkItem, frames: int, sample_rate: int) -> It
     )
 
 
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def _install_sigterm() -> Any:
+    """SIGTERM stops the run like Ctrl-C (outputs are finalised, exit 143); only in the main thread. Returns
+    the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+class _StopFlag:
+    """SIGTERM while Ray runs: ``ray.init`` installs its own handler (exit 15, nothing finalised), and an
+    exception raised by a handler inside Ray's native ``wait`` becomes a ``SystemError``. So once Ray is up
+    the signal only sets this flag, and the driver's loop raises :class:`Terminated` at its next tick."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._set)
+
+    def _set(self, signum: int, frame: Any) -> None:
+        self.signum = signum
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise Terminated(self.signum)
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the run like Ctrl-C (outputs are finalised); only in the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = _install_sigterm()
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 class _Run:
@@ -172,6 +197,8 @@ class _Run:
         pool: WorkerPool | None = None
         try:
             with ray_runtime(config.address, local_cpus, store, verbose) as rt:
+                stop = _StopFlag()
+                stop.install()  # ray.init replaced ours
                 self.timings["ray_start_seconds"] = rt.init_seconds
                 workers = config.workers or max(1, int(rt.cpus // threads))
                 workers = min(workers, len(jobs))
@@ -205,7 +232,7 @@ class _Run:
                         jobs,
                         lambda job, res: self.on_result(by_id[job.id], res, progress),
                         lambda job, why: self.on_failure(by_id[job.id], why, progress),
-                        progress.tick,
+                        lambda: (stop.check(), progress.tick()),
                     )
                 finally:
                     pool.stats.run_seconds = pool.stats.run_seconds or time.perf_counter() - pool.t0
@@ -296,14 +323,18 @@ def run_batch(
     """
     run = _Run(config, stream if stream is not None else sys.stderr)
     run.out.prepare()
-    plan = run.plan()
-    todo = run.resume(plan)
+    try:
+        plan = run.plan()
+        todo = run.resume(plan)
+    except BaseException:  # refused before any work: leave no empty .partial behind
+        run.out.finish()
+        raise
     interrupted = False
     try:
         with _sigterm_as_interrupt():
             if todo:
                 run.synthesize(todo, worker_cls, verbose)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):
         interrupted = True
         raise
     finally:

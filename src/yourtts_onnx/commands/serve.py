@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 from yourtts_onnx.server.settings import (
+    DEFAULT_BODY_TIMEOUT,
     DEFAULT_HOST,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_TEXT_CHARS,
     DEFAULT_MAX_UPLOAD_MB,
     DEFAULT_PORT,
@@ -73,6 +75,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"largest request body, uploads included (default {DEFAULT_MAX_UPLOAD_MB:g})",
     )
     p.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections and requests served at once; more get 503 (default {DEFAULT_MAX_CONNECTIONS})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT,
+        metavar="SEC",
+        help=f"seconds a request body may pause between two pieces; 408 past it (default {DEFAULT_BODY_TIMEOUT:g})",
+    )
+    p.add_argument(
         "--voice-map",
         metavar="FILE",
         help='voice aliases, a JSON object {"alias": "voice"} over the defaults (OpenAI\'s alloy, ash, ... '
@@ -117,6 +133,8 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         timeout=args.timeout,
         max_text_chars=args.max_text_chars,
         max_upload_mb=args.max_upload_mb,
+        max_connections=args.max_connections,
+        body_timeout=args.body_timeout,
         voice_aliases=aliases,
         web_site=args.web_site,
     )
@@ -134,5 +152,5 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **settings.uvicorn_options())
     return 0

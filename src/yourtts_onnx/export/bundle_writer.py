@@ -42,7 +42,6 @@ from yourtts_onnx.export.receptive_fields import check_measured_reach, decoder_r
 from yourtts_onnx.export.speaker_encoder_loader import load_speaker_encoder
 from yourtts_onnx.export.stage_checks import identity_stages
 from yourtts_onnx.export.verify import GraphReport, verify_graph
-from yourtts_onnx.runtime.atomic import prepare_output_dir, replace_dir
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     FORMAT_NAME,
@@ -60,6 +59,7 @@ from yourtts_onnx.runtime.bundle import (
     SpeakersInfo,
     sha256_file,
 )
+from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.speaker_windows import EmbeddingRecipe
 from yourtts_onnx.runtime.text import TextFrontendConfig
 
@@ -191,7 +191,7 @@ def export_bundle(
     check_opset(opset)
     wanted = select_graphs(only)
     out = Path(out)
-    prepare_output_dir(out, CONFIG_NAME, ExportError)
+    prepare_output_dir(out, "bundle", ExportError, inputs=[Path(checkpoint_dir)])
 
     t0 = time.perf_counter()
     ckpt = load_checkpoint(checkpoint_dir, trust=trust)
@@ -275,7 +275,7 @@ def export_bundle(
             fields=fields,
             verification=verification_record(result.reports, stage_warnings) if verify else None,
         )
-        replace_dir(tmp, out)
+        install_output_dir(tmp, out, "bundle", ExportError, inputs=[Path(checkpoint_dir)])
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

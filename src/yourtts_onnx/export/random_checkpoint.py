@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ import torch
 from yourtts_onnx.export.checkpoint_config import YourTTSConfig
 from yourtts_onnx.export.model.layers import ChannelLayerNorm, ChannelLayerNorm2
 from yourtts_onnx.export.model.yourtts import YourTTS
+from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 
 # The released YourTTS character set (Coqui's VitsCharacters for the multilingual model).
 YOURTTS_CHARACTERS = (
@@ -306,8 +306,8 @@ def write_random_checkpoint(
     config = YourTTSConfig.from_dict(config_dict, "<random config>")
     model = random_yourtts(config, len(YOURTTS_LANGUAGES), seed, live=live)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    parent = prepare_output_dir(out, "checkpoint")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
         (tmp / "config.json").write_text(
             json.dumps(config_dict, indent=2, ensure_ascii=False), encoding="utf-8"
@@ -334,9 +334,7 @@ def write_random_checkpoint(
             torch.save(
                 {"model": encoder.state_dict(), "config": se_config_dict, "step": 0}, tmp / "model_se.pth"
             )
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        install_output_dir(tmp, out, "checkpoint")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

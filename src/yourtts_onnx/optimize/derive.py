@@ -52,7 +52,6 @@ from yourtts_onnx.optimize.calibration import make_calibration
 from yourtts_onnx.optimize.fp16 import MIN_ELEMENTS, tensor_digest, weights_to_fp16
 from yourtts_onnx.optimize.quantize import quantize_vocoder
 from yourtts_onnx.optimize.split_decoder import split_decoder
-from yourtts_onnx.runtime.atomic import replace_dir
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     GRAPH_DECODER,
@@ -66,6 +65,7 @@ from yourtts_onnx.runtime.bundle import (
     sha256_file,
 )
 from yourtts_onnx.runtime.graph_contract import Z_P, Z, graph_contracts
+from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -206,12 +206,8 @@ def derive_bundle(
     if raw.get("precision", "fp32") != "fp32":
         raise ExportError(f"{src.root}: is a {raw.get('precision')} bundle; derive from an fp32 export")
     out = Path(out)
-    if out.resolve() == src.root.resolve():
-        raise ExportError("the output bundle must be a different directory from the source")
-    if out.exists() and not (out / CONFIG_NAME).is_file() and any(out.iterdir()):
-        raise ExportError(f"{out}: exists, is not empty and is not a bundle; refusing to overwrite it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    parent = prepare_output_dir(out, "bundle", ExportError, inputs=[src.root])
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
     result = DeriveResult(out, precision)
     try:
         models, external = _load_graphs(src, raw)
@@ -238,7 +234,7 @@ def derive_bundle(
         raw["precision"] = precision
         _write_config(tmp, raw)
         Bundle.open(tmp)  # the result must verify like any bundle
-        replace_dir(tmp, out)
+        install_output_dir(tmp, out, "bundle", ExportError, inputs=[src.root])
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -8,6 +8,7 @@ once, into dataclasses; nothing else in the runtime reads raw JSON. See
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from yourtts_onnx.errors import BundleError
 from yourtts_onnx.runtime import bundle_checks
 from yourtts_onnx.runtime.integrity import check_integrity, sha256_file
+from yourtts_onnx.runtime.npy import read_float_npy
 
 __all__ = ["Bundle", "BundleConfig", "sha256_file"]
 
@@ -357,9 +359,10 @@ class Bundle:
         if not info.names or info.file is None:
             return {}
         path = self.root / info.file
-        try:
-            table = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
+        expected = (len(info.names), self.config.embedding_dim)
+        try:  # the header is checked (shape, dtype, size) before anything is allocated
+            table = read_float_npy(path, max_elements=math.prod(expected), shape=expected)
+        except ValueError as exc:
             raise BundleError(f"{path}: cannot read speaker embeddings ({exc})") from None
         if table.ndim != 2 or table.shape != (len(info.names), self.config.embedding_dim):
             raise BundleError(

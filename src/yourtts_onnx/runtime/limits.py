@@ -58,6 +58,31 @@ MIN_SAMPLE_RATE = 1000
 MAX_SAMPLE_RATE = 384_000
 MAX_HOP_LENGTH = 65_536
 MAX_EMBEDDING_DIM = 65_536
+MAX_CHECKPOINT_JSON_BYTES = 256 << 20  # a Coqui checkpoint's config.json, speakers.json, language_ids.json
+MAX_PROFILE_BYTES = 1 << 20  # a saved voice's .json (name, label, recipe, up to 32 sources)
+
+# -- batch -------------------------------------------------------------------------------------------------
+MAX_MANIFEST_BYTES = 1 << 30  # a manifest file (regular files only; read as a stream, a row at most 4 MB)
+
+# -- Wyoming server (wyoming/frames.py, wyoming/settings.py) --------------------------------------------------
+MAX_WYOMING_HEADER_BYTES = 64 << 10  # one frame's JSON header line
+MAX_WYOMING_PAYLOAD_BYTES = 64 << 10  # a frame's binary payload: no event the server takes needs one
+MAX_WYOMING_CONNECTIONS = 10_000  # --max-connections at most (default 64)
+MAX_WYOMING_IDLE_SECONDS = 86_400.0  # --idle-timeout at most (default 60 s)
+MAX_VOICE_FIELD_CHARS = (
+    256  # a requested voice name, speaker or language; longer ones are refused, not echoed
+)
+
+
+def wyoming_data_limit(max_text_chars: int) -> int:
+    """Bytes of a frame's JSON data: the longest accepted text, every character escaped (``\\uXXXX\\uXXXX``
+    for one astral character is 12 bytes), plus room for the other fields."""
+    return 12 * max_text_chars + (64 << 10)
+
+
+# -- output directories a command replaces whole (runtime/output_dir.py) -----------------------------------
+MAX_OWNER_FILE_BYTES = 16 << 20  # the owner file that proves a directory ours
+MAX_OWNED_ENTRIES = 100_000  # files and directories listed in an output directory before it is replaced
 
 # -- HTTP service settings (serve) ------------------------------------------------------------------------
 MAX_WORKERS = 256
@@ -65,6 +90,7 @@ MAX_THREADS = 1024
 MAX_QUEUE_SIZE = 100_000
 MAX_TIMEOUT_SECONDS = 86_400.0
 MAX_UPLOAD_MB = 1024.0
+MAX_HTTP_CONNECTIONS = 100_000  # --max-connections at most (default 256)
 
 
 # -- the checks every front end uses ------------------------------------------------------------------------

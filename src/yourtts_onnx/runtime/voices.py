@@ -31,6 +31,8 @@ import numpy as np
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.atomic import atomic_write_bytes, check_writable
+from yourtts_onnx.runtime.limits import MAX_EMBEDDING_DIM, MAX_PROFILE_BYTES
+from yourtts_onnx.runtime.npy import read_float_npy
 from yourtts_onnx.runtime.speaker_encoder import ClipInfo
 
 logger = logging.getLogger(__name__)
@@ -141,9 +143,9 @@ def save_profile(
 
 
 def _load_npy(path: Path) -> np.ndarray:
-    try:
-        emb = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    try:  # the header is checked (dtype, size) before anything is allocated
+        emb = read_float_npy(path, max_elements=MAX_EMBEDDING_DIM)
+    except ValueError as exc:
         raise InputError(f"voice embedding '{path}' cannot be read: {exc}") from None
     emb = np.asarray(emb, dtype=np.float32).reshape(-1) if emb.ndim == 2 and emb.shape[0] == 1 else emb
     if (
@@ -169,6 +171,9 @@ def load_profile_file(path: str | os.PathLike[str]) -> VoiceProfile:
         p = p.with_suffix(".json")
     if not p.is_file():
         raise InputError(f"voice file '{p}' not found")
+    size = p.stat().st_size
+    if size > MAX_PROFILE_BYTES:
+        raise InputError(f"voice profile '{p}' is {size} bytes; at most {MAX_PROFILE_BYTES}")
     try:
         meta = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
