@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from yourtts_onnx.errors import InputError
 
 from .cleaners import CleanerRules, apply_cleaner, default_rules
-from .numbers import normalize_numbers as _normalize_numbers
+from .normalize import normalize_text as _normalize_numbers
 from .sentence_rules import Abbreviations, SentenceRules, default_sentence_rules
 
 __all__ = ["cap_sentence", "chunk_text", "split_sentences"]

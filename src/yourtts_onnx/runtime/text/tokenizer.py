@@ -19,7 +19,7 @@ from yourtts_onnx.errors import InputError
 
 from .cleaners import apply_cleaner
 from .config import TextFrontendConfig
-from .numbers import normalize_numbers as _normalize_numbers
+from .normalize import normalize_text as _normalize_numbers
 
 __all__ = ["Encoding", "Tokenizer", "describe_characters"]
 
