@@ -155,7 +155,11 @@ def add_synthesis_args(p: argparse.ArgumentParser) -> None:
     """Voice, language and synthesis options: every field of SynthesisOptions a CLI user can set."""
     v = p.add_argument_group("voice (at most one; default: the first built-in speaker)")
     v.add_argument("--speaker", metavar="NAME", help="a built-in speaker of the bundle (see 'voices')")
-    v.add_argument("--voice", metavar="NAME|PATH", help="a saved voice (see 'embed') or a voice profile path")
+    v.add_argument(
+        "--voice",
+        metavar="NAME|PATH|BLEND",
+        help="a saved voice (see 'embed'), a voice profile path, or a blend 'a(2)+b(1)' of voices",
+    )
     v.add_argument(
         "--speaker-wav",
         action="append",

@@ -36,6 +36,11 @@ MAX_REFERENCE_RATE = 384_000  # samples per second of a reference recording
 MAX_REFERENCE_CHANNELS = 32
 MAX_REFERENCE_FILES = 32  # recordings averaged into one voice per call
 MAX_UPLOAD_FILES = 16  # recordings per upload field of an HTTP request
+
+# -- voice blends ("name(weight)+name(weight)...") -----------------------------------------------------
+MAX_BLEND_TERMS = 16  # voices mixed in one blend
+MAX_BLEND_CHARS = 2048  # length of a blend expression
+MAX_BLEND_WEIGHT = 1e6  # weights are in (0, MAX_BLEND_WEIGHT]; only their ratios matter
 MAX_REFERENCE_BYTES = 256 << 20  # a reference file read from disk (HTTP uploads: --max-upload-mb)
 
 # -- output ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import numpy as np
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.languages import resolve_language
+from yourtts_onnx.runtime.voice_blend import is_blend
 from yourtts_onnx.runtime.voice_service import Voices
 
 LANGUAGE_VOICE_PREFIX = "yourtts-"
@@ -170,6 +171,8 @@ class VoiceCatalog:
 
     def _check_voice(self, voice: str) -> None:
         if voice in self.voices.builtin_names() or voice in self.voices.saved_names():
+            return
+        if is_blend(voice):  # its terms are checked when the blend is mixed
             return
         raise UnknownVoiceError(
             f"unknown voice '{voice}' (voices: {', '.join(self.voice_names()) or 'none'})"
