@@ -176,4 +176,6 @@ class ItemPlanner:
             "max_tokens": o.max_tokens,
             "normalize_numbers": o.normalize_numbers,
             "split_sentences": o.split_sentences,
+            # only when set, so the keys of runs without it (and their resumes) stay as they were
+            **({"loudness": o.loudness} if o.loudness is not None else {}),
         }

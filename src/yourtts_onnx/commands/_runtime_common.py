@@ -137,6 +137,13 @@ def add_scale_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
         metavar="N",
         help="cut sentences longer than N ids (default: the bundle's, 400)",
     )
+    s.add_argument(
+        "--loudness",
+        type=float,
+        metavar="LUFS",
+        help="normalise the output's integrated loudness (ITU-R BS.1770) to LUFS, e.g. -16, true peaks at "
+        "most -1 dBTP; streamed audio follows a running measure (default: off, the model's level)",
+    )
     return s
 
 
@@ -148,6 +155,7 @@ def scale_fields(args: argparse.Namespace) -> dict[str, object]:
         "noise_scale_dp": args.noise_scale_dp,
         "sentence_pause": args.sentence_pause,
         "max_tokens": args.max_tokens,
+        "loudness": args.loudness,
     }
 
 

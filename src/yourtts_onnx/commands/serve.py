@@ -93,6 +93,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also serve a site built by 'yourtts-onnx web-export' at /local/ (speech in the browser)",
     )
     p.add_argument(
+        "--loudness",
+        type=float,
+        default=None,
+        metavar="LUFS",
+        help="normalise every response's integrated loudness (ITU-R BS.1770) to LUFS, e.g. -16, true peaks "
+        "at most -1 dBTP; streamed responses follow a running measure (default: off)",
+    )
+    p.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -119,6 +127,7 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         max_upload_mb=args.max_upload_mb,
         voice_aliases=aliases,
         web_site=args.web_site,
+        loudness=getattr(args, "loudness", None),
     )
 
 

@@ -18,6 +18,8 @@ MAX_LENGTH_SCALE = 20.0  # 20x slower than normal
 MAX_NOISE_SCALE = 10.0  # noise_scale and noise_scale_dp; the defaults are 0.667 and 1.0
 MAX_TOKENS_LIMIT = 2000  # longest utterance in ids (the text encoder's attention is quadratic in it)
 MAX_SEED = 2**63 - 1
+MIN_LOUDNESS_LUFS = -70.0  # loudness normalisation target (--loudness); the absolute gate of BS.1770
+MAX_LOUDNESS_LUFS = -5.0  # louder than broadcast (-23) and streaming (-14) targets; peaks stay at -1 dBTP
 
 # -- text -----------------------------------------------------------------------------------------------
 # Longest text one call takes from a file or standard input (the CLI), in bytes of UTF-8; audio is written

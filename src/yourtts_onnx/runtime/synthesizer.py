@@ -32,6 +32,7 @@ from yourtts_onnx.runtime.backends import Backend, WholeGraph, choose_backend
 from yourtts_onnx.runtime.bundle import GRAPH_SPEAKER_ENCODER, Bundle, InferenceDefaults
 from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, resolve_schedule
 from yourtts_onnx.runtime.languages import default_language, resolve_language
+from yourtts_onnx.runtime.loudness import RunningNormalizer, normalize_loudness
 from yourtts_onnx.runtime.options import SynthesisOptions, make_options
 from yourtts_onnx.runtime.session import ProviderSpec, SessionOptions
 from yourtts_onnx.runtime.speaker_encoder import SpeakerEncoder, recipe_from_bundle
@@ -257,6 +258,10 @@ class Synthesizer:
         ``options`` and/or keyword ``fields`` (any :class:`SynthesisOptions` field): how to speak.
         The first chunk of every sentence after the first starts with the pause, so the chunks concatenated
         are the whole result. ``progress`` is called with ``(sentences done, total)``.
+
+        With ``loudness`` (:mod:`~.loudness`): windows get the gain of the loudness measured so far (a
+        running measure); with ``windows=False`` the whole text is made and normalised first, then its
+        sentences are yielded (the same audio as :meth:`synthesize`).
         """
         opts = make_options(options, **fields)
         plan = self.prepare(text, opts)
@@ -265,7 +270,27 @@ class Synthesizer:
             if windows
             else None
         )
-        return self._run(plan, schedule, progress)
+        chunks = self._run(plan, schedule, progress)
+        if opts.loudness is None:
+            return chunks
+        if windows:
+            return self._running_loudness(chunks, opts.loudness)
+        return self._whole_loudness(chunks, opts.loudness)
+
+    def _running_loudness(self, chunks: Iterator[Audio], target: float) -> Iterator[Audio]:
+        normalizer = RunningNormalizer(self.sample_rate, target)
+        for chunk in chunks:
+            yield Audio(normalizer.process(chunk.samples), self.sample_rate)
+
+    def _whole_loudness(self, chunks: Iterator[Audio], target: float) -> Iterator[Audio]:
+        parts = [chunk.samples for chunk in chunks]
+        whole = normalize_loudness(
+            np.concatenate(parts) if parts else np.zeros(0, np.float32), self.sample_rate, target
+        )
+        start = 0
+        for part in parts:
+            yield Audio(whole[start : start + len(part)], self.sample_rate)
+            start += len(part)
 
     def synthesize(
         self,
@@ -278,7 +303,8 @@ class Synthesizer:
     ) -> Audio:
         """Speak ``text`` (whole sentences decoded at once). See :class:`SynthesisOptions` for ``fields``:
         ``language``, ``voice``/``speaker_wav``/``embedding``, the three scales, ``sentence_pause``,
-        ``normalize_numbers``, ``split_sentences``, ``max_tokens``, ``seed``."""
+        ``normalize_numbers``, ``split_sentences``, ``max_tokens``, ``seed``, ``loudness`` (the whole output
+        normalised)."""
         chunks = self.stream(text, options, windows=False, progress=progress, **fields)
         return Audio.concatenate(list(chunks), self.sample_rate)
 

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.limits import (
+    MAX_LOUDNESS_LUFS,
     MAX_QUEUE_SIZE,
     MAX_SERVER_TEXT_CHARS,
     MAX_THREADS,
     MAX_TIMEOUT_SECONDS,
     MAX_UPLOAD_MB,
     MAX_WORKERS,
+    MIN_LOUDNESS_LUFS,
     check_float,
     check_int,
 )
@@ -50,7 +52,8 @@ class ServerSettings:
     included (504 past it); ``max_text_chars``: longest text per request, counted as spoken (numbers written
     out; 422 past it); ``max_upload_mb``: largest request body (413 past it); ``voice_aliases``: voice map
     entries over the defaults (:mod:`~.voice_map`). Every number is bounded (:mod:`~yourtts_onnx.runtime.limits`).
-    ``web_site``: a site written by ``yourtts-onnx web-export``, served at ``/local/``.
+    ``web_site``: a site written by ``yourtts-onnx web-export``, served at ``/local/``; ``loudness``: the
+    integrated loudness (LUFS) every response is normalised to (streamed responses: a running measure).
     """
 
     bundle: Path | None = None
@@ -67,6 +70,7 @@ class ServerSettings:
     retry_after: int = RETRY_AFTER_SECONDS
     voice_aliases: Mapping[str, str] = field(default_factory=dict)
     web_site: Path | None = None  # a `web-export` site, served at /local/
+    loudness: float | None = None  # LUFS target of every response (BS.1770, -1 dBTP ceiling); None: off
 
     def __post_init__(self) -> None:
         check_int("workers", self.workers, 1, MAX_WORKERS)
@@ -78,6 +82,8 @@ class ServerSettings:
         check_int("port", self.port, 0, 65535)
         check_float("timeout", self.timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
         check_float("max_upload_mb", self.max_upload_mb, 0.0, MAX_UPLOAD_MB, low_open=True)
+        if self.loudness is not None:
+            check_float("loudness", self.loudness, MIN_LOUDNESS_LUFS, MAX_LOUDNESS_LUFS)
         if self.api_key is not None and not self.api_key.strip():
             raise InputError("the API key must not be empty (leave it unset to serve without one)")
         if self.api_key is not None and any(ord(c) < 32 or ord(c) == 127 for c in self.api_key):
