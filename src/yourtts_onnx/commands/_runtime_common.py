@@ -71,6 +71,15 @@ def add_voices_dir_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_lexicon_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lexicon",
+        metavar="FILE",
+        help='pronunciation lexicon, JSON {"en": {"Nguyen": "win"}, "fr-fr": {...}}: whole words replaced '
+        "before numbers and cleaning (default: the bundle's lexicon.json, if any; {} turns it off)",
+    )
+
+
 def integrity_mode(args: argparse.Namespace) -> str:
     if getattr(args, "verify_hashes", False):
         return "full"
@@ -106,6 +115,7 @@ def open_synthesizer(args: argparse.Namespace) -> Synthesizer:
         backend=getattr(args, "backend", "auto"),
         integrity=integrity_mode(args),
         voices_dir=getattr(args, "voices_dir", None),
+        lexicon=getattr(args, "lexicon", None),
     )
 
 
@@ -175,6 +185,7 @@ def add_synthesis_args(p: argparse.ArgumentParser) -> None:
         help="clone from a recording (repeatable: averaged)",
     )
     add_voices_dir_arg(p)
+    add_lexicon_arg(p)
     p.add_argument("--language", "-l", help="language, e.g. en, fr-fr, pt-br (default: the only one, or en)")
     s = add_scale_args(p)
     s.add_argument(

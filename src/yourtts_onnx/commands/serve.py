@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from yourtts_onnx.commands._runtime_common import add_lexicon_arg
 from yourtts_onnx.server.settings import (
     DEFAULT_HOST,
     DEFAULT_MAX_TEXT_CHARS,
@@ -92,6 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="also serve a site built by 'yourtts-onnx web-export' at /local/ (speech in the browser)",
     )
+    add_lexicon_arg(p)
     p.add_argument(
         "--loudness",
         type=float,
@@ -128,6 +130,7 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         voice_aliases=aliases,
         web_site=args.web_site,
         loudness=getattr(args, "loudness", None),
+        lexicon=Path(args.lexicon) if getattr(args, "lexicon", None) else None,
     )
 
 

@@ -29,6 +29,11 @@ MAX_TEXT_BYTES = 1_000_000
 # Longest text the HTTP service may be configured to accept per request (--max-text-chars; default 5000).
 # The service counts the text as it will be spoken, numbers written out as words.
 MAX_SERVER_TEXT_CHARS = 100_000
+# Pronunciation lexicons (--lexicon, a bundle's lexicon.json): file size, entries, word and replacement length.
+MAX_LEXICON_BYTES = 4 << 20
+MAX_LEXICON_ENTRIES = 20_000  # compiled once per language into one trie regex (~1 s at the bound)
+MAX_LEXICON_KEY_CHARS = 100
+MAX_LEXICON_VALUE_CHARS = 400
 
 # -- reference recordings (cloning) ----------------------------------------------------------------------
 # Longest recording decoded for cloning, in seconds; checked from the file's header before decoding and

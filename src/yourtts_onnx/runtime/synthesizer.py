@@ -37,6 +37,7 @@ from yourtts_onnx.runtime.options import SynthesisOptions, make_options
 from yourtts_onnx.runtime.session import ProviderSpec, SessionOptions
 from yourtts_onnx.runtime.speaker_encoder import SpeakerEncoder, recipe_from_bundle
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+from yourtts_onnx.runtime.text.lexicon import Lexicon, resolve_lexicon
 from yourtts_onnx.runtime.utterances import Utterance, pause_samples, plan_utterances
 from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.waveform import Audio
@@ -44,6 +45,9 @@ from yourtts_onnx.runtime.waveform import Audio
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (utterances done, utterances total)
+
+
+LexiconSource = str | os.PathLike[str] | Lexicon | None
 
 
 @dataclass(frozen=True)
@@ -79,10 +83,15 @@ class Synthesizer:
     and the speaker encoder is loaded on the first cloning.
     """
 
-    def __init__(self, bundle: Bundle, backend: Backend, voices: Voices) -> None:
+    def __init__(
+        self, bundle: Bundle, backend: Backend, voices: Voices, lexicon: LexiconSource = None
+    ) -> None:
         self.bundle = bundle
         self.config = bundle.config
-        self.tokenizer = Tokenizer(TextFrontendConfig.from_dict(self.config.text))
+        self.tokenizer = Tokenizer(
+            TextFrontendConfig.from_dict(self.config.text),
+            resolve_lexicon(lexicon, bundle.root, self.config.languages),
+        )
         self.backend = backend
         self.voices = voices
 
@@ -100,6 +109,7 @@ class Synthesizer:
         backend: str = "auto",
         integrity: str = "stamp",
         voices_dir: str | os.PathLike[str] | None = None,
+        lexicon: LexiconSource = None,
     ) -> Synthesizer:
         """Open a bundle directory and load the graphs of ``backend``.
 
@@ -107,13 +117,15 @@ class Synthesizer:
         (:class:`~.session.SessionOptions`: also thread spinning, arena, optimised-graph cache).
         ``integrity``: ``"stamp"`` (default) hashes only files not verified before in their current state,
         ``"full"`` every file, ``"none"`` none (:mod:`~.integrity`). ``voices_dir``: saved voices.
+        ``lexicon``: a pronunciation lexicon file or :class:`~.text.lexicon.Lexicon`; ``None``: the bundle's
+        ``lexicon.json`` if it has one (an empty file, ``{}``, turns that off).
         """
         options = session_options or SessionOptions(
             threads=threads, providers=providers, graph_optimization=graph_optimization
         )
         bundle = Bundle.open(path, integrity=integrity)
         chosen = choose_backend(bundle.config.graphs, backend)
-        return cls(bundle, chosen.from_bundle(bundle, options), Voices(bundle, voices_dir, options))
+        return cls(bundle, chosen.from_bundle(bundle, options), Voices(bundle, voices_dir, options), lexicon)
 
     @classmethod
     def from_sessions(
@@ -123,6 +135,7 @@ class Synthesizer:
         *,
         backend: str = "auto",
         voices_dir: str | os.PathLike[str] | None = None,
+        lexicon: LexiconSource = None,
     ) -> Synthesizer:
         """Use sessions created elsewhere (custom providers, shared sessions, tests), keyed by graph name
         (``"model"``, ``"text_encoder"``, ..., and optionally ``"speaker_encoder"``)."""
@@ -132,7 +145,10 @@ class Synthesizer:
             recipe = recipe_from_bundle(bundle.config.speaker_encoder, str(bundle.root))
             encoder = SpeakerEncoder(sessions[GRAPH_SPEAKER_ENCODER], recipe, bundle.config.embedding_dim)
         return cls(
-            bundle, chosen.from_sessions(sessions, bundle), Voices(bundle, voices_dir, encoder=encoder)
+            bundle,
+            chosen.from_sessions(sessions, bundle),
+            Voices(bundle, voices_dir, encoder=encoder),
+            lexicon,
         )
 
     # -- what the bundle offers ---------------------------------------------------------------------

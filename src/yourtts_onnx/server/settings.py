@@ -53,7 +53,8 @@ class ServerSettings:
     out; 422 past it); ``max_upload_mb``: largest request body (413 past it); ``voice_aliases``: voice map
     entries over the defaults (:mod:`~.voice_map`). Every number is bounded (:mod:`~yourtts_onnx.runtime.limits`).
     ``web_site``: a site written by ``yourtts-onnx web-export``, served at ``/local/``; ``loudness``: the
-    integrated loudness (LUFS) every response is normalised to (streamed responses: a running measure).
+    integrated loudness (LUFS) every response is normalised to (streamed responses: a running measure);
+    ``lexicon``: a pronunciation lexicon file (default: the bundle's ``lexicon.json``, if any).
     """
 
     bundle: Path | None = None
@@ -71,6 +72,7 @@ class ServerSettings:
     voice_aliases: Mapping[str, str] = field(default_factory=dict)
     web_site: Path | None = None  # a `web-export` site, served at /local/
     loudness: float | None = None  # LUFS target of every response (BS.1770, -1 dBTP ceiling); None: off
+    lexicon: Path | None = None  # pronunciation lexicon; None: the bundle's lexicon.json, if any
 
     def __post_init__(self) -> None:
         check_int("workers", self.workers, 1, MAX_WORKERS)

@@ -5,6 +5,7 @@ The YourTTS character set has no digits, so Coqui silently drops them (``"Prior 
 is spoken as ``"prior to november , ."``). :func:`normalize_text` rewrites the text before cleaning, in
 this order (each step is a list of regex :class:`~.rewrite.Rule` applied by :func:`~.rewrite.substitute`):
 
+0. the pronunciation lexicon, when one is given (:mod:`~yourtts_onnx.runtime.text.lexicon`; any language);
 1. abbreviations (:mod:`.abbreviations`): ``Dr. Smith`` → ``Doctor Smith``, ``M. Dupont``, ``Sra. Silva``;
 2. English years in context and decades (:mod:`.years`): ``in 2024``, ``the 1990s``;
 3. clock times (:mod:`.times`): ``14:30``, ``3:45 pm``, ``14h30``;
@@ -20,6 +21,8 @@ languages are returned unchanged. Steps 2–7 run only when the text has a digit
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .abbreviations import abbreviation_rules
 from .numbers import SUPPORTED_NUMBER_LANGUAGES, currency_rules, number_language, number_rules
 from .rewrite import Rule, apply_rules, substitute
@@ -27,6 +30,9 @@ from .telephone import telephone_rules
 from .times import time_rules
 from .units import unit_rules
 from .years import year_rules
+
+if TYPE_CHECKING:
+    from yourtts_onnx.runtime.text.lexicon import Lexicon
 
 __all__ = [
     "SUPPORTED_NUMBER_LANGUAGES",
@@ -65,9 +71,13 @@ def normalization_rules(language: str | None) -> tuple[Rule, ...]:
     return (*words, *digits)
 
 
-def normalize_text(text: str, language: str | None) -> str:
-    """``text`` with abbreviations, times, telephone numbers, amounts, units and numbers written out as
-    words for ``language`` (en, fr, pt; other languages unchanged)."""
+def normalize_text(text: str, language: str | None, lexicon: Lexicon | None = None) -> str:
+    """``text`` with the ``lexicon``'s words, then abbreviations, times, telephone numbers, amounts, units
+    and numbers written out as words for ``language`` (en, fr, pt; other languages: the lexicon only)."""
+    if lexicon is not None:
+        rule = lexicon.rule(language)
+        if rule is not None:
+            text = apply_rules(text, (rule,))
     code = number_language(language)
     if code is None:
         return text
