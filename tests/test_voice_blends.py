@@ -269,6 +269,8 @@ def test_http_save_a_blend(http):
     assert r.status_code == 201, r.text
     assert r.json()["id"] == "mix" and r.json()["sources"] == []
     assert client.get("/v1/voices/mix").json()["name"] == "Mix"
+    assert client.get(f"/v1/voices/{A}(2)+{B}").status_code == 404  # a blend is not a stored voice
+    assert client.get(f"/v1/voices/{A}(0)+{B}").status_code == 404
     body = {"input": TEXT, "response_format": "wav", "language": "en", **QUIET}
     by_id = client.post("/v1/audio/speech", json={**body, "voice": "mix"})
     by_blend = client.post("/v1/audio/speech", json={**body, "voice": f"{A}(2)+{B}(1)"})

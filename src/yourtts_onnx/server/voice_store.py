@@ -158,13 +158,13 @@ class VoiceStore:
             f"unknown voice '{voice_id}' (built-in: {builtin}; saved: {saved}; aliases: {aliases})"
         )
 
-    def get(self, voice_id: str) -> VoiceRecord:
-        """A voice by id, or a blend; :class:`VoiceNotFoundError`, :class:`InputError` (a malformed
-        blend), or :class:`VoiceDamagedError` (a server fault)."""
+    def get(self, voice_id: str, *, blends: bool = True) -> VoiceRecord:
+        """A voice by id, or (``blends``) a blend; :class:`VoiceNotFoundError`, :class:`InputError` (a
+        malformed blend), or :class:`VoiceDamagedError` (a server fault)."""
         builtin = self.voices.builtin()
         if voice_id in builtin:
             return VoiceRecord(id=voice_id, name=voice_id, builtin=True, embedding=builtin[voice_id])
-        if is_blend(voice_id):
+        if blends and is_blend(voice_id):
             return self._blend(voice_id)
         if isinstance(voice_id, str) and LOOKUP_ID.match(voice_id) and voice_id in self.voices.saved_names():
             return self._saved(voice_id)
@@ -211,9 +211,10 @@ class VoiceStore:
         return _record(profile, voice_id)
 
     def record(self, voice_id: str) -> VoiceRecord:
-        """Like :meth:`get`, but a damaged saved voice is returned flagged instead of raising."""
+        """Like :meth:`get` (stored voices only, not blends), but a damaged saved voice is returned flagged
+        instead of raising."""
         try:
-            return self.get(voice_id)
+            return self.get(voice_id, blends=False)
         except VoiceDamagedError:
             return _damaged(voice_id)
 
