@@ -104,3 +104,27 @@ def test_expanded_titles_do_not_end_sentences() -> None:
 def test_output_has_no_digits() -> None:
     text = " ".join(t for t, _ in CASES)
     assert not any(ch.isdigit() for ch in normalize_text(text, "fr"))
+
+
+def test_cli_tokenize_prints_the_normalised_text():
+    """Through the CLI (a real process): ``tokenize --split`` shows each utterance as it is spoken."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    text = "M. Dupont arrive à 14h30 ; il fait 2,5 °C."
+    r = subprocess.run(
+        [sys.executable, "-m", "yourtts_onnx", "tokenize", "-b", str(root / "tests/data/stub_bundle"),
+         "--language", "fr-fr", "--split", text],
+        capture_output=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    (utterance,) = json.loads(r.stdout)
+    assert (
+        utterance["text"]
+        == "Monsieur Dupont arrive à quatorze heures trente ; il fait deux virgule cinq degrés Celsius."
+    )
