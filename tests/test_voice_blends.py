@@ -303,7 +303,8 @@ def test_wyoming_voice_name_may_be_a_blend(tmp_path):
         assert bad.errors and "unknown voice 'nobody'" in bad.errors[0].text
         synth.voices.save_blend("mix", f"{A}(2)+{B}")
         info = asyncio.run(client.describe(HOST, server.port))
-        assert "mix" in [v.name for v in info.tts[0].voices]  # Home Assistant can pick it
+        (mix,) = [v for v in info.tts[0].voices if v.name == "mix"]  # Home Assistant can pick it
+        assert mix.description == "mix (blended voice)"
 
 
 # -- batch ---------------------------------------------------------------------------------------------

@@ -116,24 +116,25 @@ class VoiceCatalog:
         """Every voice, read now: built-in speakers, saved voices, then one voice per language."""
         builtin = self.voices.builtin_names()
         taken = set(builtin) | set(self._language_voices)
-        saved = [(name, label) for name, label in self._saved() if name not in taken]
+        saved = [(name, label, kind) for name, label, kind in self._saved() if name not in taken]
         languages = self.languages()
         entries = [VoiceEntry(name, BUILTIN, f"{name} (built-in speaker)", languages) for name in builtin]
         entries += [
-            VoiceEntry(name, SAVED, f"{label or name} (cloned voice)", languages) for name, label in saved
+            VoiceEntry(name, SAVED, f"{label or name} ({kind})", languages) for name, label, kind in saved
         ]
-        speakers = (*builtin, *(name for name, _ in saved))
+        speakers = (*builtin, *(name for name, _, _ in saved))
         for voice_name, language in self._language_voices.items():
             description = f"YourTTS {ha_language(language)}: every speaker and cloned voice"
             entries.append(VoiceEntry(voice_name, LANGUAGE, description, (ha_language(language),), speakers))
         return entries
 
-    def _saved(self) -> list[tuple[str, str | None]]:
+    def _saved(self) -> list[tuple[str, str | None, str]]:
+        """``(name, label, kind)`` of each saved voice; kind: "cloned voice" or "blended voice"."""
         out = []
         for profile in self.voices.saved():
             name = profile.path.stem if profile.path is not None else profile.name
-            out.append((name, profile.label))
-        return sorted(out)
+            out.append((name, profile.label, "blended voice" if profile.blend else "cloned voice"))
+        return sorted(out, key=lambda item: item[0])
 
     def voice_names(self) -> list[str]:
         return [entry.name for entry in self.entries()]
