@@ -33,6 +33,8 @@ class BatchConfig:
         ship_bundle: ``"auto"`` ships the bundle through Ray's object store when joining a cluster (nodes
             that see the same bundle at the same path use it as is); ``"always"``/``"never"``.
         progress_interval: seconds between progress log lines when stderr is not a terminal.
+        lexicon: a pronunciation lexicon file (default: the bundle's ``lexicon.json``, if any); read once on
+            the driver and sent to the workers.
     """
 
     bundle: Path
@@ -49,6 +51,7 @@ class BatchConfig:
     defaults: SynthesisOptions = field(default_factory=SynthesisOptions)
     ship_bundle: str = "auto"
     progress_interval: float = 10.0
+    lexicon: Path | None = None
 
     def __post_init__(self) -> None:
         if self.audio_format not in AUDIO_FORMATS:

@@ -36,6 +36,7 @@ import soundfile as sf
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.atomic import atomic_write_bytes
 from yourtts_onnx.runtime.text import normalize_numbers, number_language
+from yourtts_onnx.runtime.text.lexicon import Lexicon
 from yourtts_onnx.runtime.waveform import pcm16
 
 from .manifest import RowError
@@ -112,11 +113,11 @@ def _csv_text(text: str) -> str:
     return _SPACES.sub(" ", text.replace("|", " ")).strip()
 
 
-def ljspeech_line(record: ItemRecord, expand_numbers: bool) -> str:
+def ljspeech_line(record: ItemRecord, expand_numbers: bool, lexicon: Lexicon | None = None) -> str:
     text = _csv_text(record.text)
     normalized = text
-    if expand_numbers and number_language(record.language) is not None:
-        normalized = _csv_text(normalize_numbers(text, record.language))
+    if expand_numbers and (number_language(record.language) is not None or lexicon is not None):
+        normalized = _csv_text(normalize_numbers(text, record.language, lexicon))
     return f"{record.id}|{text}|{normalized}\n"
 
 
@@ -191,10 +192,12 @@ class OutputDir:
     def _write_lines(self, name: str, lines: Iterable[str]) -> None:
         atomic_write_bytes(self.root / name, "".join(lines).encode("utf-8"), temp_dir=self.partial)
 
-    def write_metadata(self, records: Iterable[ItemRecord], expand_numbers: bool = True) -> None:
+    def write_metadata(
+        self, records: Iterable[ItemRecord], expand_numbers: bool = True, lexicon: Lexicon | None = None
+    ) -> None:
         records = list(records)
         self._write_lines(METADATA, (json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records))
-        self._write_lines(LJSPEECH, (ljspeech_line(r, expand_numbers) for r in records))
+        self._write_lines(LJSPEECH, (ljspeech_line(r, expand_numbers, lexicon) for r in records))
 
     def write_errors(self, errors: Iterable[RowError]) -> None:
         ordered = sorted(errors, key=lambda e: e.line)

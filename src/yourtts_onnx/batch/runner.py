@@ -26,6 +26,7 @@ from yourtts_onnx.errors import InputError, Terminated
 from yourtts_onnx.runtime.backends import DP_NOISE, WholeGraph, choose_backend
 from yourtts_onnx.runtime.bundle import GRAPH_DURATION_PREDICTOR, Bundle
 from yourtts_onnx.runtime.session import SessionOptions
+from yourtts_onnx.runtime.text.lexicon import resolve_lexicon
 from yourtts_onnx.runtime.voice_service import Voices
 
 from .config import BatchConfig
@@ -118,6 +119,7 @@ class _Run:
         self.bundle = Bundle.open(config.bundle, integrity=config.integrity)
         self.backend = choose_backend(self.bundle.config.graphs, config.backend)
         self.sample_rate = self.bundle.config.sample_rate
+        self.lexicon = resolve_lexicon(config.lexicon, self.bundle.root, self.bundle.config.languages)
         self.out = OutputDir(config.out, config.audio_format)
         self.records: dict[str, ItemRecord] = {}
         self.errors: list[RowError] = []
@@ -140,7 +142,7 @@ class _Run:
         identity = RunIdentity(
             config_sha256(self.bundle.root), self.backend.name, self.config.audio_format, self.sample_rate
         )
-        plan = ItemPlanner(self.bundle, resolver, self.config.defaults, identity).plan(rows)
+        plan = ItemPlanner(self.bundle, resolver, self.config.defaults, identity, self.lexicon).plan(rows)
         noisy = [item for item in plan.items if item.scales.noisy]
         if noisy and not bundle_seedable(self.bundle, self.backend):
             raise InputError(
@@ -217,6 +219,7 @@ class _Run:
                     audio_format=config.audio_format,
                     prefer_path=config.ship_bundle != "always",
                     needs_seed=any(item.scales.noisy for item in todo),
+                    lexicon=self.lexicon,
                 )
                 self.extra.update(nodes=rt.nodes, cluster_cpus=rt.cpus, shipped_bytes=shipped_bytes)
                 pool = WorkerPool(
@@ -244,7 +247,7 @@ class _Run:
     def finish(self, plan: ItemPlan, interrupted: bool) -> dict[str, Any]:
         records = [self.records[item.id] for item in plan.items if item.id in self.records]
         expand = self.config.defaults.normalize_numbers
-        self.out.write_metadata(records, expand_numbers=expand)
+        self.out.write_metadata(records, expand_numbers=expand, lexicon=self.lexicon)
         self.out.write_errors(self.errors)
         summary = self.summary(plan, records, interrupted)
         self.out.write_summary(summary)

@@ -1,6 +1,7 @@
 """A row's ``voice`` → an embedding, on the driver, each distinct voice resolved once per run.
 
-A value is, in this order: a built-in speaker of the bundle; a saved voice (``embed --name``); a voice
+A value is, in this order: a built-in speaker of the bundle; a blend ``name(weight)+name(weight)…`` of
+built-in speakers and saved voices; a saved voice (``embed --name``); a voice
 profile path (``.json``/``.npy``); else a reference recording to clone (a path, relative to the manifest's
 directory). Each distinct recording is read and cloned once per run, here on the driver — rows carry the
 embedding to the workers, so recordings need not be visible on other nodes and workers never load the
@@ -19,6 +20,7 @@ import numpy as np
 
 from yourtts_onnx.errors import AudioError, InputError, YourTTSError
 from yourtts_onnx.runtime.limits import MAX_REFERENCE_BYTES
+from yourtts_onnx.runtime.voice_blend import is_blend
 from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.voices import VOICE_NAME, looks_like_path
 
@@ -89,6 +91,9 @@ class VoiceResolver:
     def _resolve(self, value: str, base: Path) -> ResolvedVoice:
         if value in self.voices.builtin():
             return ResolvedVoice(value, f"builtin:{value}", self.voices.speaker(value))
+        if is_blend(value) and not (base / value).is_file():
+            emb = self.voices.blend(value)
+            return ResolvedVoice(value, f"blend:{array_digest(emb)}", emb)
         if not self._is_path(value):
             return ResolvedVoice(value, f"saved:{value}", self.voices.embedding(value))
         path = base / value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from yourtts_onnx.commands._runtime_common import add_lexicon_arg
 from yourtts_onnx.server.settings import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HOST,
@@ -108,6 +109,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="also serve a site built by 'yourtts-onnx web-export' at /local/ (speech in the browser)",
     )
+    add_lexicon_arg(p)
+    p.add_argument(
+        "--loudness",
+        type=float,
+        default=None,
+        metavar="LUFS",
+        help="normalise every response's integrated loudness (ITU-R BS.1770) to LUFS, e.g. -16, true peaks "
+        "at most -1 dBTP; streamed responses follow a running measure (default: off)",
+    )
     p.add_argument(
         "--log-level",
         default="info",
@@ -137,6 +147,8 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         body_timeout=args.body_timeout,
         voice_aliases=aliases,
         web_site=args.web_site,
+        loudness=getattr(args, "loudness", None),
+        lexicon=Path(args.lexicon) if getattr(args, "lexicon", None) else None,
     )
 
 

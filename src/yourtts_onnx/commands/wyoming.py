@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from yourtts_onnx.commands._runtime_common import (
     add_bundle_arg,
+    add_lexicon_arg,
     add_scale_args,
     add_session_args,
     integrity_mode,
@@ -128,6 +129,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"client connections open at once; more are told the server is busy (default {DEFAULT_MAX_CONNECTIONS})",
     )
     add_scale_args(p)
+    add_lexicon_arg(p)
     add_session_args(p)
 
 
@@ -179,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         integrity=integrity_mode(args),
         voices_dir=settings.voices_dir,
+        lexicon=args.lexicon,
     )
     serve(WyomingService(synth, settings))
     return 0

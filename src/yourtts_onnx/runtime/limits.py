@@ -18,6 +18,8 @@ MAX_LENGTH_SCALE = 20.0  # 20x slower than normal
 MAX_NOISE_SCALE = 10.0  # noise_scale and noise_scale_dp; the defaults are 0.667 and 1.0
 MAX_TOKENS_LIMIT = 2000  # longest utterance in ids (the text encoder's attention is quadratic in it)
 MAX_SEED = 2**63 - 1
+MIN_LOUDNESS_LUFS = -70.0  # loudness normalisation target (--loudness); the absolute gate of BS.1770
+MAX_LOUDNESS_LUFS = -5.0  # louder than broadcast (-23) and streaming (-14) targets; peaks stay at -1 dBTP
 
 # -- text -----------------------------------------------------------------------------------------------
 # Longest text one call takes from a file or standard input (the CLI), in bytes of UTF-8; audio is written
@@ -27,6 +29,11 @@ MAX_TEXT_BYTES = 1_000_000
 # Longest text the HTTP service may be configured to accept per request (--max-text-chars; default 5000).
 # The service counts the text as it will be spoken, numbers written out as words.
 MAX_SERVER_TEXT_CHARS = 100_000
+# Pronunciation lexicons (--lexicon, a bundle's lexicon.json): file size, entries, word and replacement length.
+MAX_LEXICON_BYTES = 4 << 20
+MAX_LEXICON_ENTRIES = 20_000  # compiled once per language into one trie regex (~1 s at the bound)
+MAX_LEXICON_KEY_CHARS = 100
+MAX_LEXICON_VALUE_CHARS = 400
 
 # -- reference recordings (cloning) ----------------------------------------------------------------------
 # Longest recording decoded for cloning, in seconds; checked from the file's header before decoding and
@@ -36,6 +43,11 @@ MAX_REFERENCE_RATE = 384_000  # samples per second of a reference recording
 MAX_REFERENCE_CHANNELS = 32
 MAX_REFERENCE_FILES = 32  # recordings averaged into one voice per call
 MAX_UPLOAD_FILES = 16  # recordings per upload field of an HTTP request
+
+# -- voice blends ("name(weight)+name(weight)...") -----------------------------------------------------
+MAX_BLEND_TERMS = 16  # voices mixed in one blend
+MAX_BLEND_CHARS = 2048  # length of a blend expression
+MAX_BLEND_WEIGHT = 1e6  # weights are in (0, MAX_BLEND_WEIGHT]; only their ratios matter
 MAX_REFERENCE_BYTES = 256 << 20  # a reference file read from disk (HTTP uploads: --max-upload-mb)
 
 # -- output ---------------------------------------------------------------------------------------------

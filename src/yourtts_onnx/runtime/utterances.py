@@ -5,8 +5,8 @@ sentences (:func:`~yourtts_onnx.runtime.text.split_sentences`), and a sentence l
 limit is cut at clause punctuation, then at spaces (:func:`~yourtts_onnx.runtime.text.cap_sentence`).
 With ``split=False`` the whole text is one utterance, tokenised exactly as Coqui does (the parity path).
 
-The order of the steps, which other hosts reproduce (``docs/consumers.md`` section 3): number expansion
-(optional) of the whole text → sentence splitting → capping each sentence → per piece: cleaning, ids,
+The order of the steps, which other hosts reproduce (``docs/consumers.md`` section 3): normalisation
+(optional: the pronunciation lexicon, then numbers and the rest) of the whole text → sentence splitting → capping each sentence → per piece: cleaning, ids,
 and skipping pieces with nothing speakable. The splitting tables and the default token limit come from
 the tokenizer's config (``text.sentences`` in the bundle).
 """
@@ -77,6 +77,7 @@ def plan_utterances(
         rules=config.cleaner_rules,
         normalize_numbers=normalize_numbers,
         sentence_rules=config.sentences,
+        lexicon=tokenizer.lexicon,
     )
     utterances: list[Utterance] = []
     dropped: dict[str, None] = {}

@@ -6,7 +6,7 @@ A voice profile is two files in a voices directory:
 * ``NAME.json`` — ``{"format": "yourtts-onnx-voice", "format_version": 1, "name", "embedding": "NAME.npy",
   "dim", "created" (ISO-8601 UTC), "sources": [{"source", "sha256", "duration", "sample_rate"}],
   "recipe" (the EmbeddingRecipe used), "speaker_encoder_sha256" (of the graph that made it, or null),
-  "label" (a display name, or null)}``.
+  "label" (a display name, or null), "blend" (only for a saved blend: its expression)}``.
 
 Both are written atomically, the JSON last, so a listed profile is always complete. The voices directory
 is, in order: the ``voices_dir`` argument, ``$YOURTTS_ONNX_VOICES``, ``$XDG_DATA_HOME/yourtts-onnx/voices``,
@@ -77,6 +77,7 @@ class VoiceProfile:
     speaker_encoder_sha256: str | None = None
     path: Path | None = None  # the JSON (or bare .npy) it was loaded from
     label: str | None = None  # a display name (the HTTP service's "name"); the file name is the id
+    blend: str | None = None  # the blend expression it was mixed from ("a(2)+b(1)"), if any
 
     @property
     def dim(self) -> int:
@@ -94,6 +95,7 @@ class VoiceProfile:
             "recipe": dict(self.recipe),
             "speaker_encoder_sha256": self.speaker_encoder_sha256,
             "label": self.label,
+            **({"blend": self.blend} if self.blend is not None else {}),
         }
 
 
@@ -211,6 +213,7 @@ def load_profile_file(path: str | os.PathLike[str]) -> VoiceProfile:
         speaker_encoder_sha256=meta.get("speaker_encoder_sha256"),
         path=p,
         label=meta["label"] if isinstance(meta.get("label"), str) and meta["label"] else None,
+        blend=meta["blend"] if isinstance(meta.get("blend"), str) and meta["blend"] else None,
     )
 
 

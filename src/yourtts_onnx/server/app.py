@@ -49,7 +49,10 @@ def load_synthesizer(settings: ServerSettings) -> Synthesizer:
     if settings.bundle is None:
         raise InputError("no bundle given: pass --bundle DIR")
     return Synthesizer.from_bundle(
-        settings.bundle, threads=settings.intra_op_threads, voices_dir=settings.voices_dir
+        settings.bundle,
+        threads=settings.intra_op_threads,
+        voices_dir=settings.voices_dir,
+        lexicon=settings.lexicon,
     )
 
 

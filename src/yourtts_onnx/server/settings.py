@@ -14,12 +14,14 @@ from typing import Any
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.limits import (
     MAX_HTTP_CONNECTIONS,
+    MAX_LOUDNESS_LUFS,
     MAX_QUEUE_SIZE,
     MAX_SERVER_TEXT_CHARS,
     MAX_THREADS,
     MAX_TIMEOUT_SECONDS,
     MAX_UPLOAD_MB,
     MAX_WORKERS,
+    MIN_LOUDNESS_LUFS,
     check_float,
     check_int,
 )
@@ -58,7 +60,9 @@ class ServerSettings:
     ``web_site``: a site written by ``yourtts-onnx web-export``, served at ``/local/``.
     ``max_connections``: connections and requests uvicorn serves at once (503 beyond); ``body_timeout``:
     seconds between two pieces of a request body (408 past it: a client trickling a body holds no worker);
-    ``keep_alive``: seconds an idle keep-alive connection stays open.
+    ``keep_alive``: seconds an idle keep-alive connection stays open. ``loudness``: the
+    integrated loudness (LUFS) every response is normalised to (streamed responses: a running measure);
+    ``lexicon``: a pronunciation lexicon file (default: the bundle's ``lexicon.json``, if any).
     """
 
     bundle: Path | None = None
@@ -78,6 +82,8 @@ class ServerSettings:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     keep_alive: float = DEFAULT_KEEP_ALIVE
+    loudness: float | None = None  # LUFS target of every response (BS.1770, -1 dBTP ceiling); None: off
+    lexicon: Path | None = None  # pronunciation lexicon; None: the bundle's lexicon.json, if any
 
     def __post_init__(self) -> None:
         check_int("workers", self.workers, 1, MAX_WORKERS)
@@ -92,6 +98,8 @@ class ServerSettings:
         check_int("max_connections", self.max_connections, 1, MAX_HTTP_CONNECTIONS)
         check_float("body_timeout", self.body_timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
         check_float("keep_alive", self.keep_alive, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
+        if self.loudness is not None:
+            check_float("loudness", self.loudness, MIN_LOUDNESS_LUFS, MAX_LOUDNESS_LUFS)
         if self.api_key is not None and not self.api_key.strip():
             raise InputError("the API key must not be empty (leave it unset to serve without one)")
         if self.api_key is not None and any(ord(c) < 32 or ord(c) == 127 for c in self.api_key):

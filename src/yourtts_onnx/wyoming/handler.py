@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
@@ -43,6 +44,7 @@ from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, Synthesize
 
 from yourtts_onnx.errors import AudioError, InputError
 from yourtts_onnx.runtime.limits import MAX_VOICE_FIELD_CHARS
+from yourtts_onnx.runtime.loudness import RunningNormalizer
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.server.jobs import JobCancelledError, JobTimeoutError, QueueFullError, StreamJob
 from yourtts_onnx.wyoming.catalog import UnknownLanguageError, UnknownVoiceError
@@ -89,6 +91,7 @@ class TextStream:
     has_text: bool = False
     failed: bool = False
     spoken: int = 0  # sentences that gave audio (counted by the sender)
+    loudness: RunningNormalizer | None = None  # one running loudness measure across the stream's sentences
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,7 +285,12 @@ class SpeechEventHandler(AsyncEventHandler):
             self._stream = TextStream(None, None, failed=True)
             await self._enqueue(Fail(exc.code, str(exc)))
             return
-        self._stream = TextStream(options, SentenceAssembler(options.language))
+        loudness = (
+            RunningNormalizer(self.service.synth.sample_rate, options.loudness)
+            if options.loudness is not None
+            else None
+        )
+        self._stream = TextStream(options, SentenceAssembler(options.language), loudness=loudness)
 
     async def _chunk(self, data: dict[str, Any]) -> None:
         stream = self._stream
@@ -315,7 +323,9 @@ class SpeechEventHandler(AsyncEventHandler):
 
     async def _say_sentence(self, stream: TextStream, options: SynthesisOptions, sentence: str) -> None:
         # the pause before it is decided by the sender, which knows whether a sentence before gave audio
-        await self._enqueue(Say(Speech(sentence, options, skip_unspeakable=True), stream))
+        await self._enqueue(
+            Say(Speech(sentence, options, skip_unspeakable=True, loudness=stream.loudness), stream)
+        )
 
     async def _fail_stream(self, stream: TextStream, code: str, text: str) -> None:
         stream.failed = True
@@ -419,7 +429,7 @@ class SpeechEventHandler(AsyncEventHandler):
         service = self.service
         speech = item.speech
         if item.stream is not None and item.stream.spoken:
-            speech = Speech(speech.text, speech.options, pause_before=True, skip_unspeakable=True)
+            speech = dataclasses.replace(speech, pause_before=True, skip_unspeakable=True)
         try:
             job: StreamJob[bytes] = service.runner.start_stream(partial(produce, service.synth, speech))
         except QueueFullError as exc:
