@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean bench bench-batch node-deps web-deps
+.PHONY: demo test lint venv clean bench bench-batch node-deps web-deps soak
 
 # The Node.js host example (examples/node) is tested by `make test` (scripts/install-system-deps.sh installs
 # node and npm when missing); npm ci runs here, never in a test.
@@ -56,6 +56,11 @@ bench: $(STAMP)
 # batch on Ray (1 and 2 workers) next to a plain loop, with the full-size INT8 bundle; results in benchmarks/batch
 bench-batch: $(STAMP)
 	$(PY) -m yourtts_onnx.batch.bench --work build/bench --out benchmarks/batch
+
+# the HTTP service and the Wyoming server driven together (loopback only; not part of `make test`): RSS over
+# time, errors and latency percentiles into benchmarks/soak; SOAK_ARGS="--minutes 5 --bundle B" to change it
+soak: $(STAMP)
+	$(PY) scripts/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf build $(VENV) $(NODE_EXAMPLE)/node_modules web/node_modules

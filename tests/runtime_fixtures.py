@@ -5,8 +5,9 @@
 (plain helpers live in ``runtime_helpers``).
 
 * ``stub_bundle`` / ``stub_synth``: the committed micro bundle (``tests/data/stub_bundle``), no torch.
-* ``runtime_tiny_bundle`` / ``tiny_synth``: the reference checkpoint exported once per session (conftest's
-  ``tiny_bundle``; torch needed), for parity with Coqui's golden outputs.
+* ``runtime_tiny_bundle`` / ``tiny_synth``: each reference checkpoint exported once per session (conftest's
+  ``tiny_bundle``, parametrized over both references; torch needed), for parity with Coqui's golden outputs;
+  ``synth_for(name)`` for tests parametrized by golden case.
 * ``voices_dir``: an empty voices directory, also set as ``$YOURTTS_ONNX_VOICES``.
 """
 
@@ -47,6 +48,22 @@ def tiny_synth(runtime_tiny_bundle):
     from yourtts_onnx.runtime import Synthesizer
 
     return Synthesizer.from_bundle(runtime_tiny_bundle, threads=2)
+
+
+@pytest.fixture(scope="session")
+def synth_for(reference_bundles):
+    """``synth_for(reference_name)``: a Synthesizer on that reference's bundle (for tests parametrized by
+    golden case, which name their reference themselves)."""
+    from yourtts_onnx.runtime import Synthesizer
+
+    made: dict = {}
+
+    def make(name: str):
+        if name not in made:
+            made[name] = Synthesizer.from_bundle(reference_bundles(name), threads=2)
+        return made[name]
+
+    return make
 
 
 @pytest.fixture

@@ -12,13 +12,15 @@ from conftest import GOLDEN, _require_reference
 FAKE_TORCH = "raise ImportError('torch is deliberately unavailable in this test')\n"
 
 
-def golden_ref(i: int) -> Path:
+def golden_ref(i: int, golden: Path = GOLDEN) -> Path:
+    """Coqui's reference recording ``ref_i.wav`` of one reference's golden folder (the two references hold
+    different recordings)."""
     _require_reference()
-    return GOLDEN / f"ref_{i}.wav"
+    return golden / f"ref_{i}.wav"
 
 
-def golden_embedding(name: str) -> np.ndarray:
-    return np.load(GOLDEN / name).reshape(-1).astype(np.float32)
+def golden_embedding(name: str, golden: Path = GOLDEN) -> np.ndarray:
+    return np.load(golden / name).reshape(-1).astype(np.float32)
 
 
 def write_tone(

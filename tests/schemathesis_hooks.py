@@ -7,7 +7,9 @@ left as generated:
 * a text must hold something the model can pronounce in the request's language, and must fit the text
   limit once numbers are written out as words (422 otherwise, tested in ``test_hostile_service.py``): an
   unpronounceable text gets a word appended, an over-long one is shortened;
-* an uploaded recording must be audio: generated file contents are replaced by a short real recording.
+* an uploaded recording must be audio: generated file contents are replaced by a short real recording;
+* a voice ``blend`` (``POST /v1/voices``) must be written ``name(weight)+…`` and comes instead of
+  recordings: with recordings it is dropped, else it becomes a blend of the bundle's speakers.
 
 The stub bundle named by ``$YOURTTS_ONNX_TEST_BUNDLE`` supplies the tokenizer; the text limit comes from
 ``$YOURTTS_ONNX_TEST_MAX_TEXT``.
@@ -37,6 +39,14 @@ def _frontend() -> tuple[Any, dict[str, int]]:
 
     bundle = Bundle.open(os.environ["YOURTTS_ONNX_TEST_BUNDLE"], integrity="none")
     return Tokenizer(TextFrontendConfig.from_dict(bundle.config.text)), dict(bundle.config.languages)
+
+
+@functools.cache
+def _blend() -> str:
+    from yourtts_onnx.runtime.bundle import Bundle
+
+    names = Bundle.open(os.environ["YOURTTS_ONNX_TEST_BUNDLE"], integrity="none").config.speakers.names
+    return f"{names[0]}(2)+{names[-1]}"
 
 
 @functools.cache
@@ -99,6 +109,11 @@ def _fix(values: Any, limit: int) -> None:
             values[name] = _audio_like(value)
         elif isinstance(value, list) and value and all(_is_file(v) for v in value):
             values[name] = [_audio_like(v) for v in value]
+    if "blend" in values:
+        if values.get("files") or values.get("file"):
+            del values["blend"]
+        else:
+            values["blend"] = _blend()
 
 
 def _is_file(value: Any) -> bool:

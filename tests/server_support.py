@@ -140,7 +140,7 @@ def wait_until(condition, timeout: float = 10.0, interval: float = 0.02) -> None
 
 
 @contextlib.contextmanager
-def live_server(app) -> Iterator[str]:
+def live_server(app, **options: Any) -> Iterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in a thread; yields the base URL."""
     import uvicorn
 
@@ -150,7 +150,7 @@ def live_server(app) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

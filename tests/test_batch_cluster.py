@@ -124,8 +124,8 @@ def check_complete(out: Path, expected: list[dict]) -> None:
     assert not partial_files(out) and not (out / ".partial").exists()
 
 
-def test_two_node_cluster_node_failure_driver_kill_and_resume(tiny_bundle, tmp_path):
-    bundle = Bundle.open(tiny_bundle)
+def test_two_node_cluster_node_failure_driver_kill_and_resume(live_bundle, tmp_path):
+    bundle = Bundle.open(live_bundle)
     noise = (
         []
         if bundle_seedable(bundle, choose_backend(bundle.config.graphs))
@@ -141,7 +141,7 @@ def test_two_node_cluster_node_failure_driver_kill_and_resume(tiny_bundle, tmp_p
 
         # 1. one node's worker processes are killed mid-run: their items are retried, the run completes
         out1 = tmp_path / "out1"
-        proc = start_batch(tiny_bundle, manifest, out1, cluster.address, env, noise)
+        proc = start_batch(live_bundle, manifest, out1, cluster.address, env, noise)
         victims = wait_for_busy_node(cluster.worker, cluster.head, proc, out1)
         for pid in victims:
             os.kill(pid, signal.SIGKILL)
@@ -154,14 +154,14 @@ def test_two_node_cluster_node_failure_driver_kill_and_resume(tiny_bundle, tmp_p
 
         # 2. the driver is killed mid-run; the re-run does only the missing items
         out2 = tmp_path / "out2"
-        proc = start_batch(tiny_bundle, manifest, out2, cluster.address, env, noise)
+        proc = start_batch(live_bundle, manifest, out2, cluster.address, env, noise)
         wait_for_files(out2, proc, 4)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         assert not [p for p in (out2 / "wavs").iterdir() if not p.name.endswith(".wav")]  # no partial files
         done = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (out2 / "wavs").iterdir()}
         assert 4 <= len(done) < ROWS, "the driver was not killed mid-run"
-        summary = finish(start_batch(tiny_bundle, manifest, out2, cluster.address, env, noise), out2)
+        summary = finish(start_batch(live_bundle, manifest, out2, cluster.address, env, noise), out2)
         assert (summary["skipped"], summary["synthesized"], summary["errors"]) == (
             len(done),
             ROWS - len(done),
@@ -171,5 +171,5 @@ def test_two_node_cluster_node_failure_driver_kill_and_resume(tiny_bundle, tmp_p
         check_complete(out2, expected)
 
         # 3. a re-run of the finished manifest does no synthesis (and never connects to Ray)
-        summary = finish(start_batch(tiny_bundle, manifest, out2, cluster.address, env, noise), out2)
+        summary = finish(start_batch(live_bundle, manifest, out2, cluster.address, env, noise), out2)
         assert (summary["synthesized"], summary["skipped"], summary["workers"]) == (0, ROWS, [])

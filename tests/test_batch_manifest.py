@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,9 +90,58 @@ def test_manifest_missing_and_not_utf8(tmp_path):
     with pytest.raises(InputError, match="not found"):
         read_manifest(tmp_path / "nope.jsonl")
     bad = tmp_path / "bad.jsonl"
-    bad.write_bytes(b'{"text": "ok"}\n{"text": "\xff"}\n')
-    with pytest.raises(InputError, match=r"not UTF-8 text \(line 2\)"):
-        read_manifest(bad)
+    bad.write_bytes(b'\xef\xbb\xbf{"text": "ok"}\n{"text": "\xff"}\n{"text": "fine"}\n')
+    rows = read_manifest(bad)  # one bad byte is that row's error, not the whole run's
+    assert rows == [
+        ManifestRow(line=1, text="ok"),
+        RowError(2, None, "not UTF-8 text (byte 0xff at byte 11 of the line)"),
+        ManifestRow(line=3, text="fine"),
+    ]
+    csv_path = tmp_path / "bad.csv"
+    csv_path.write_bytes(b'text,id\nok,a\n"two\nlines \xff",b\nfine,c\n')
+    rows = read_manifest(csv_path)
+    assert rows[0] == ManifestRow(line=2, text="ok", id="a") and rows[2] == ManifestRow(
+        line=5, text="fine", id="c"
+    )
+    assert rows[1] == RowError(3, None, "not UTF-8 text (byte 0xff at byte 7 of the line)")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory", "too-big"])
+def test_manifest_must_be_a_bounded_regular_file(tmp_path, kind, monkeypatch):
+    import os
+
+    path = tmp_path / "m.jsonl"
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it would block until a writer comes: refused before
+        needle = "not a regular file"
+    elif kind == "device":
+        path = Path("/dev/zero")  # endless: refused before a byte is read
+        needle = "not a regular file"
+    elif kind == "directory":
+        path.mkdir()
+        needle = "is a directory"
+    else:
+        import yourtts_onnx.batch.manifest as manifest
+
+        monkeypatch.setattr(manifest, "MAX_MANIFEST_BYTES", 100)
+        path.write_text('{"text": "x"}\n' * 10)
+        needle = "is 140 bytes; at most 100"
+    with pytest.raises(InputError, match=needle):
+        read_manifest(path)
+
+
+def test_a_long_line_is_its_rows_error_and_read_in_blocks(tmp_path, monkeypatch):
+    import yourtts_onnx.batch.manifest as manifest
+
+    monkeypatch.setattr(manifest, "MAX_LINE_BYTES", 64)
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"text": "ok"}\n{"text": "' + "x" * 5000 + '"}\n{"text": "next"}\n')
+    rows = read_manifest(path)
+    assert rows == [
+        ManifestRow(1, "ok"),
+        RowError(2, None, "line longer than 64 bytes"),
+        ManifestRow(3, "next"),
+    ]
 
 
 # -- rows against the bundle ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ def _args(*argv: str) -> argparse.Namespace:
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory: pytest.TempPathFactory, reference_checkpoint: Path, tiny_bundle: Path) -> Path:
+def quick(tmp_path_factory: pytest.TempPathFactory, live_checkpoint: Path, live_bundle: Path) -> Path:
     out = tmp_path_factory.mktemp("bench") / "results"
     args = _args(
         "--quick",
@@ -38,9 +38,9 @@ def quick(tmp_path_factory: pytest.TempPathFactory, reference_checkpoint: Path, 
         "--work",
         str(out.parent / "work"),
         "--checkpoint",
-        str(reference_checkpoint),
+        str(live_checkpoint),
         "--bundle",
-        str(tiny_bundle),
+        str(live_bundle),
     )
     assert bench_command.run(args) == 0
     return out
@@ -94,8 +94,8 @@ def test_no_session_is_created_outside_the_factory():
     assert not (BENCH_SOURCES / "ort_pipeline.py").exists()
 
 
-def test_rtf_rows_follow_from_their_own_timings(r: dict, tiny_bundle: Path):
-    sr = Bundle.open(tiny_bundle, integrity="none").config.sample_rate
+def test_rtf_rows_follow_from_their_own_timings(r: dict, live_bundle: Path):
+    sr = Bundle.open(live_bundle, integrity="none").config.sample_rate
     assert [c["text_class"] for c in r["rtf"]] == ["short", "medium"]
     for case in r["rtf"]:
         lengths = {name: row["samples"] for name, row in case["engines"].items()}

@@ -14,13 +14,13 @@ from yourtts_onnx.export.checkpoint import load_checkpoint, load_torch_file
 
 
 @pytest.fixture()
-def ckpt_copy(tmp_path: Path, reference_checkpoint: Path) -> Path:
+def ckpt_copy(tmp_path: Path, live_checkpoint: Path) -> Path:
     dst = tmp_path / "ckpt"
     dst.mkdir()
     for name in ("config.json", "language_ids.json", "speakers.json", "config_se.json"):
-        shutil.copy(reference_checkpoint / name, dst / name)
+        shutil.copy(live_checkpoint / name, dst / name)
     # the model file is large: link instead of copying where tests don't modify it
-    (dst / "model_file.pth").symlink_to(reference_checkpoint / "model_file.pth")
+    (dst / "model_file.pth").symlink_to(live_checkpoint / "model_file.pth")
     return dst
 
 
@@ -85,8 +85,8 @@ def test_shape_mismatch_names_key_and_shapes(ckpt_copy):
     assert "text_encoder.emb.weight" in msg and "[165, 32]" in msg and "[170, 32]" in msg
 
 
-def test_missing_key(tmp_path, ckpt_copy, reference_checkpoint):
-    state = torch.load(reference_checkpoint / "model_file.pth", weights_only=True)
+def test_missing_key(tmp_path, ckpt_copy, live_checkpoint):
+    state = torch.load(live_checkpoint / "model_file.pth", weights_only=True)
     del state["model"]["flow.flows.0.post.bias"]
     (ckpt_copy / "model_file.pth").unlink()
     torch.save(state, ckpt_copy / "model_file.pth")
@@ -134,8 +134,8 @@ def test_bad_speaker_embedding(ckpt_copy):
     assert first in _one_line(err) and "[512]" in _one_line(err)
 
 
-def test_legacy_weight_norm_keys_load(tmp_path, ckpt_copy, reference_checkpoint):
-    state = torch.load(reference_checkpoint / "model_file.pth", weights_only=True)
+def test_legacy_weight_norm_keys_load(tmp_path, ckpt_copy, live_checkpoint):
+    state = torch.load(live_checkpoint / "model_file.pth", weights_only=True)
     legacy = {}
     for k, v in state["model"].items():
         k = k.replace("parametrizations.weight.original0", "weight_g").replace(

@@ -80,10 +80,10 @@ def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
 
 
 @pytest.fixture(scope="module")
-def checkpoint_zip(reference_checkpoint: Path) -> bytes:
+def checkpoint_zip(live_checkpoint: Path) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as archive:
-        for path in sorted(reference_checkpoint.iterdir()):
+        for path in sorted(live_checkpoint.iterdir()):
             archive.write(path, f"{NESTED}/{path.name}")
     return buf.getvalue()
 
@@ -115,7 +115,7 @@ def _assert_checkpoint(dest: Path, reference: Path) -> None:
 
 
 def test_download_unpacks_a_nested_archive_into_the_cache(
-    server: tuple[str, ServerState], checkpoint_zip: bytes, reference_checkpoint: Path, tmp_path: Path
+    server: tuple[str, ServerState], checkpoint_zip: bytes, live_checkpoint: Path, tmp_path: Path
 ) -> None:
     base, state = server
     result = dl.download_model(
@@ -123,7 +123,7 @@ def test_download_unpacks_a_nested_archive_into_the_cache(
     )
     assert result.downloaded and result.sha256 == _sha(checkpoint_zip)
     assert result.checkpoint == tmp_path / "models" / "your_tts"
-    _assert_checkpoint(result.checkpoint, reference_checkpoint)
+    _assert_checkpoint(result.checkpoint, live_checkpoint)
     assert (result.checkpoint / dl.METADATA_NAME).is_file()
     assert list((tmp_path / "downloads").iterdir()) == []  # the archive is removed once unpacked
     assert not [p for p in (tmp_path / "models").iterdir() if p.name.startswith(".")]
@@ -134,7 +134,7 @@ def test_download_unpacks_a_nested_archive_into_the_cache(
 
 
 def test_interrupted_transfer_resumes_with_range(
-    server: tuple[str, ServerState], checkpoint_zip: bytes, reference_checkpoint: Path, tmp_path: Path
+    server: tuple[str, ServerState], checkpoint_zip: bytes, live_checkpoint: Path, tmp_path: Path
 ) -> None:
     base, state = server
     state.fail_first.add("/yourtts.zip")
@@ -145,11 +145,11 @@ def test_interrupted_transfer_resumes_with_range(
     half = len(checkpoint_zip) // 2
     assert state.log == [("/yourtts.zip", None), ("/yourtts.zip", f"bytes={half}-")]
     assert any(f"resuming from byte {half}" in m for m in messages)
-    _assert_checkpoint(result.checkpoint, reference_checkpoint)
+    _assert_checkpoint(result.checkpoint, live_checkpoint)
 
 
 def test_interrupted_download_is_resumed_by_the_next_run(
-    server: tuple[str, ServerState], checkpoint_zip: bytes, reference_checkpoint: Path, tmp_path: Path
+    server: tuple[str, ServerState], checkpoint_zip: bytes, live_checkpoint: Path, tmp_path: Path
 ) -> None:
     base, state = server
     state.fail_first.add("/yourtts.zip")
@@ -165,11 +165,11 @@ def test_interrupted_download_is_resumed_by_the_next_run(
         url=url, sha256=_sha(checkpoint_zip), cache=tmp_path, retries=1, progress=_quiet
     )
     assert state.log[-1] == ("/yourtts.zip", f"bytes={len(checkpoint_zip) // 2}-")
-    _assert_checkpoint(result.checkpoint, reference_checkpoint)
+    _assert_checkpoint(result.checkpoint, live_checkpoint)
 
 
 def test_server_ignoring_range_restarts_from_zero(
-    server: tuple[str, ServerState], checkpoint_zip: bytes, reference_checkpoint: Path, tmp_path: Path
+    server: tuple[str, ServerState], checkpoint_zip: bytes, live_checkpoint: Path, tmp_path: Path
 ) -> None:
     base, state = server
     state.ignore_range.add("/yourtts.zip")
@@ -180,7 +180,7 @@ def test_server_ignoring_range_restarts_from_zero(
         url=f"{base}/yourtts.zip", sha256=_sha(checkpoint_zip), cache=tmp_path, progress=_quiet
     )
     assert state.log == [("/yourtts.zip", "bytes=29-")]
-    _assert_checkpoint(result.checkpoint, reference_checkpoint)
+    _assert_checkpoint(result.checkpoint, live_checkpoint)
 
 
 def test_complete_partial_file_is_not_fetched_again(
@@ -254,13 +254,13 @@ def test_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 
 def test_resolve_checkpoint(
     server: tuple[str, ServerState],
-    reference_checkpoint: Path,
+    live_checkpoint: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     base, state = server
-    assert dl.resolve_checkpoint(reference_checkpoint) == reference_checkpoint
-    assert dl.resolve_checkpoint(str(reference_checkpoint)) == reference_checkpoint
+    assert dl.resolve_checkpoint(live_checkpoint) == live_checkpoint
+    assert dl.resolve_checkpoint(str(live_checkpoint)) == live_checkpoint
     assert not state.log
     with pytest.raises(CheckpointError, match="not a directory nor a known model name"):
         dl.resolve_checkpoint(tmp_path / "missing")
@@ -270,7 +270,7 @@ def test_resolve_checkpoint(
     path = dl.resolve_checkpoint("your_tts", progress=messages.append)
     assert path == tmp_path / "cache" / "models" / "your_tts"
     assert any("CC BY-NC-ND 4.0" in m for m in messages)
-    _assert_checkpoint(path, reference_checkpoint)
+    _assert_checkpoint(path, live_checkpoint)
     assert dl.resolve_checkpoint("tts_models/multilingual/multi-dataset/your_tts", progress=_quiet) == path
     assert len(state.log) == 1
 
@@ -360,7 +360,7 @@ def test_download_size_is_bounded(
 
 
 def test_resume_answered_from_another_offset_is_not_appended(
-    server: tuple[str, ServerState], checkpoint_zip: bytes, reference_checkpoint: Path, tmp_path: Path
+    server: tuple[str, ServerState], checkpoint_zip: bytes, live_checkpoint: Path, tmp_path: Path
 ) -> None:
     """A 206 whose Content-Range does not start at the resume offset restarts the download."""
     base, state = server
@@ -374,4 +374,4 @@ def test_resume_answered_from_another_offset_is_not_appended(
     )
     assert state.log == [("/yourtts.zip", "bytes=1000-"), ("/yourtts.zip", None)]
     assert any("answered a resume from byte 1000 with bytes from 0" in m for m in messages)
-    _assert_checkpoint(result.checkpoint, reference_checkpoint)
+    _assert_checkpoint(result.checkpoint, live_checkpoint)

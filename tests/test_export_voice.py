@@ -16,6 +16,7 @@ import pytest
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.bundle import Bundle
+from yourtts_onnx.runtime.output_dir import OWNER_FILE
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 
@@ -100,7 +101,13 @@ def _model(directory: Path) -> Path:
 def test_export_writes_the_expected_files(exported: dict[tuple[str, str], Path], bundle: Bundle) -> None:
     piper_dir = exported[("piper", "fr-fr")]
     assert sorted(p.name for p in piper_dir.iterdir()) == sorted(
-        ["MODEL_CARD", MANIFEST, "yourtts-fr-fr-female-en-5.onnx", "yourtts-fr-fr-female-en-5.onnx.json"]
+        [
+            OWNER_FILE,
+            "MODEL_CARD",
+            MANIFEST,
+            "yourtts-fr-fr-female-en-5.onnx",
+            "yourtts-fr-fr-female-en-5.onnx.json",
+        ]
     )
     cfg = json.loads((piper_dir / "yourtts-fr-fr-female-en-5.onnx.json").read_text(encoding="utf-8"))
     assert cfg["phoneme_type"] == "text" and cfg["num_speakers"] == 1

@@ -53,7 +53,7 @@ def _model(overrides: dict[str, Any]) -> torch.nn.Module:
     raw = coqui_config(SIZES["tiny"], 165)
     raw["model_args"].update(overrides)
     config = YourTTSConfig.from_dict(raw, "<variant>")
-    return random_yourtts(config, 3, seed=11, identity_flow=False).prepare_for_inference()
+    return random_yourtts(config, 3, seed=11, live=True).prepare_for_inference()
 
 
 @pytest.mark.parametrize("arch", list(ARCHITECTURES), ids=list(ARCHITECTURES))
@@ -72,7 +72,7 @@ def test_recorded_fields_are_exactly_what_the_layers_reach(arch: str) -> None:
 
 def test_a_flow_that_is_the_identity_reaches_nothing() -> None:
     raw = coqui_config(SIZES["tiny"], 165)
-    model = random_yourtts(YourTTSConfig.from_dict(raw, "<x>"), 3, seed=1).prepare_for_inference()
+    model = random_yourtts(YourTTSConfig.from_dict(raw, "<x>"), 3, seed=1, live=False).prepare_for_inference()
     fields = decoder_receptive_fields(model)
     assert measure_reach(model, fields)["flow"] == ReceptiveField(0, 0)  # within any recorded field
 
@@ -86,7 +86,7 @@ def other_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         seed=5,
         with_speaker_encoder=False,
         model_args={**OTHER, "use_sdp": False},
-        identity_flow=False,
+        live=True,
     )
     result = export_bundle(ckpt, root / "bundle", only=["components"], progress=lambda _m: None)
     assert result.ok

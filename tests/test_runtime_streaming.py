@@ -1,6 +1,6 @@
 """Streaming within sentences: the component backends (text encoder, duration predictor, chunked decoder).
 
-Tolerances (noise 0, reference model):
+Tolerances (noise 0, both reference models: random init, and the live flow + duration predictor):
 
 * one window per sentence against Coqui's golden waveform: ≤ ``WAVEFORM_ATOL`` = 1e-4 (measured ~1.2e-7,
   the same as ``model.onnx``), and against ``model.onnx`` through the runtime: ≤ ``SAME_GRAPHS_ATOL``
@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import load_synthesis_cases
+from conftest import all_synthesis_cases
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime import Synthesizer
 from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, default_schedule, resolve_schedule
 
 pytest_plugins = ["runtime_fixtures"]
 
-CASES = load_synthesis_cases()
+CASES = all_synthesis_cases()
 WAVEFORM_ATOL = 1e-4
 SAME_GRAPHS_ATOL = 1e-6
 SEAM_ATOL = 1e-6
@@ -46,7 +46,20 @@ def model_synth(runtime_tiny_bundle) -> Synthesizer:
 def _golden_texts():
     for case in CASES:
         for i, text in enumerate(case.texts):
-            yield pytest.param(case, i, text, id=f"{case.name}-{i}")
+            yield pytest.param(case, i, text, id=f"{case.id}-{i}")
+
+
+@pytest.fixture(scope="module")
+def synth_on(reference_bundles):
+    """``synth_on(reference_name, backend)``, made once per module."""
+    made: dict = {}
+
+    def make(name: str, backend: str) -> Synthesizer:
+        if (name, backend) not in made:
+            made[name, backend] = Synthesizer.from_bundle(reference_bundles(name), threads=2, backend=backend)
+        return made[name, backend]
+
+    return make
 
 
 def _case_kwargs(synth: Synthesizer, case, i: int) -> dict:
@@ -126,8 +139,10 @@ def test_schedules():
 # -- parity: one window per sentence is model.onnx and Coqui ---------------------------------------------
 
 
+@pytest.mark.parametrize("backend", ["components", "split"])
 @pytest.mark.parametrize(("case", "i", "text"), list(_golden_texts()))
-def test_whole_sentence_components_match_coqui_and_model_onnx(synth, model_synth, case, i, text):
+def test_whole_sentence_components_match_coqui_and_model_onnx(synth_on, backend, case, i, text):
+    synth, model_synth = synth_on(case.reference, backend), synth_on(case.reference, "model")
     kwargs = _case_kwargs(synth, case, i)
     chunks = list(synth.stream(text, chunk_frames=0, **kwargs))
     assert len(chunks) == 1

@@ -17,6 +17,7 @@ import soundfile as sf
 import torch
 
 import yourtts_onnx
+from conftest import REFERENCE, _require_reference
 from yourtts_onnx.errors import AudioError, BundleError, CheckpointError
 from yourtts_onnx.export.graphs import speaker_encoder_spec
 from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder
@@ -34,11 +35,9 @@ from yourtts_onnx.runtime.speaker_windows import (
     prepare_clip,
 )
 
-REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "yourtts-tiny"
-CKPT = REF / "checkpoint"
-GOLDEN = REF / "golden"
-HAVE_REF = (CKPT / "model_se.pth").is_file() and (GOLDEN / "cases.json").is_file()
-needs_ref = pytest.mark.skipif(not HAVE_REF, reason=f"reference checkpoint not found at {REF}")
+# the speaker encoder is the same in both references; their recordings and Coqui's embeddings of them differ,
+# so every golden check runs on both (conftest's parametrized ``golden_dir``)
+CKPT = REFERENCE / "yourtts-tiny" / "checkpoint"
 
 # Coqui's config_se.json for YourTTS's encoder (the same dict our random checkpoints write)
 CONFIG_DICT: dict[str, Any] = speaker_encoder_config()
@@ -52,11 +51,10 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def config() -> SpeakerEncoderConfig:
-    if HAVE_REF:
-        return SpeakerEncoderConfig.from_dict(
-            json.loads((CKPT / "config_se.json").read_text()), str(CKPT / "config_se.json")
-        )
-    return SpeakerEncoderConfig.from_dict(CONFIG_DICT, "config_se.json")
+    _require_reference()
+    return SpeakerEncoderConfig.from_dict(
+        json.loads((CKPT / "config_se.json").read_text()), str(CKPT / "config_se.json")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,32 +64,26 @@ def recipe(config: SpeakerEncoderConfig) -> EmbeddingRecipe:
 
 @pytest.fixture(scope="module")
 def model(config: SpeakerEncoderConfig) -> ResNetSpeakerEncoder:
-    if not HAVE_REF:
-        pytest.skip(f"reference checkpoint not found at {REF}")
     return ResNetSpeakerEncoder.from_checkpoint(CKPT / "model_se.pth", config)
 
 
 @pytest.fixture(scope="module")
 def state_dict() -> dict[str, torch.Tensor]:
-    if not HAVE_REF:
-        pytest.skip(f"reference checkpoint not found at {REF}")
     return torch.load(CKPT / "model_se.pth", map_location="cpu", weights_only=True)["model"]
 
 
 @pytest.fixture(scope="module")
-def cases() -> dict[str, Any]:
-    if not HAVE_REF:
-        pytest.skip(f"reference golden files not found at {REF}")
-    return json.loads((GOLDEN / "cases.json").read_text())
+def cases(golden_dir: Path) -> dict[str, Any]:
+    return json.loads((golden_dir / "cases.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def clip_embeddings(
-    model: ResNetSpeakerEncoder, recipe: EmbeddingRecipe, cases: dict[str, Any]
+    model: ResNetSpeakerEncoder, recipe: EmbeddingRecipe, cases: dict[str, Any], golden_dir: Path
 ) -> dict[str, np.ndarray]:
     out = {}
     for case in cases["speaker_encoder"]:
-        samples, sr = load_audio(GOLDEN / case["wav"])
+        samples, sr = load_audio(golden_dir / case["wav"])
         out[case["wav"]] = embed_clip(model, samples, sr, recipe)
     return out
 
@@ -101,7 +93,6 @@ def clip_embeddings(
 # --------------------------------------------------------------------------------------------
 
 
-@needs_ref
 def test_state_dict_keys_match_checkpoint(config: SpeakerEncoderConfig, state_dict: dict) -> None:
     fresh = ResNetSpeakerEncoder.from_config(config)
     assert set(fresh.state_dict()) == set(state_dict)
@@ -111,40 +102,40 @@ def test_state_dict_keys_match_checkpoint(config: SpeakerEncoderConfig, state_di
     assert torch.allclose(spec.mel_scale.fb, state_dict["torch_spec.1.mel_scale.fb"], atol=1e-4)
 
 
-@needs_ref
-def test_raw_window_matches_golden(model: ResNetSpeakerEncoder, cases: dict[str, Any]) -> None:
+def test_raw_window_matches_golden(
+    model: ResNetSpeakerEncoder, cases: dict[str, Any], golden_dir: Path
+) -> None:
     files = cases["speaker_encoder_window"]
-    x = np.load(GOLDEN / files["input"])
-    want = np.load(GOLDEN / files["output"])
+    x = np.load(golden_dir / files["input"])
+    want = np.load(golden_dir / files["output"])
     with torch.no_grad():
         got = model(torch.from_numpy(x), l2_norm=True).numpy()
     assert got.shape == want.shape
     assert np.abs(got - want).max() <= 1e-4
 
 
-@needs_ref
 @pytest.mark.parametrize("index", range(5))
 def test_clip_embedding_matches_golden(
-    index: int, clip_embeddings: dict[str, np.ndarray], cases: dict[str, Any]
+    index: int, clip_embeddings: dict[str, np.ndarray], cases: dict[str, Any], golden_dir: Path
 ) -> None:
     case = cases["speaker_encoder"][index]
-    want = np.load(GOLDEN / case["embedding"])
+    want = np.load(golden_dir / case["embedding"])
     got = clip_embeddings[case["wav"]]
     assert got.shape == want.shape == (512,)
     assert cosine(got, want) >= 0.999
 
 
-@needs_ref
 def test_mean_of_two_clips_matches_golden(
-    clip_embeddings: dict[str, np.ndarray], cases: dict[str, Any]
+    clip_embeddings: dict[str, np.ndarray], cases: dict[str, Any], golden_dir: Path
 ) -> None:
-    want = np.load(GOLDEN / cases["speaker_encoder_mean_of_ref_0_and_1"])
+    want = np.load(golden_dir / cases["speaker_encoder_mean_of_ref_0_and_1"])
     got = average_clips([clip_embeddings["ref_0.wav"], clip_embeddings["ref_1.wav"]])
     assert cosine(got, want) >= 0.999
 
 
-@needs_ref
-def test_onnx_round_trip(model: ResNetSpeakerEncoder, tmp_path: Path, cases: dict[str, Any]) -> None:
+def test_onnx_round_trip(
+    model: ResNetSpeakerEncoder, tmp_path: Path, cases: dict[str, Any], golden_dir: Path
+) -> None:
     path = tmp_path / "speaker_encoder.onnx"
     spec = speaker_encoder_spec(model, 512)
     trace_to_onnx(spec, path, 17)
@@ -155,7 +146,7 @@ def test_onnx_round_trip(model: ResNetSpeakerEncoder, tmp_path: Path, cases: dic
     assert session.get_inputs()[0].shape == ["batch", "audio_samples"]
     assert session.get_outputs()[0].shape == ["batch", 512]
 
-    x = np.load(GOLDEN / cases["speaker_encoder_window"]["input"]).astype(np.float32)
+    x = np.load(golden_dir / cases["speaker_encoder_window"]["input"]).astype(np.float32)
     got = session.run(None, {"audio": x})[0]
     with torch.no_grad():
         want = model(torch.from_numpy(x)).numpy()
@@ -171,9 +162,10 @@ def test_onnx_round_trip(model: ResNetSpeakerEncoder, tmp_path: Path, cases: dic
     assert np.abs(got2 - want2).max() <= 1e-4
 
 
-@needs_ref
-def test_stereo_48k_file(model: ResNetSpeakerEncoder, recipe: EmbeddingRecipe, tmp_path: Path) -> None:
-    mono16, sr = load_audio(GOLDEN / "ref_0.wav")
+def test_stereo_48k_file(
+    model: ResNetSpeakerEncoder, recipe: EmbeddingRecipe, tmp_path: Path, golden_dir: Path
+) -> None:
+    mono16, sr = load_audio(golden_dir / "ref_0.wav")
     up = resample(mono16, sr, 48000)
     stereo = np.stack([up * 0.9, up * 0.7], axis=1)
     path = tmp_path / "stereo48k.wav"
@@ -182,7 +174,7 @@ def test_stereo_48k_file(model: ResNetSpeakerEncoder, recipe: EmbeddingRecipe, t
     assert sr48 == 48000 and samples.ndim == 1 and samples.shape[0] == stereo.shape[0]
     emb = embed_files(model, [path], recipe)
     assert emb.shape == (512,) and np.all(np.isfinite(emb))
-    assert cosine(emb, np.load(GOLDEN / "ref_0_embedding.npy")) > 0.99
+    assert cosine(emb, np.load(golden_dir / "ref_0_embedding.npy")) > 0.99
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,7 +182,6 @@ def test_stereo_48k_file(model: ResNetSpeakerEncoder, recipe: EmbeddingRecipe, t
 # --------------------------------------------------------------------------------------------
 
 
-@needs_ref
 def test_missing_key_names_key(config: SpeakerEncoderConfig, state_dict: dict) -> None:
     broken = dict(state_dict)
     del broken["layer3.2.bn1.running_var"]
@@ -198,7 +189,6 @@ def test_missing_key_names_key(config: SpeakerEncoderConfig, state_dict: dict) -
         ResNetSpeakerEncoder.from_checkpoint(broken, config)
 
 
-@needs_ref
 def test_wrong_shape_names_key_and_shapes(config: SpeakerEncoderConfig, state_dict: dict) -> None:
     broken = dict(state_dict)
     broken["fc.weight"] = torch.zeros(512, 2048)
@@ -208,7 +198,6 @@ def test_wrong_shape_names_key_and_shapes(config: SpeakerEncoderConfig, state_di
     assert "fc.weight" in msg and "[512, 2048]" in msg and "[512, 4096]" in msg
 
 
-@needs_ref
 def test_unexpected_key_rejected(config: SpeakerEncoderConfig, state_dict: dict) -> None:
     broken = dict(state_dict)
     broken["extra.weight"] = torch.zeros(3)
@@ -216,7 +205,6 @@ def test_unexpected_key_rejected(config: SpeakerEncoderConfig, state_dict: dict)
         ResNetSpeakerEncoder.from_checkpoint(broken, config)
 
 
-@needs_ref
 def test_pickled_checkpoint_needs_trust(
     config: SpeakerEncoderConfig, state_dict: dict, tmp_path: Path
 ) -> None:
@@ -423,9 +411,10 @@ def test_write_wav_atomic_round_trip(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["out.wav"]
 
 
-@needs_ref
-def test_embed_windows_batch_consistent(model: ResNetSpeakerEncoder, recipe: EmbeddingRecipe) -> None:
-    samples, sr = load_audio(GOLDEN / "ref_4.wav")
+def test_embed_windows_batch_consistent(
+    model: ResNetSpeakerEncoder, recipe: EmbeddingRecipe, golden_dir: Path
+) -> None:
+    samples, sr = load_audio(golden_dir / "ref_4.wav")
     windows = make_windows(prepare_clip(samples, sr, recipe), recipe)
     e = embed_windows(model, windows[:2])
     assert np.allclose(e[0], e[1], atol=1e-6)

@@ -16,7 +16,7 @@ import onnx
 import pytest
 import soundfile as sf
 
-from conftest import GOLDEN, ROOT, STUB_BUNDLE
+from conftest import REFERENCE, REFERENCE_NAMES, ROOT, STUB_BUNDLE
 from server_support import client_for, make_app
 from web_support import require_web_deps, unavailable
 from yourtts_onnx.errors import InputError
@@ -99,13 +99,20 @@ def test_model_directory_is_a_valid_bundle(sites: dict[str, Path], tiny_bundle: 
 def test_int8_site_is_smaller_and_measured(sites: dict[str, Path]) -> None:
     fp32 = json.loads((sites["fp32"] / SITE_MANIFEST).read_text())
     int8 = json.loads((sites["int8"] / SITE_MANIFEST).read_text())
-    assert {n: g["precision"] for n, g in int8["graphs"].items()} == {
+    recipe = {
         "text_encoder": "fp16", "duration_predictor": "fp16", "flow": "fp16", "vocoder": "int8", "speaker_encoder": "fp16"
     }  # fmt: skip
-    assert int8["download_bytes"]["model"] < 0.6 * fp32["download_bytes"]["model"]
+    got = {n: g["precision"] for n, g in int8["graphs"].items()}
+    assert set(got) == set(recipe)
     quality = int8["quality"]
+    for name, precision in got.items():
+        # a conversion that changes durations is undone by the gate: on the live reference, fp16 weights of
+        # the duration predictor move a token across an integer number of frames, so it ships fp32
+        assert precision == recipe[name] or (precision == "fp32" and not quality[name]["durations_equal"]), (
+            name
+        )
+    assert int8["download_bytes"]["model"] < 0.6 * fp32["download_bytes"]["model"]
     assert quality["vocoder"]["durations_equal"] and quality["vocoder"]["snr_db"] >= 20
-    assert quality["text_encoder"]["durations_equal"] and quality["duration_predictor"]["durations_equal"]
     assert quality["all"]["snr_db"] >= 20
     assert quality["speaker_encoder"]["cosine"] >= 0.999
     print("int8 site quality:", json.dumps(quality))
@@ -127,7 +134,7 @@ def test_web_export_errors(tiny_bundle: Path, tmp_path: Path) -> None:
         web_export(
             tiny_bundle, tmp_path / "a", "fp32", ort_dir=tmp_path / "nothing", progress=lambda _m: None
         )
-    with pytest.raises(InputError, match="outside the bundle"):
+    with pytest.raises(InputError, match="lies inside the input"):
         web_export(tiny_bundle, tiny_bundle / "site", "fp32", progress=lambda _m: None)
     foreign = tmp_path / "mine"
     foreign.mkdir()
@@ -154,10 +161,13 @@ def test_cli_rewrites_a_site_in_place(tiny_bundle: Path, tmp_path: Path) -> None
     out = tmp_path / "site"
     assert main(["web-export", "--bundle", str(tiny_bundle), "--out", str(out), "--precision", "fp32"]) == 0
     first = (out / "model" / "config.json").read_text()
-    (out / "stale.txt").write_text("from an older export")
     assert main(["web-export", "--bundle", str(tiny_bundle), "--out", str(out), "--precision", "fp32"]) == 0
     assert (out / "model" / "config.json").read_text() == first
-    assert not (out / "stale.txt").exists()  # replaced as a whole
+    (out / "mine.txt").write_text(
+        "added by the user"
+    )  # not ours: refused, kept (tests/test_hostile_outputs.py)
+    assert main(["web-export", "--bundle", str(tiny_bundle), "--out", str(out), "--precision", "fp32"]) == 2
+    assert (out / "mine.txt").read_text() == "added by the user"
     assert main(["web-export", "--bundle", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 3
 
 
@@ -212,11 +222,12 @@ def _node(script: str, *, timeout: int = 120) -> str:
     return proc.stdout
 
 
-def test_resampler_is_close_to_soxr(tmp_path: Path) -> None:
-    """js/resample.mjs against soxr "HQ" (what the Python runtime uses) on the golden recordings."""
+@pytest.mark.parametrize("reference_name", REFERENCE_NAMES, ids=["tiny", "live"])
+def test_resampler_is_close_to_soxr(tmp_path: Path, reference_name: str) -> None:
+    """js/resample.mjs against soxr "HQ" (what the Python runtime uses) on both references' recordings."""
     cases = []
     for i in range(5):
-        x, sr = sf.read(GOLDEN / f"ref_{i}.wav", dtype="float32")
+        x, sr = sf.read(REFERENCE / reference_name / "golden" / f"ref_{i}.wav", dtype="float32")
         for out in (16000, 22050):
             if out != sr:
                 x.astype("<f4").tofile(tmp_path / f"{i}-{out}.in")

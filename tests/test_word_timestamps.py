@@ -16,7 +16,6 @@ import pytest
 import srt
 import webvtt
 
-from conftest import REFERENCE
 from yourtts_onnx.cli import main
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime import Synthesizer
@@ -30,27 +29,15 @@ pytest_plugins = ["runtime_fixtures"]
 
 HOP, SR = 256, 16000
 QUIET = {"noise_scale": 0.0, "noise_scale_dp": 0.0}
-REFERENCES = ["yourtts-tiny", "yourtts-tiny-live"]
 
 
 # -- fixtures -------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def live_bundle(tmp_path_factory) -> Path:
-    """yourtts-tiny-live exported without verification (its duration-predictor check is being fixed)."""
-    from yourtts_onnx.export.bundle_writer import export_bundle
-
-    out = tmp_path_factory.mktemp("bundles") / "tiny-live"
-    export_bundle(REFERENCE / "yourtts-tiny-live" / "checkpoint", out, verify=False, progress=lambda _m: None)
-    return out
-
-
-@pytest.fixture(scope="module", params=REFERENCES)
-def reference(request, tiny_bundle, live_bundle):
-    """(golden directory, synthesizer) for each reference checkpoint."""
-    bundle = tiny_bundle if request.param == "yourtts-tiny" else live_bundle
-    return REFERENCE / request.param / "golden", Synthesizer.from_bundle(bundle, threads=2)
+def ref_synth(reference, tiny_bundle):
+    """(golden directory, synthesizer) for each reference checkpoint (conftest's ``reference``)."""
+    return reference.golden, Synthesizer.from_bundle(tiny_bundle, threads=2)
 
 
 def _cases(golden: Path) -> list[dict]:
@@ -84,8 +71,8 @@ def _expected_words(text: str, tokenizer: Tokenizer, language: str, durations: n
 # -- acceptance: Coqui's durations, to the frame ----------------------------------------------------
 
 
-def test_words_equal_coqui_durations(reference):
-    golden, synth = reference
+def test_words_equal_coqui_durations(ref_synth):
+    golden, synth = ref_synth
     languages = {v: k for k, v in synth.config.languages.items()}
     checked = 0
     for case in _cases(golden):
@@ -111,8 +98,8 @@ def test_words_equal_coqui_durations(reference):
     assert checked == 5
 
 
-def test_negative_control_other_length_scale_differs(reference):
-    golden, synth = reference
+def test_negative_control_other_length_scale_differs(ref_synth):
+    golden, synth = ref_synth
     case = next(c for c in _cases(golden) if c["name"] == "single_fr_slow")  # length_scale 1.5
     embedding = np.load(golden / case["files"]["d_vectors"])[0]
     durations = np.load(golden / case["files"]["durations"]).reshape(-1).astype(np.int64)
@@ -127,8 +114,8 @@ def test_negative_control_other_length_scale_differs(reference):
     assert list(audio.words) != _expected_words(case["texts"][0], synth.tokenizer, "fr-fr", durations)
 
 
-def test_second_sentence_is_offset_by_first_audio_and_pause(reference):
-    _, synth = reference
+def test_second_sentence_is_offset_by_first_audio_and_pause(ref_synth):
+    _, synth = ref_synth
     first, second = "Be a voice, not an echo.", "Short one here."
     text = f"{first}  {second}"
     both = synth.synthesize(text, language="en", sentence_pause=0.3, **QUIET)
@@ -158,8 +145,8 @@ def test_second_sentence_is_offset_by_first_audio_and_pause(reference):
     assert got[0].start_time >= (len(one) + round(0.3 * SR)) / SR > one.words[-1].end_time
 
 
-def test_stream_yields_each_sentence_words_with_its_first_chunk(reference):
-    _, synth = reference
+def test_stream_yields_each_sentence_words_with_its_first_chunk(ref_synth):
+    _, synth = ref_synth
     text = "Be a voice, not an echo. Short one here."
     whole = synth.synthesize(text, language="en", **QUIET)
     chunks = list(synth.stream(text, language="en", chunk_frames=4, **QUIET))
@@ -475,3 +462,38 @@ def test_caption_cues_follow_the_conventions():
         ("x" * 50, "y"),  # a word longer than a line takes a line alone
     ]
     assert [(c.start_ms, c.end_ms) for c in got[:3]] == [(0, 6500), (7000, 15500), (100000, 101500)]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        (
+            "Dr. Smith met me at 14:30 and ran 5 km in 1990s style.",
+            "en",
+            ["Dr.", "Smith", "met", "me", "at", "14:30", "and", "ran", "5 km", "in", "1990s", "style."],
+        ),
+        (
+            "Le 1er mai à 14h30, M. Dupont a couru 5 km.",
+            "fr-fr",
+            ["Le", "1er", "mai", "à", "14h30,", "M.", "Dupont", "a", "couru", "5 km."],
+        ),
+        ("Sra. Silva pagou R$ 5,50 às 9h.", "pt-br", ["Sra.", "Silva", "pagou", "R$ 5,50", "às", "9h."]),
+    ],
+)
+def test_rule_every_normalisation_step_keeps_the_input_form(tok, text, language, expected):
+    """Abbreviations, times, units, years and amounts are rewrites through the one span-aware substitution:
+    their words keep their written form and span the tokens of what is spoken."""
+    words = _frames(text, tok, language)
+    assert [w[0] for w in words] == expected
+    assert all(text[s:e] == w for w, _, _, s, e in words)
+    assert all(start < end for _, start, end, _, _ in words)
+
+
+def test_rule_lexicon_replacements_keep_the_written_word(stub_synth):
+    from yourtts_onnx.runtime.text.lexicon import Lexicon
+
+    tok = Tokenizer(stub_synth.tokenizer.config, Lexicon({"en": {"GIF": "jif", "SQL": "sequel"}}))
+    words = _frames("A GIF, and SQL!", tok)
+    assert [w[0] for w in words] == ["A", "GIF,", "and", "SQL!"]
+    # cleaned "a jif, and sequel!": character k is token 2k + 1; j=2, f=4, a=7, d=9, s=11, l=16
+    assert [w[1:3] for w in words] == [(1, 2), (5, 10), (15, 20), (23, 34)]

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 
 from yourtts_onnx import __version__
 from yourtts_onnx.commands._runtime_common import silence_stdout
-from yourtts_onnx.errors import YourTTSError
+from yourtts_onnx.errors import Terminated, YourTTSError
 
 # command name → module under yourtts_onnx.commands
 COMMANDS: dict[str, str] = {
@@ -77,14 +77,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> int:
     module = importlib.import_module(f"yourtts_onnx.commands.{COMMANDS[args.command]}")
     return int(module.run(args) or 0)
-
-
-class Terminated(BaseException):
-    """SIGTERM (or SIGHUP) arrived: unwind like Ctrl-C, so that temporary files are removed on the way out."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
 
 
 def _raise_terminated(signum: int, _frame: object) -> None:

@@ -61,6 +61,15 @@ class ClusterError(YourTTSError):
     exit_code = 9
 
 
+class Terminated(BaseException):
+    """SIGTERM (or SIGHUP) arrived: unwind like Ctrl-C, so that temporary files are removed on the way out.
+    The CLI exits with 128 + ``signum``."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 class MissingDependencyError(YourTTSError):
     """An optional dependency is not installed; the message names the package and the extra."""
 

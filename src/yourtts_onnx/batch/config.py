@@ -35,6 +35,8 @@ class BatchConfig:
         progress_interval: seconds between progress log lines when stderr is not a terminal.
         timestamps: store each row's words (``word``, ``start_time``, ``end_time``, ``start_char``,
             ``end_char``; :mod:`yourtts_onnx.runtime.words`) in ``metadata.jsonl`` (needs the component graphs).
+        lexicon: a pronunciation lexicon file (default: the bundle's ``lexicon.json``, if any); read once on
+            the driver and sent to the workers.
     """
 
     bundle: Path
@@ -52,6 +54,7 @@ class BatchConfig:
     ship_bundle: str = "auto"
     progress_interval: float = 10.0
     timestamps: bool = False
+    lexicon: Path | None = None
 
     def __post_init__(self) -> None:
         if self.audio_format not in AUDIO_FORMATS:

@@ -17,6 +17,7 @@ from yourtts_onnx.runtime.bundle import Bundle
 from yourtts_onnx.runtime.languages import resolve_language
 from yourtts_onnx.runtime.options import SynthesisOptions, make_options
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+from yourtts_onnx.runtime.text.lexicon import Lexicon
 from yourtts_onnx.runtime.utterances import plan_utterances
 
 from .keys import array_digest, content_key, default_id, derive_seed
@@ -74,10 +75,16 @@ class ItemPlanner:
     """Turns rows into items for one bundle and run; voices come from ``resolver`` (cached per run)."""
 
     def __init__(
-        self, bundle: Bundle, resolver: VoiceResolver, defaults: SynthesisOptions, identity: RunIdentity
+        self,
+        bundle: Bundle,
+        resolver: VoiceResolver,
+        defaults: SynthesisOptions,
+        identity: RunIdentity,
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.config = bundle.config
-        self.tokenizer = Tokenizer(TextFrontendConfig.from_dict(self.config.text))
+        self.lexicon = lexicon
+        self.tokenizer = Tokenizer(TextFrontendConfig.from_dict(self.config.text), lexicon)
         self.resolver = resolver
         self.defaults = defaults
         self.identity = identity
@@ -176,4 +183,7 @@ class ItemPlanner:
             "max_tokens": o.max_tokens,
             "normalize_numbers": o.normalize_numbers,
             "split_sentences": o.split_sentences,
+            # only when set, so the keys of runs without it (and their resumes) stay as they were
+            **({"loudness": o.loudness} if o.loudness is not None else {}),
+            **({"lexicon": self.lexicon.digest} if self.lexicon is not None else {}),
         }

@@ -4,24 +4,28 @@ Fields: ``text`` (required), ``id``, ``language``, ``voice`` (a built-in speaker
 profile path, or a reference recording to clone), ``noise_scale``, ``length_scale``, ``noise_scale_dp``,
 ``seed``. Empty CSV cells and JSON ``null`` mean "not given".
 
-A problem with the file as a whole (missing, not UTF-8, a CSV header without ``text`` or with unknown
-columns) is an :class:`~yourtts_onnx.errors.InputError`; a problem with one row (bad JSON, a wrong type, an
-unknown field) becomes a :class:`RowError` and the other rows go on. Values are checked for type here;
+A problem with the file as a whole (missing, not a regular file, over the size limit, a CSV header without
+``text`` or with unknown columns) is an :class:`~yourtts_onnx.errors.InputError`; a problem with one row (not
+UTF-8, too long, bad JSON, a wrong type, an unknown field) becomes a :class:`RowError` and the other rows go
+on. The file is read as a stream, line by line. Values are checked for type here;
 ranges, languages and voices are checked against the bundle in :mod:`.items`.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import math
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.limits import MAX_MANIFEST_BYTES
 
 TEXT_FIELDS = ("id", "text", "language", "voice")
 FLOAT_FIELDS = ("noise_scale", "length_scale", "noise_scale_dp")
@@ -30,6 +34,7 @@ FIELDS = (*TEXT_FIELDS, *FLOAT_FIELDS, *INT_FIELDS)
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
 MAX_LINE_CHARS = 1_000_000  # one row; a row's text is capped lower, in items.MAX_TEXT_CHARS
+MAX_LINE_BYTES = 4 * MAX_LINE_CHARS  # one row as read (UTF-8)
 
 
 @dataclass(frozen=True)
@@ -127,24 +132,72 @@ def _row(line: int, raw: dict[str, Any], from_csv: bool) -> ManifestRow | RowErr
     return ManifestRow(line=line, **values)
 
 
-def _open_text(path: Path) -> str:
+def _open_manifest(path: Path) -> BinaryIO:
+    """The manifest opened for reading, after checking it is a regular file within the size limit (a device,
+    FIFO or ``/dev/zero`` would never end, or never start)."""
     try:
-        data = path.read_bytes()
+        st = os.stat(path)
     except FileNotFoundError:
         raise InputError(f"manifest '{path}' not found") from None
-    except IsADirectoryError:
-        raise InputError(f"manifest '{path}' is a directory, not a file") from None
     except OSError as exc:
         raise InputError(f"cannot read manifest '{path}': {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"manifest '{path}' is not UTF-8 text (line {line})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"manifest '{path}' is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"manifest '{path}' is not a regular file (a device, FIFO or socket)")
+    if st.st_size > MAX_MANIFEST_BYTES:
+        raise InputError(f"manifest '{path}' is {st.st_size} bytes; at most {MAX_MANIFEST_BYTES} are read")
+    try:  # non-blocking: a FIFO swapped in after the check must not hang the open
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise InputError(f"cannot read manifest '{path}': {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(f"manifest '{path}' is not a regular file (a device, FIFO or socket)")
+    return os.fdopen(fd, "rb")
 
 
-def _jsonl_rows(text: str) -> Iterator[ManifestRow | RowError]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _lines(fh: BinaryIO, path: Path, bad: dict[int, str]) -> Iterator[str]:
+    """The file's lines as text, read as a stream: a line that is not UTF-8 is recorded in ``bad`` (its
+    number → the reason) and given decoded with replacement characters; a line over the limit is cut to it."""
+    total = 0
+    number = 0
+    while True:
+        try:
+            raw = fh.readline(MAX_LINE_BYTES + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read manifest '{path}': {exc.strerror or exc}") from None
+        if not raw:
+            return
+        number += 1
+        total += len(raw)
+        if total > MAX_MANIFEST_BYTES:
+            raise InputError(f"manifest '{path}' grew past {MAX_MANIFEST_BYTES} bytes while it was read")
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            bad[number] = f"line longer than {MAX_LINE_BYTES} bytes"
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a block at a time
+                raw = fh.readline(1 << 20)
+                total += len(raw)
+                if total > MAX_MANIFEST_BYTES:
+                    raise InputError(
+                        f"manifest '{path}' grew past {MAX_MANIFEST_BYTES} bytes while it was read"
+                    )
+            yield "\n"
+            continue
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad[number] = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line)"
+            yield raw.decode("utf-8", errors="replace")
+
+
+def _jsonl_rows(lines: Iterator[str], bad: dict[int, str]) -> Iterator[ManifestRow | RowError]:
+    for number, line in enumerate(lines, start=1):
+        if number in bad:
+            yield RowError(number, None, bad[number])
+            continue
         if not line.strip():
             continue
         if len(line) > MAX_LINE_CHARS:
@@ -161,12 +214,14 @@ def _jsonl_rows(text: str) -> Iterator[ManifestRow | RowError]:
         yield _row(number, raw, from_csv=False)
 
 
-def _csv_rows(text: str, path: Path) -> Iterator[ManifestRow | RowError]:
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+def _csv_rows(lines: Iterator[str], bad: dict[int, str], path: Path) -> Iterator[ManifestRow | RowError]:
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
         raise InputError(f"manifest '{path}': bad CSV header ({exc})") from None
+    if 1 in bad:
+        raise InputError(f"manifest '{path}': the CSV header is {bad[1]}")
     if header is None:
         return
     columns = [h.strip() for h in header]
@@ -188,6 +243,10 @@ def _csv_rows(text: str, path: Path) -> Iterator[ManifestRow | RowError]:
         except csv.Error as exc:
             yield RowError(start, None, f"bad CSV: {exc}")
             continue
+        broken = [bad[n] for n in range(start, reader.line_num + 1) if n in bad]
+        if broken:
+            yield RowError(start, None, broken[0])
+            continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(columns):
@@ -196,21 +255,24 @@ def _csv_rows(text: str, path: Path) -> Iterator[ManifestRow | RowError]:
         yield _row(start, dict(zip(columns, cells, strict=True)), from_csv=True)
 
 
-def manifest_format(path: Path, text: str) -> str:
-    """``"jsonl"`` or ``"csv"``: by the file's suffix, else by its first character."""
+def manifest_format(path: Path, start: bytes) -> str:
+    """``"jsonl"`` or ``"csv"``: by the file's suffix, else by the first character of ``start`` (its first bytes)."""
     suffix = path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
         return "jsonl"
     if suffix in CSV_SUFFIXES:
         return "csv"
-    return "jsonl" if text.lstrip().startswith("{") else "csv"
+    return "jsonl" if start.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"{") else "csv"
 
 
 def read_manifest(path: str | os.PathLike[str]) -> list[ManifestRow | RowError]:
     """Every row of the manifest, in file order: a :class:`ManifestRow` or the :class:`RowError` it made."""
     path = Path(path)
-    text = _open_text(path)
-    rows = list(_jsonl_rows(text) if manifest_format(path, text) == "jsonl" else _csv_rows(text, path))
+    bad: dict[int, str] = {}
+    with _open_manifest(path) as fh:
+        fmt = manifest_format(path, fh.peek(4096)[:4096])
+        lines = _lines(fh, path, bad)
+        rows = list(_jsonl_rows(lines, bad) if fmt == "jsonl" else _csv_rows(lines, bad, path))
     if not rows:
         raise InputError(f"manifest '{path}' has no rows")
     return rows

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ import soundfile as sf
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.atomic import atomic_write_bytes
 from yourtts_onnx.runtime.text import normalize_numbers, number_language
+from yourtts_onnx.runtime.text.lexicon import Lexicon
 from yourtts_onnx.runtime.waveform import pcm16
 
 from .manifest import RowError
@@ -120,11 +122,11 @@ def _csv_text(text: str) -> str:
     return _SPACES.sub(" ", text.replace("|", " ")).strip()
 
 
-def ljspeech_line(record: ItemRecord, expand_numbers: bool) -> str:
+def ljspeech_line(record: ItemRecord, expand_numbers: bool, lexicon: Lexicon | None = None) -> str:
     text = _csv_text(record.text)
     normalized = text
-    if expand_numbers and number_language(record.language) is not None:
-        normalized = _csv_text(normalize_numbers(text, record.language))
+    if expand_numbers and (number_language(record.language) is not None or lexicon is not None):
+        normalized = _csv_text(normalize_numbers(text, record.language, lexicon))
     return f"{record.id}|{text}|{normalized}\n"
 
 
@@ -141,6 +143,7 @@ class OutputDir:
         """Create the directories and empty ``.partial`` (what a killed run left); fail early if unwritable."""
         if self.root.exists() and not self.root.is_dir():
             raise InputError(f"--out '{self.root}' exists and is not a directory")
+        self._check_partial()
         try:
             self.audio_dir.mkdir(parents=True, exist_ok=True)
             if self.partial.exists():
@@ -150,6 +153,27 @@ class OutputDir:
             raise InputError(f"cannot create output directory '{self.root}': {exc.strerror or exc}") from None
         if not os.access(self.root, os.W_OK | os.X_OK) or not os.access(self.audio_dir, os.W_OK | os.X_OK):
             raise InputError(f"output directory '{self.root}' is not writable")
+
+    def _check_partial(self) -> None:
+        """``.partial`` is emptied only when it holds nothing but our temporary files (``.NAME.XXXX.tmp``)."""
+        try:
+            st = os.lstat(self.partial)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise InputError(f"cannot inspect '{self.partial}': {exc.strerror or exc}") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise InputError(f"'{self.partial}' is not a directory written by batch; move it away")
+        foreign = [
+            e.name
+            for e in os.scandir(self.partial)
+            if not (e.is_file(follow_symlinks=False) and e.name.startswith(".") and e.name.endswith(".tmp"))
+        ]
+        if foreign:
+            raise InputError(
+                f"'{self.partial}' holds files batch did not write ({', '.join(sorted(foreign)[:5])}); "
+                "move them away"
+            )
 
     def finish(self) -> None:
         """Remove ``.partial`` (empty unless a write is in flight, which it is not after a run)."""
@@ -197,10 +221,12 @@ class OutputDir:
     def _write_lines(self, name: str, lines: Iterable[str]) -> None:
         atomic_write_bytes(self.root / name, "".join(lines).encode("utf-8"), temp_dir=self.partial)
 
-    def write_metadata(self, records: Iterable[ItemRecord], expand_numbers: bool = True) -> None:
+    def write_metadata(
+        self, records: Iterable[ItemRecord], expand_numbers: bool = True, lexicon: Lexicon | None = None
+    ) -> None:
         records = list(records)
         self._write_lines(METADATA, (json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records))
-        self._write_lines(LJSPEECH, (ljspeech_line(r, expand_numbers) for r in records))
+        self._write_lines(LJSPEECH, (ljspeech_line(r, expand_numbers, lexicon) for r in records))
 
     def write_errors(self, errors: Iterable[RowError]) -> None:
         ordered = sorted(errors, key=lambda e: e.line)

@@ -22,10 +22,11 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from yourtts_onnx import __version__
-from yourtts_onnx.errors import InputError
+from yourtts_onnx.errors import InputError, Terminated
 from yourtts_onnx.runtime.backends import DP_NOISE, WholeGraph, choose_backend
 from yourtts_onnx.runtime.bundle import GRAPH_DURATION_PREDICTOR, Bundle
 from yourtts_onnx.runtime.session import SessionOptions
+from yourtts_onnx.runtime.text.lexicon import resolve_lexicon
 from yourtts_onnx.runtime.voice_service import Voices
 
 from .config import BatchConfig
@@ -73,21 +74,46 @@ def _record(
     )
 
 
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def _install_sigterm() -> Any:
+    """SIGTERM stops the run like Ctrl-C (outputs are finalised, exit 143); only in the main thread. Returns
+    the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+class _StopFlag:
+    """SIGTERM while Ray runs: ``ray.init`` installs its own handler (exit 15, nothing finalised), and an
+    exception raised by a handler inside Ray's native ``wait`` becomes a ``SystemError``. So once Ray is up
+    the signal only sets this flag, and the driver's loop raises :class:`Terminated` at its next tick."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._set)
+
+    def _set(self, signum: int, frame: Any) -> None:
+        self.signum = signum
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise Terminated(self.signum)
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the run like Ctrl-C (outputs are finalised); only in the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = _install_sigterm()
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 class _Run:
@@ -100,6 +126,7 @@ class _Run:
         self.bundle = Bundle.open(config.bundle, integrity=config.integrity)
         self.backend = choose_backend(self.bundle.config.graphs, config.backend)
         self.sample_rate = self.bundle.config.sample_rate
+        self.lexicon = resolve_lexicon(config.lexicon, self.bundle.root, self.bundle.config.languages)
         self.out = OutputDir(config.out, config.audio_format)
         self.records: dict[str, ItemRecord] = {}
         self.errors: list[RowError] = []
@@ -127,7 +154,7 @@ class _Run:
         identity = RunIdentity(
             config_sha256(self.bundle.root), self.backend.name, self.config.audio_format, self.sample_rate
         )
-        plan = ItemPlanner(self.bundle, resolver, self.config.defaults, identity).plan(rows)
+        plan = ItemPlanner(self.bundle, resolver, self.config.defaults, identity, self.lexicon).plan(rows)
         noisy = [item for item in plan.items if item.scales.noisy]
         if noisy and not bundle_seedable(self.bundle, self.backend):
             raise InputError(
@@ -188,6 +215,8 @@ class _Run:
         pool: WorkerPool | None = None
         try:
             with ray_runtime(config.address, local_cpus, store, verbose) as rt:
+                stop = _StopFlag()
+                stop.install()  # ray.init replaced ours
                 self.timings["ray_start_seconds"] = rt.init_seconds
                 workers = config.workers or max(1, int(rt.cpus // threads))
                 workers = min(workers, len(jobs))
@@ -206,6 +235,7 @@ class _Run:
                     audio_format=config.audio_format,
                     prefer_path=config.ship_bundle != "always",
                     needs_seed=any(item.scales.noisy for item in todo),
+                    lexicon=self.lexicon,
                 )
                 self.extra.update(nodes=rt.nodes, cluster_cpus=rt.cpus, shipped_bytes=shipped_bytes)
                 pool = WorkerPool(
@@ -221,7 +251,7 @@ class _Run:
                         jobs,
                         lambda job, res: self.on_result(by_id[job.id], res, progress),
                         lambda job, why: self.on_failure(by_id[job.id], why, progress),
-                        progress.tick,
+                        lambda: (stop.check(), progress.tick()),
                     )
                 finally:
                     pool.stats.run_seconds = pool.stats.run_seconds or time.perf_counter() - pool.t0
@@ -233,7 +263,7 @@ class _Run:
     def finish(self, plan: ItemPlan, interrupted: bool) -> dict[str, Any]:
         records = [self.records[item.id] for item in plan.items if item.id in self.records]
         expand = self.config.defaults.normalize_numbers
-        self.out.write_metadata(records, expand_numbers=expand)
+        self.out.write_metadata(records, expand_numbers=expand, lexicon=self.lexicon)
         self.out.write_errors(self.errors)
         summary = self.summary(plan, records, interrupted)
         self.out.write_summary(summary)
@@ -312,14 +342,18 @@ def run_batch(
     """
     run = _Run(config, stream if stream is not None else sys.stderr)
     run.out.prepare()
-    plan = run.plan()
-    todo = run.resume(plan)
+    try:
+        plan = run.plan()
+        todo = run.resume(plan)
+    except BaseException:  # refused before any work: leave no empty .partial behind
+        run.out.finish()
+        raise
     interrupted = False
     try:
         with _sigterm_as_interrupt():
             if todo:
                 run.synthesize(todo, worker_cls, verbose)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):
         interrupted = True
         raise
     finally:

@@ -1,6 +1,7 @@
 """A row's ``voice`` → an embedding, on the driver, each distinct voice resolved once per run.
 
-A value is, in this order: a built-in speaker of the bundle; a saved voice (``embed --name``); a voice
+A value is, in this order: a built-in speaker of the bundle; a blend ``name(weight)+name(weight)…`` of
+built-in speakers and saved voices; a saved voice (``embed --name``); a voice
 profile path (``.json``/``.npy``); else a reference recording to clone (a path, relative to the manifest's
 directory). Each distinct recording is read and cloned once per run, here on the driver — rows carry the
 embedding to the workers, so recordings need not be visible on other nodes and workers never load the
@@ -12,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from yourtts_onnx.errors import AudioError, InputError, YourTTSError
+from yourtts_onnx.runtime.limits import MAX_REFERENCE_BYTES
+from yourtts_onnx.runtime.voice_blend import is_blend
 from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.voices import VOICE_NAME, looks_like_path
 
@@ -43,7 +46,7 @@ class VoiceResolver:
         self.voices = voices
         self.base_dir = base_dir
         self.default = default
-        self._cache: dict[str, ResolvedVoice | YourTTSError] = {}
+        self._cache: dict[str, tuple[str, Path, ResolvedVoice | YourTTSError]] = {}
         self.cloned = 0  # distinct recordings cloned
         self.clone_seconds = 0.0
 
@@ -55,16 +58,21 @@ class VoiceResolver:
             return self._builtin_default()
         base = base_dir if base_dir is not None else self.base_dir
         key = self._cache_key(value, base)
-        cached = self._cache.get(key)
-        if cached is None:
+        entry = self._cache.get(key)
+        if entry is None:
             try:
-                cached = self._resolve(value, base)
+                result: ResolvedVoice | YourTTSError = self._resolve(value, base)
             except YourTTSError as exc:
-                cached = exc
-            self._cache[key] = cached
+                result = exc
+            entry = self._cache[key] = (value, base, result)
+        first, first_base, cached = entry
         if isinstance(cached, YourTTSError):
-            raise cached
-        return cached
+            if first == value and first_base == base:
+                raise cached
+            # the same file written another way in another row: the error names this row's spelling
+            text = str(cached).replace(os.fspath(first_base / first), os.fspath(base / value))
+            raise type(cached)(text.replace(f"'{first}'", f"'{value}'"))
+        return cached if cached.label == value else replace(cached, label=value)
 
     def _cache_key(self, value: str, base: Path) -> str:
         if value in self.voices.builtin() or not self._is_path(value):
@@ -83,6 +91,9 @@ class VoiceResolver:
     def _resolve(self, value: str, base: Path) -> ResolvedVoice:
         if value in self.voices.builtin():
             return ResolvedVoice(value, f"builtin:{value}", self.voices.speaker(value))
+        if is_blend(value) and not (base / value).is_file():
+            emb = self.voices.blend(value)
+            return ResolvedVoice(value, f"blend:{array_digest(emb)}", emb)
         if not self._is_path(value):
             return ResolvedVoice(value, f"saved:{value}", self.voices.embedding(value))
         path = base / value
@@ -97,12 +108,19 @@ class VoiceResolver:
                 f"unknown voice '{value}': not a built-in speaker ({builtin}), not a saved voice ({saved}), "
                 f"and as a recording '{path}' {what}"
             )
+        size = path.stat().st_size
+        if size > MAX_REFERENCE_BYTES:  # before a byte is read: a 2 GiB file is not read whole to be refused
+            raise AudioError(f"reference recording '{path}' is {size} bytes; at most {MAX_REFERENCE_BYTES}")
         try:
-            data = path.read_bytes()
+            sha = hashlib.sha256()
+            with open(path, "rb") as fh:  # streamed, not read whole
+                while block := fh.read(1 << 20):
+                    sha.update(block)
+            digest = sha.hexdigest()
         except OSError as exc:
             raise AudioError(f"cannot read reference recording '{path}': {exc.strerror or exc}") from None
         t0 = time.perf_counter()
         embedding = self.voices.clone(path).embedding  # by path: errors name the file
         self.clone_seconds += time.perf_counter() - t0
         self.cloned += 1
-        return ResolvedVoice(value, f"recording:{hashlib.sha256(data).hexdigest()}", embedding)
+        return ResolvedVoice(value, f"recording:{digest}", embedding)

@@ -18,6 +18,7 @@ from typing import Any
 from yourtts_onnx import __version__
 from yourtts_onnx.errors import AudioError, BundleError, InputError
 from yourtts_onnx.runtime.options import SynthesisOptions
+from yourtts_onnx.runtime.text.lexicon import Lexicon
 
 from .outputs import encode_audio
 from .shipping import Packed, locate_bundle
@@ -34,6 +35,7 @@ class WorkerSpec:
     version: str = __version__
     prefer_path: bool = True  # False: always use the shipped copy (--ship-bundle always)
     needs_seed: bool = False  # some items have noise: the backend must draw it on the host
+    lexicon: Lexicon | None = None  # as the driver resolved it (None: none, not even the bundle's)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,11 @@ class BatchWorker:
         self.spec = spec
         located = locate_bundle(spec.bundle, spec.config_sha256, _fetcher(shipped), spec.prefer_path)
         self.synth = Synthesizer.from_bundle(
-            located.path, threads=spec.threads, backend=spec.backend, integrity=spec.integrity
+            located.path,
+            threads=spec.threads,
+            backend=spec.backend,
+            integrity=spec.integrity,
+            lexicon=spec.lexicon if spec.lexicon is not None else Lexicon(),
         )
         if spec.needs_seed and not self.synth.backend.seedable:
             raise BundleError(

@@ -71,6 +71,15 @@ def add_voices_dir_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_lexicon_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lexicon",
+        metavar="FILE",
+        help='pronunciation lexicon, JSON {"en": {"Nguyen": "win"}, "fr-fr": {...}}: whole words replaced '
+        "before numbers and cleaning (default: the bundle's lexicon.json, if any; {} turns it off)",
+    )
+
+
 def integrity_mode(args: argparse.Namespace) -> str:
     if getattr(args, "verify_hashes", False):
         return "full"
@@ -106,6 +115,7 @@ def open_synthesizer(args: argparse.Namespace) -> Synthesizer:
         backend=getattr(args, "backend", "auto"),
         integrity=integrity_mode(args),
         voices_dir=getattr(args, "voices_dir", None),
+        lexicon=getattr(args, "lexicon", None),
     )
 
 
@@ -137,6 +147,13 @@ def add_scale_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
         metavar="N",
         help="cut sentences longer than N ids (default: the bundle's, 400)",
     )
+    s.add_argument(
+        "--loudness",
+        type=float,
+        metavar="LUFS",
+        help="normalise the output's integrated loudness (ITU-R BS.1770) to LUFS, e.g. -16, true peaks at "
+        "most -1 dBTP; streamed audio follows a running measure (default: off, the model's level)",
+    )
     return s
 
 
@@ -148,6 +165,7 @@ def scale_fields(args: argparse.Namespace) -> dict[str, object]:
         "noise_scale_dp": args.noise_scale_dp,
         "sentence_pause": args.sentence_pause,
         "max_tokens": args.max_tokens,
+        "loudness": args.loudness,
     }
 
 
@@ -155,7 +173,11 @@ def add_synthesis_args(p: argparse.ArgumentParser) -> None:
     """Voice, language and synthesis options: every field of SynthesisOptions a CLI user can set."""
     v = p.add_argument_group("voice (at most one; default: the first built-in speaker)")
     v.add_argument("--speaker", metavar="NAME", help="a built-in speaker of the bundle (see 'voices')")
-    v.add_argument("--voice", metavar="NAME|PATH", help="a saved voice (see 'embed') or a voice profile path")
+    v.add_argument(
+        "--voice",
+        metavar="NAME|PATH|BLEND",
+        help="a saved voice (see 'embed'), a voice profile path, or a blend 'a(2)+b(1)' of voices",
+    )
     v.add_argument(
         "--speaker-wav",
         action="append",
@@ -163,6 +185,7 @@ def add_synthesis_args(p: argparse.ArgumentParser) -> None:
         help="clone from a recording (repeatable: averaged)",
     )
     add_voices_dir_arg(p)
+    add_lexicon_arg(p)
     p.add_argument("--language", "-l", help="language, e.g. en, fr-fr, pt-br (default: the only one, or en)")
     s = add_scale_args(p)
     s.add_argument(

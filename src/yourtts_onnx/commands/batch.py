@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from yourtts_onnx.commands._runtime_common import (
     add_bundle_arg,
+    add_lexicon_arg,
     add_scale_args,
     add_voices_dir_arg,
     integrity_mode,
@@ -80,6 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="built-in speaker, saved voice, profile or recording (default: first built-in)",
     )
     add_voices_dir_arg(p)
+    add_lexicon_arg(p)
     d = add_scale_args(p)  # the defaults of the scales, pause and utterance cap for rows that leave them out
     d.add_argument(
         "--coqui-exact", action="store_true", help="tokenise as Coqui: no number expansion, no splitting"
@@ -126,6 +128,7 @@ def config_from_args(args: argparse.Namespace) -> BatchConfig:
         defaults=defaults,
         ship_bundle=args.ship_bundle,
         timestamps=bool(args.timestamps),
+        lexicon=Path(args.lexicon) if args.lexicon else None,
     )
 
 

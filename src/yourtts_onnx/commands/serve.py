@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from yourtts_onnx.commands._runtime_common import add_lexicon_arg
 from yourtts_onnx.server.settings import (
+    DEFAULT_BODY_TIMEOUT,
     DEFAULT_HOST,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_TEXT_CHARS,
     DEFAULT_MAX_UPLOAD_MB,
     DEFAULT_PORT,
@@ -73,6 +76,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"largest request body, uploads included (default {DEFAULT_MAX_UPLOAD_MB:g})",
     )
     p.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections and requests served at once; more get 503 (default {DEFAULT_MAX_CONNECTIONS})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT,
+        metavar="SEC",
+        help=f"seconds a request body may pause between two pieces; 408 past it (default {DEFAULT_BODY_TIMEOUT:g})",
+    )
+    p.add_argument(
         "--voice-map",
         metavar="FILE",
         help='voice aliases, a JSON object {"alias": "voice"} over the defaults (OpenAI\'s alloy, ash, ... '
@@ -91,6 +108,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="DIR",
         help="also serve a site built by 'yourtts-onnx web-export' at /local/ (speech in the browser)",
+    )
+    add_lexicon_arg(p)
+    p.add_argument(
+        "--loudness",
+        type=float,
+        default=None,
+        metavar="LUFS",
+        help="normalise every response's integrated loudness (ITU-R BS.1770) to LUFS, e.g. -16, true peaks "
+        "at most -1 dBTP; streamed responses follow a running measure (default: off)",
     )
     p.add_argument(
         "--log-level",
@@ -117,8 +143,12 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         timeout=args.timeout,
         max_text_chars=args.max_text_chars,
         max_upload_mb=args.max_upload_mb,
+        max_connections=args.max_connections,
+        body_timeout=args.body_timeout,
         voice_aliases=aliases,
         web_site=args.web_site,
+        loudness=getattr(args, "loudness", None),
+        lexicon=Path(args.lexicon) if getattr(args, "lexicon", None) else None,
     )
 
 
@@ -134,5 +164,5 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **settings.uvicorn_options())
     return 0

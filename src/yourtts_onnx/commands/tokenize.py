@@ -1,4 +1,4 @@
-"""``yourtts-onnx tokenize``: text → model input ids as JSON (reads only the bundle's config.json)."""
+"""``yourtts-onnx tokenize``: text → model input ids as JSON (reads only the bundle's config.json and lexicon.json)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from yourtts_onnx.commands._runtime_common import add_bundle_arg
+from yourtts_onnx.commands._runtime_common import add_bundle_arg, add_lexicon_arg
 from yourtts_onnx.errors import InputError
 
 
@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="exactly Coqui's tokenizer: no number expansion, and empty text gives [blank] instead of an error",
     )
     p.add_argument("--split", action="store_true", help="split into sentences as synth does")
+    add_lexicon_arg(p)
     p.add_argument(
         "--max-tokens", type=int, default=None, metavar="N", help="with --split: cut sentences at N ids"
     )
@@ -37,14 +38,17 @@ def run(args: argparse.Namespace) -> int:
     from yourtts_onnx.runtime.bundle import Bundle
     from yourtts_onnx.runtime.languages import resolve_language
     from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+    from yourtts_onnx.runtime.text.lexicon import resolve_lexicon
     from yourtts_onnx.runtime.utterances import plan_utterances
 
     if args.text is None:
         if sys.stdin.isatty():
             raise InputError("no text: give it as an argument or on standard input")
         args.text = sys.stdin.read()
-    config = Bundle.open(args.bundle, verify_hashes=False).config
-    tokenizer = Tokenizer(TextFrontendConfig.from_dict(config.text))
+    bundle = Bundle.open(args.bundle, verify_hashes=False)
+    config = bundle.config
+    lexicon = resolve_lexicon(args.lexicon, bundle.root, config.languages)
+    tokenizer = Tokenizer(TextFrontendConfig.from_dict(config.text), lexicon)
     language, _ = resolve_language(args.language, config.languages, tokenizer.config.language_resolution)
     normalize = not args.coqui_exact
     if args.split:

@@ -33,14 +33,28 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"ok": ok, "graphs": [r.to_dict() for r in reports]}, indent=2, default=str))
     else:
-        print(f"{'graph':<20} {'cases':>5} {'max-abs':>10} {'min SNR dB':>11} {'lengths':>8}  status")
+        print(
+            f"{'graph':<20} {'cases':>5} {'max-abs':>10} {'min SNR dB':>11} {'lengths':>8} "
+            f"{'durations':>12}  status"
+        )
         for r in reports:
             lengths = [c.lengths_equal for c in r.cases if c.lengths_equal is not None]
             agree = "n/a" if not lengths else ("equal" if all(lengths) else "DIFFER")
+            durations = r.durations
+            frames = "n/a" if durations is None else f"{durations.equal}/{durations.tokens}"
             status = "ok" if r.ok else "FAIL"
             print(
-                f"{r.graph:<20} {len(r.cases):>5} {r.max_abs:>10.2e} {_fmt_db(r.min_snr_db):>11} {agree:>8}  {status}"
+                f"{r.graph:<20} {len(r.cases):>5} {r.max_abs:>10.2e} {_fmt_db(r.min_snr_db):>11} {agree:>8} "
+                f"{frames:>12}  {status}"
             )
+        for r in reports:
+            durations = r.durations
+            if durations is not None and durations.ties:
+                print(f"  {r.graph}: durations {durations.describe()}")
+            if r.arbitrated:
+                print(
+                    f"  {r.graph}: {r.arbitrated} case(s) beyond atol of PyTorch float32, judged against float64"
+                )
         for r in reports:
             for failure in r.failures:
                 print(f"  {failure}", file=sys.stderr)

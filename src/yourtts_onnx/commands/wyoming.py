@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from yourtts_onnx.commands._runtime_common import (
     add_bundle_arg,
+    add_lexicon_arg,
     add_scale_args,
     add_session_args,
     integrity_mode,
@@ -16,6 +17,8 @@ from yourtts_onnx.commands._runtime_common import (
 )
 from yourtts_onnx.server.settings import DEFAULT_MAX_TEXT_CHARS
 from yourtts_onnx.wyoming.defaults import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_QUEUE_SIZE,
     DEFAULT_SAMPLES_PER_CHUNK,
     DEFAULT_TIMEOUT,
@@ -110,7 +113,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="close the connection after the error of a failed synthesize request (Home Assistant waits "
         "for audio-stop and ignores error events: recommended when serving Home Assistant)",
     )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SEC",
+        help=f"close a connection that sends nothing for SEC seconds while nothing is being said for it "
+        f"(default {DEFAULT_IDLE_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"client connections open at once; more are told the server is busy (default {DEFAULT_MAX_CONNECTIONS})",
+    )
     add_scale_args(p)
+    add_lexicon_arg(p)
     add_session_args(p)
 
 
@@ -135,6 +154,8 @@ def settings_from_args(args: argparse.Namespace) -> WyomingSettings:
         samples_per_chunk=args.samples_per_chunk,
         streaming=not args.no_streaming,
         close_on_error=args.close_on_error,
+        idle_timeout=args.idle_timeout,
+        max_connections=args.max_connections,
         options=options,
     )
 
@@ -160,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         integrity=integrity_mode(args),
         voices_dir=settings.voices_dir,
+        lexicon=args.lexicon,
     )
     serve(WyomingService(synth, settings))
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
 import tempfile
 import time
@@ -39,8 +40,8 @@ from yourtts_onnx.export.onnx_export import (
 )
 from yourtts_onnx.export.receptive_fields import check_measured_reach, decoder_receptive_fields
 from yourtts_onnx.export.speaker_encoder_loader import load_speaker_encoder
+from yourtts_onnx.export.stage_checks import identity_stages
 from yourtts_onnx.export.verify import GraphReport, verify_graph
-from yourtts_onnx.runtime.atomic import prepare_output_dir, replace_dir
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     FORMAT_NAME,
@@ -58,6 +59,7 @@ from yourtts_onnx.runtime.bundle import (
     SpeakersInfo,
     sha256_file,
 )
+from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.speaker_windows import EmbeddingRecipe
 from yourtts_onnx.runtime.text import TextFrontendConfig
 
@@ -84,6 +86,7 @@ class ExportResult:
     seconds: dict[str, float] = field(default_factory=dict)
     weights: WeightsLayout | None = None
     receptive_fields: dict[str, ReceptiveField] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -188,7 +191,7 @@ def export_bundle(
     check_opset(opset)
     wanted = select_graphs(only)
     out = Path(out)
-    prepare_output_dir(out, CONFIG_NAME, ExportError)
+    prepare_output_dir(out, "bundle", ExportError, inputs=[Path(checkpoint_dir)])
 
     t0 = time.perf_counter()
     ckpt = load_checkpoint(checkpoint_dir, trust=trust)
@@ -201,6 +204,9 @@ def export_bundle(
         f"speaker_encoder.* keys)"
     )
 
+    stage_warnings = identity_stages(ckpt.model)
+    for warning in stage_warnings:
+        progress(f"warning: {warning}")
     specs = [s for s in tts_specs(ckpt.model, dims) if s.name in wanted]
     recipe: EmbeddingRecipe | None = None
     if GRAPH_SPEAKER_ENCODER in wanted:
@@ -218,7 +224,9 @@ def export_bundle(
     # the decoder stages' receptive fields, recorded (and checked) when the bundle has a stage to chunk
     has_stages = any(s.name in DECODER_STAGES for s in specs)
     fields = decoder_receptive_fields(ckpt.model) if has_stages else {}
-    result = ExportResult(bundle=out, graphs=[s.name for s in specs], receptive_fields=fields)
+    result = ExportResult(
+        bundle=out, graphs=[s.name for s in specs], receptive_fields=fields, warnings=stage_warnings
+    )
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent if str(out.parent) else "."))
     try:
         models: dict[str, onnx.ModelProto] = {}  # .onnx file → graph, weights inside
@@ -236,10 +244,7 @@ def export_bundle(
             if report is not None:
                 result.reports.append(report)
                 status = "ok" if report.ok else "FAILED"
-                progress(
-                    f"  {spec.name}: {status}, max-abs {report.max_abs:.2e}, min SNR {report.min_snr_db:.1f} dB "
-                    f"over {len(report.cases)} cases ({result.seconds[spec.name]:.1f} s)"
-                )
+                progress(f"  {spec.name}: {status}, {report.summary()} ({result.seconds[spec.name]:.1f} s)")
         shutil.rmtree(work)
         result.weights = write_graphs(models, tmp, progress)
         if verify and fields:
@@ -259,8 +264,18 @@ def export_bundle(
         if speakers:
             table = np.stack([ckpt.speakers[n].embedding for n in speakers]).astype(np.float32)
             np.save(tmp / SPEAKERS_FILE, table, allow_pickle=False)
-        write_config(tmp, ckpt, text, specs, recipe, opset, speakers, fields=fields)
-        replace_dir(tmp, out)
+        write_config(
+            tmp,
+            ckpt,
+            text,
+            specs,
+            recipe,
+            opset,
+            speakers,
+            fields=fields,
+            verification=verification_record(result.reports, stage_warnings) if verify else None,
+        )
+        install_output_dir(tmp, out, "bundle", ExportError, inputs=[Path(checkpoint_dir)])
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -310,6 +325,7 @@ def write_config(
     precision: str = "fp32",
     *,
     fields: dict[str, ReceptiveField] | None = None,
+    verification: dict[str, Any] | None = None,
 ) -> BundleConfig:
     files = {
         p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size}
@@ -339,11 +355,33 @@ def write_config(
         files=files,
         model=_provenance(ckpt),
         receptive_fields=dict(fields or {}),
+        verification=verification,
     )
     (root / CONFIG_NAME).write_text(
         json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return config
+
+
+def verification_record(reports: Sequence[GraphReport], warnings: Sequence[str]) -> dict[str, Any]:
+    """What the export's verification measured, kept in config.json so that ``inspect`` can show it."""
+    graphs: dict[str, Any] = {}
+    for r in reports:
+        entry: dict[str, Any] = {
+            "cases": len(r.cases),
+            "max_abs": r.max_abs if math.isfinite(r.max_abs) else None,
+            "min_snr_db": round(r.min_snr_db, 2) if math.isfinite(r.min_snr_db) else None,
+            "judged_against_float64": r.arbitrated,
+        }
+        durations = r.durations
+        if durations is not None:
+            entry["durations"] = {
+                "tokens": durations.tokens,
+                "equal": durations.equal,
+                "ties": durations.ties,
+            }
+        graphs[r.graph] = entry
+    return {"graphs": graphs, "warnings": list(warnings)}
 
 
 def _provenance(ckpt: Checkpoint) -> dict[str, Any]:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from yourtts_onnx.errors import CheckpointError
 from yourtts_onnx.export.config_fields import ConfigFields
+from yourtts_onnx.runtime.limits import MAX_CHECKPOINT_JSON_BYTES
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,18 @@ class YourTTSConfig:
 
 
 def read_json(path: Path) -> Any:
-    """Read a JSON file, turning every failure into a one-line CheckpointError naming the file."""
+    """Read a JSON file, turning every failure into a one-line CheckpointError naming the file; only a regular
+    file within :data:`~yourtts_onnx.runtime.limits.MAX_CHECKPOINT_JSON_BYTES` is read."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise CheckpointError(f"{path}: not a regular file")
+    if st.st_size > MAX_CHECKPOINT_JSON_BYTES:
+        raise CheckpointError(f"{path}: {st.st_size} bytes; at most {MAX_CHECKPOINT_JSON_BYTES} are read")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -5,16 +5,18 @@ exactly what Coqui ships (``config.json``, ``model_file.pth`` with ``{"model": s
 ``language_ids.json``, ``speakers.json``, ``config_se.json``, ``model_se.pth``), and like released
 checkpoints the config records absolute paths from a "training machine".
 
-Initialisation follows the reference where it matters for sensible output: the flows' last layers
-start at zero (identity couplings), and the duration predictor's affine flow is shifted so every
-token lasts a few frames instead of one.
+By default the weights are **live**: the tensors Coqui's initialisation leaves at zero (or one) — the
+flow's coupling projections, the stochastic duration predictor's spline projections and affine flows, the
+layer norms' gains and biases — are drawn as training moves them, so the flow mixes frames and durations
+depend on the text (tokens last about 1–6 frames at noise 0), like a trained checkpoint such as the released
+YourTTS. ``live=False`` keeps Coqui's initialisation (the flow is the identity and, but for the affine flow's
+shift, every token lasts the same time): what untrained-stage checks are tested on.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -26,7 +28,9 @@ import numpy as np
 import torch
 
 from yourtts_onnx.export.checkpoint_config import YourTTSConfig
+from yourtts_onnx.export.model.layers import ChannelLayerNorm, ChannelLayerNorm2
 from yourtts_onnx.export.model.yourtts import YourTTS
+from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 
 # The released YourTTS character set (Coqui's VitsCharacters for the multilingual model).
 YOURTTS_CHARACTERS = (
@@ -200,21 +204,51 @@ def vocabulary_size() -> int:
     return 1 + len(YOURTTS_PUNCTUATIONS) + len(YOURTTS_CHARACTERS) + 1
 
 
+#: standard deviations of the drawn tensors; the spline projections are drawn smaller than in the shared
+#: ``yourtts-tiny-live`` (0.5), whose durations at full width would reach 100+ frames per token
+LIVE_COUPLING_STD = 0.05  # flow.flows.*.post: small, as the couplings of a trained flow are
+LIVE_SPLINE_STD = 0.1  # duration_predictor.(post_)flows.*.proj: text-dependent bins and slopes, 1-6 frames
+LIVE_NORM_STD = 0.1  # layer norms: gamma ~ 1 + N(0, s), beta ~ N(0, s)
+
+
+def _liven(model: YourTTS, generator: torch.Generator) -> None:
+    """Draw the tensors Coqui's initialisation leaves at zero or one (see the module docstring)."""
+
+    def draw(t: torch.Tensor, std: float, mean: float = 0.0) -> None:
+        t.copy_(mean + std * torch.randn(t.shape, generator=generator))
+
+    for block in model.flow.flows:
+        draw(block.post.weight, LIVE_COUPLING_STD)
+        draw(block.post.bias, LIVE_COUPLING_STD)
+    dp = model.duration_predictor
+    for flows in (getattr(dp, "flows", ()), getattr(dp, "post_flows", ())):
+        for flow in list(flows)[1:]:
+            draw(flow.proj.weight, LIVE_SPLINE_STD)
+            draw(flow.proj.bias, LIVE_SPLINE_STD)
+        if flows:
+            draw(flows[0].log_scale, 0.02, 0.04)
+            draw(flows[0].translation, 0.1)
+    for module in model.modules():
+        if isinstance(module, ChannelLayerNorm | ChannelLayerNorm2):
+            draw(module.gamma, LIVE_NORM_STD, 1.0)
+            draw(module.beta, LIVE_NORM_STD)
+
+
 def random_yourtts(
     config: YourTTSConfig,
     num_languages: int,
     seed: int,
     frames_per_token: float = 2.5,
     *,
-    identity_flow: bool = True,
+    live: bool = True,
 ) -> YourTTS:
-    """A model with random weights. ``identity_flow``: the flows' last layers start at zero, as in training
-    (the flow is then the identity); False keeps them random, so that the flow mixes frames (used to test
-    what depends on its receptive field)."""
+    """A model with random weights: PyTorch's default initialisation, then Coqui's zeros for the flows' last
+    layers, then (``live``) those drawn as training moves them. The duration predictor is shifted so that a
+    token lasts about ``frames_per_token`` frames at noise 0 (text-dependently when live)."""
     torch.manual_seed(seed)
     model = YourTTS(config.model_args, num_languages)
     with torch.no_grad():
-        for block in model.flow.flows if identity_flow else ():
+        for block in model.flow.flows:
             block.post.weight.zero_()
             block.post.bias.zero_()
         dp = model.duration_predictor
@@ -222,7 +256,13 @@ def random_yourtts(
             for flow in list(dp.flows)[1:]:
                 flow.proj.weight.zero_()
                 flow.proj.bias.zero_()
-            dp.flows[0].translation.fill_(-math.log(frames_per_token))
+        if live:
+            _liven(model, torch.Generator().manual_seed(seed + 7))
+        if hasattr(dp, "flows"):
+            # reverse: log w = (z0 - translation) * exp(-log_scale), z0 = 0 at noise 0 before the splines
+            dp.flows[0].translation[0] = -math.log(frames_per_token) * math.exp(
+                float(dp.flows[0].log_scale[0])
+            )
         else:
             dp.proj.bias.fill_(math.log(frames_per_token))
     return model
@@ -250,12 +290,12 @@ def write_random_checkpoint(
     num_speakers: int = 4,
     with_speaker_encoder: bool = True,
     model_args: Mapping[str, Any] | None = None,
-    identity_flow: bool = True,
+    live: bool = True,
 ) -> Path:
     """Write a Coqui-format YourTTS checkpoint directory with random weights; returns its path.
 
     ``model_args`` overrides fields of the config's ``model_args`` (another architecture: kernel sizes,
-    dilations, upsampling...); ``identity_flow``: see :func:`random_yourtts`. The directory is assembled in
+    dilations, upsampling...); ``live``: see :func:`random_yourtts`. The directory is assembled in
     a temporary sibling and renamed into place, so a failure leaves nothing.
     """
     if size not in SIZES:
@@ -264,10 +304,10 @@ def write_random_checkpoint(
     config_dict = coqui_config(SIZES[size], vocabulary_size())
     config_dict["model_args"].update(model_args or {})
     config = YourTTSConfig.from_dict(config_dict, "<random config>")
-    model = random_yourtts(config, len(YOURTTS_LANGUAGES), seed, identity_flow=identity_flow)
+    model = random_yourtts(config, len(YOURTTS_LANGUAGES), seed, live=live)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    parent = prepare_output_dir(out, "checkpoint")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
         (tmp / "config.json").write_text(
             json.dumps(config_dict, indent=2, ensure_ascii=False), encoding="utf-8"
@@ -294,9 +334,7 @@ def write_random_checkpoint(
             torch.save(
                 {"model": encoder.state_dict(), "config": se_config_dict, "step": 0}, tmp / "model_se.pth"
             )
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        install_output_dir(tmp, out, "checkpoint")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

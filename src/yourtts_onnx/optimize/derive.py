@@ -10,7 +10,11 @@ only its structure and a few tensors of its own (INT8 bias and activation scales
 
 Precisions (bundle-level value → what each graph holds):
 
-* ``fp16``: every graph stores float16 weights read through casts (fp32 arithmetic, half the size);
+* ``fp16``: every graph stores float16 weights read through casts (fp32 arithmetic, half the size), except
+  the text encoder's and the duration predictor's (wherever a graph holds them: ``text_encoder``,
+  ``duration_predictor``, ``model``), which stay fp32: they decide durations, and on a live (trained)
+  duration predictor fp16 weights move ``exp(log w)`` across an integer now and then — one frame more or less
+  shifts everything after it (those graphs stay ``fp32``, ``model`` is ``mixed``);
 * ``int8``: HiFi-GAN inside ``model``, ``decoder`` and ``vocoder`` is INT8 (QDQ, calibrated; these graphs
   are marked ``mixed``, ``vocoder`` ``int8``); the flow's weights (wherever a graph holds them: ``flow``,
   ``decoder``, ``model``) and the speaker encoder's are stored as fp16 and computed in fp32 (``flow``,
@@ -48,22 +52,24 @@ from yourtts_onnx.optimize.calibration import make_calibration
 from yourtts_onnx.optimize.fp16 import MIN_ELEMENTS, tensor_digest, weights_to_fp16
 from yourtts_onnx.optimize.quantize import quantize_vocoder
 from yourtts_onnx.optimize.split_decoder import split_decoder
-from yourtts_onnx.runtime.atomic import replace_dir
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     GRAPH_DECODER,
+    GRAPH_DURATION_PREDICTOR,
     GRAPH_FLOW,
     GRAPH_MODEL,
     GRAPH_SPEAKER_ENCODER,
+    GRAPH_TEXT_ENCODER,
     GRAPH_VOCODER,
     Bundle,
     sha256_file,
 )
 from yourtts_onnx.runtime.graph_contract import Z_P, Z, graph_contracts
+from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
 PRECISIONS = ("fp32", "fp16", "int8")
-RECIPE_VERSION = 5  # bump when the conversion changes, so cached derived bundles are rebuilt
+RECIPE_VERSION = 6  # bump when the conversion changes, so cached derived bundles are rebuilt
 #: weights an INT8 bundle stores as fp16 (computed in fp32), by graph, and the part of their initializer names
 #: that selects them ("" = all): large, not deciding durations, and cheap at session start. The speaker
 #: encoder is loaded only for cloning. Of the flow only its speaker-conditioning layers (12.6 of its 41 MB,
@@ -167,6 +173,23 @@ def _int8(
         labels[owner] = "fp16" if not selects else "mixed"
 
 
+#: graphs whose weights decide durations: kept fp32 by every recipe, so durations equal the fp32 bundle's
+DURATION_GRAPHS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR)
+
+
+def _fp16(models: dict[str, onnx.ModelProto], labels: dict[str, str], progress: Progress) -> None:
+    keep = {
+        tensor_digest(t) for name in DURATION_GRAPHS if name in models for t in initializers(models[name])
+    }
+    for name, model in models.items():
+        count = weights_to_fp16(model, exclude=keep)
+        progress(f"{name}.onnx: {count} weight tensors stored as fp16")
+        if name in DURATION_GRAPHS:
+            labels[name] = "fp32"
+        else:
+            labels[name] = "mixed" if name == GRAPH_MODEL and keep else "fp16"
+
+
 def derive_bundle(
     source: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -183,12 +206,8 @@ def derive_bundle(
     if raw.get("precision", "fp32") != "fp32":
         raise ExportError(f"{src.root}: is a {raw.get('precision')} bundle; derive from an fp32 export")
     out = Path(out)
-    if out.resolve() == src.root.resolve():
-        raise ExportError("the output bundle must be a different directory from the source")
-    if out.exists() and not (out / CONFIG_NAME).is_file() and any(out.iterdir()):
-        raise ExportError(f"{out}: exists, is not empty and is not a bundle; refusing to overwrite it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    parent = prepare_output_dir(out, "bundle", ExportError, inputs=[src.root])
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
     result = DeriveResult(out, precision)
     try:
         models, external = _load_graphs(src, raw)
@@ -198,10 +217,7 @@ def derive_bundle(
         if precision == "int8":
             _int8(src, models, labels, progress)
         elif precision == "fp16":
-            for name, model in models.items():
-                count = weights_to_fp16(model)
-                progress(f"{name}.onnx: {count} weight tensors stored as fp16")
-                labels[name] = "fp16"
+            _fp16(models, labels, progress)
         for name, model in models.items():
             _set_graph_metadata(model, name, labels[name])
         graph_files = {raw["graphs"][name]["file"] for name in models}
@@ -218,7 +234,7 @@ def derive_bundle(
         raw["precision"] = precision
         _write_config(tmp, raw)
         Bundle.open(tmp)  # the result must verify like any bundle
-        replace_dir(tmp, out)
+        install_output_dir(tmp, out, "bundle", ExportError, inputs=[src.root])
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -28,10 +28,15 @@ def tensor_digest(tensor: onnx.TensorProto) -> str:
 
 
 def weights_to_fp16(
-    model: onnx.ModelProto, min_elements: int = MIN_ELEMENTS, *, only: Collection[str] | None = None
+    model: onnx.ModelProto,
+    min_elements: int = MIN_ELEMENTS,
+    *,
+    only: Collection[str] | None = None,
+    exclude: Collection[str] = (),
 ) -> int:
     """Convert in place; returns how many initializers were converted. ``only``: convert just the tensors
-    whose :func:`tensor_digest` is in it (e.g. the flow's weights wherever a graph contains them)."""
+    whose :func:`tensor_digest` is in it (e.g. the flow's weights wherever a graph contains them);
+    ``exclude``: never convert those (e.g. the weights that decide durations)."""
     graph = model.graph
     name = NameMaker(graph, "fp16")
     casts: list[onnx.NodeProto] = []
@@ -41,7 +46,9 @@ def weights_to_fp16(
         if init.data_type != TensorProto.FLOAT or int(np.prod(init.dims)) < min_elements:
             kept.append(init)
             continue
-        if only is not None and tensor_digest(init) not in only:
+        if (only is not None or exclude) and (
+            (only is not None and tensor_digest(init) not in only) or tensor_digest(init) in exclude
+        ):
             kept.append(init)
             continue
         value = numpy_helper.to_array(init)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from yourtts_onnx.errors import InputError, YourTTSError
+from yourtts_onnx.errors import InputError
 
 
 def is_special_file(path: str | os.PathLike[str]) -> bool:
@@ -114,30 +114,11 @@ def atomic_write_bytes(
         fh.write(data)
 
 
-def prepare_output_dir(out: Path, marker: str, error: type[YourTTSError] = InputError) -> Path:
-    """Check that directory ``out`` may be (re)placed atomically and create its parent.
-
-    ``out`` may be absent, empty, or a directory this tool wrote before (recognised by the
-    ``marker`` file inside it); anything else is refused rather than overwritten. Returns the parent.
-    """
-    if out.exists() and not out.is_dir():
-        raise error(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
-        raise error(
-            f"{out}: exists, is not empty and was not written by yourtts-onnx; refusing to replace it"
-        )
-    parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise error(f"{parent}: cannot create output directory ({exc.strerror})") from None
-    if not os.access(parent, os.W_OK):
-        raise error(f"{parent}: output directory is not writable")
-    return parent
-
-
 def replace_dir(src: Path, dest: Path) -> None:
     """Move the finished directory ``src`` to ``dest``, replacing an older ``dest`` as one rename.
+
+    Only for directories inside our own cache; a directory at a user's path is replaced with
+    :func:`yourtts_onnx.runtime.output_dir.install_output_dir`, which proves it ours first.
 
     ``src`` usually comes from ``tempfile.mkdtemp`` (mode 0700); it gets the usual directory mode first.
     """

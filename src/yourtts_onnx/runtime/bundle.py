@@ -8,6 +8,7 @@ once, into dataclasses; nothing else in the runtime reads raw JSON. See
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from yourtts_onnx.errors import BundleError
 from yourtts_onnx.runtime import bundle_checks
 from yourtts_onnx.runtime.integrity import check_integrity, sha256_file
+from yourtts_onnx.runtime.npy import read_float_npy
 
 __all__ = ["Bundle", "BundleConfig", "sha256_file"]
 
@@ -208,8 +210,12 @@ class BundleConfig:
     # decoder stage name ("decoder", "flow", "vocoder") -> its receptive field in frames; empty in
     # bundles from before it was recorded (they then stream one window per sentence)
     receptive_fields: dict[str, ReceptiveField] = field(default_factory=dict)
+    # what the export's verification measured (per graph: cases, max-abs, min SNR, durations agreement) and
+    # its warnings; None for bundles exported without verification or before it was recorded
+    verification: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"verification": self.verification} if self.verification is not None else {}
         return {
             "format": FORMAT_NAME,
             "format_version": self.format_version,
@@ -226,6 +232,7 @@ class BundleConfig:
             "graphs": {name: g.to_dict() for name, g in self.graphs.items()},
             "receptive_fields": {k: v.to_list() for k, v in self.receptive_fields.items()},
             "files": self.files,
+            **extra,
         }
 
     @classmethod
@@ -267,6 +274,9 @@ class BundleConfig:
         bundle_checks.check_languages(languages, where)
         if speaker_encoder is not None:
             bundle_checks.check_recipe(speaker_encoder.get("recipe"), where)
+        verification = d.get("verification")
+        if verification is not None and not isinstance(verification, dict):
+            raise BundleError(f"{where}: 'verification' must be an object or null")
         return cls(
             format_version=version,
             sample_rate=sample_rate,
@@ -283,6 +293,7 @@ class BundleConfig:
             files=files,
             model=dict(d.get("model") or {}),
             receptive_fields=_receptive_fields(d.get("receptive_fields"), where),
+            verification=verification,
         )
 
 
@@ -348,9 +359,10 @@ class Bundle:
         if not info.names or info.file is None:
             return {}
         path = self.root / info.file
-        try:
-            table = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
+        expected = (len(info.names), self.config.embedding_dim)
+        try:  # the header is checked (shape, dtype, size) before anything is allocated
+            table = read_float_npy(path, max_elements=math.prod(expected), shape=expected)
+        except ValueError as exc:
             raise BundleError(f"{path}: cannot read speaker embeddings ({exc})") from None
         if table.ndim != 2 or table.shape != (len(info.names), self.config.embedding_dim):
             raise BundleError(

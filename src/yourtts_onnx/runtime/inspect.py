@@ -48,6 +48,8 @@ class BundleSummary:
     can_clone: bool
     total_bytes: int
     graphs: dict[str, GraphSummary] = field(default_factory=dict)
+    # config.json's record of the export's verification against PyTorch (None: exported without it)
+    verification: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +126,7 @@ def summarize_bundle(path: str | Path) -> BundleSummary:
         precision=cfg.precision,
         can_clone=cfg.speaker_encoder is not None and bundle.has_graph(cfg.speaker_encoder.get("graph", "")),
         total_bytes=sum(p.stat().st_size for p in bundle.root.iterdir() if p.is_file()),
+        verification=cfg.verification,
     )
     for name in cfg.graphs:
         summary.graphs[name] = summarize_graph(bundle.graph_path(name))
@@ -162,6 +165,38 @@ def format_summary(s: BundleSummary) -> str:
         f"speakers   {', '.join(s.speakers) if s.speakers else '(none)'}",
         f"cloning    {'yes (speaker_encoder.onnx)' if s.can_clone else 'no'}",
     ]
+    lines.extend(format_verification(s.verification, s.precision))
     for name, g in s.graphs.items():
         lines.extend(format_graph(name, g))
     return "\n".join(lines)
+
+
+def _fmt_number(value: Any, spec: str, missing: str) -> str:
+    return format(value, spec) if isinstance(value, int | float) else missing
+
+
+def format_verification(record: dict[str, Any] | None, precision: str) -> list[str]:
+    """The export's verification per graph: max-abs, SNR and durations agreement, then its warnings."""
+    if record is None:
+        return ["verified   no (exported without verification: run `yourtts-onnx verify`)"]
+    source = "" if precision == "fp32" else " (of the fp32 export this bundle was derived from)"
+    lines = [f"verified   against PyTorch at export{source}:"]
+    graphs = record.get("graphs") if isinstance(record.get("graphs"), dict) else {}
+    for name, g in graphs.items():
+        if not isinstance(g, dict):
+            continue
+        text = (
+            f"  {name:<20} max-abs {_fmt_number(g.get('max_abs'), '.2e', 'n/a')}, "
+            f"min SNR {_fmt_number(g.get('min_snr_db'), '.1f', 'inf')} dB over {g.get('cases')} cases"
+        )
+        durations = g.get("durations")
+        if isinstance(durations, dict):
+            ties = durations.get("ties") or 0
+            text += f", durations {durations.get('equal')}/{durations.get('tokens')} equal"
+            text += f" ({ties} within float error of an integer)" if ties else ""
+        if g.get("judged_against_float64"):
+            text += f", {g['judged_against_float64']} case(s) judged against float64"
+        lines.append(text)
+    warnings = record.get("warnings") if isinstance(record.get("warnings"), list) else []
+    lines.extend(f"warning    {w}" for w in warnings)
+    return lines

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.runtime.limits import MAX_CONFIG_BYTES
 from yourtts_onnx.runtime.user_cache import cache_root
 
 INTEGRITY_MODES = ("full", "stamp", "none")
@@ -54,6 +55,8 @@ def _stamp_path(root: Path) -> Path:
 
 def _read_stamp(path: Path) -> dict[str, Any]:
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:  # a stamp lists the bundle's files: far smaller
+            return {}
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}

@@ -18,6 +18,8 @@ MAX_LENGTH_SCALE = 20.0  # 20x slower than normal
 MAX_NOISE_SCALE = 10.0  # noise_scale and noise_scale_dp; the defaults are 0.667 and 1.0
 MAX_TOKENS_LIMIT = 2000  # longest utterance in ids (the text encoder's attention is quadratic in it)
 MAX_SEED = 2**63 - 1
+MIN_LOUDNESS_LUFS = -70.0  # loudness normalisation target (--loudness); the absolute gate of BS.1770
+MAX_LOUDNESS_LUFS = -5.0  # louder than broadcast (-23) and streaming (-14) targets; peaks stay at -1 dBTP
 
 # -- text -----------------------------------------------------------------------------------------------
 # Longest text one call takes from a file or standard input (the CLI), in bytes of UTF-8; audio is written
@@ -27,6 +29,11 @@ MAX_TEXT_BYTES = 1_000_000
 # Longest text the HTTP service may be configured to accept per request (--max-text-chars; default 5000).
 # The service counts the text as it will be spoken, numbers written out as words.
 MAX_SERVER_TEXT_CHARS = 100_000
+# Pronunciation lexicons (--lexicon, a bundle's lexicon.json): file size, entries, word and replacement length.
+MAX_LEXICON_BYTES = 4 << 20
+MAX_LEXICON_ENTRIES = 20_000  # compiled once per language into one trie regex (~1 s at the bound)
+MAX_LEXICON_KEY_CHARS = 100
+MAX_LEXICON_VALUE_CHARS = 400
 
 # -- reference recordings (cloning) ----------------------------------------------------------------------
 # Longest recording decoded for cloning, in seconds; checked from the file's header before decoding and
@@ -36,6 +43,11 @@ MAX_REFERENCE_RATE = 384_000  # samples per second of a reference recording
 MAX_REFERENCE_CHANNELS = 32
 MAX_REFERENCE_FILES = 32  # recordings averaged into one voice per call
 MAX_UPLOAD_FILES = 16  # recordings per upload field of an HTTP request
+
+# -- voice blends ("name(weight)+name(weight)...") -----------------------------------------------------
+MAX_BLEND_TERMS = 16  # voices mixed in one blend
+MAX_BLEND_CHARS = 2048  # length of a blend expression
+MAX_BLEND_WEIGHT = 1e6  # weights are in (0, MAX_BLEND_WEIGHT]; only their ratios matter
 MAX_REFERENCE_BYTES = 256 << 20  # a reference file read from disk (HTTP uploads: --max-upload-mb)
 
 # -- output ---------------------------------------------------------------------------------------------
@@ -58,6 +70,31 @@ MIN_SAMPLE_RATE = 1000
 MAX_SAMPLE_RATE = 384_000
 MAX_HOP_LENGTH = 65_536
 MAX_EMBEDDING_DIM = 65_536
+MAX_CHECKPOINT_JSON_BYTES = 256 << 20  # a Coqui checkpoint's config.json, speakers.json, language_ids.json
+MAX_PROFILE_BYTES = 1 << 20  # a saved voice's .json (name, label, recipe, up to 32 sources)
+
+# -- batch -------------------------------------------------------------------------------------------------
+MAX_MANIFEST_BYTES = 1 << 30  # a manifest file (regular files only; read as a stream, a row at most 4 MB)
+
+# -- Wyoming server (wyoming/frames.py, wyoming/settings.py) --------------------------------------------------
+MAX_WYOMING_HEADER_BYTES = 64 << 10  # one frame's JSON header line
+MAX_WYOMING_PAYLOAD_BYTES = 64 << 10  # a frame's binary payload: no event the server takes needs one
+MAX_WYOMING_CONNECTIONS = 10_000  # --max-connections at most (default 64)
+MAX_WYOMING_IDLE_SECONDS = 86_400.0  # --idle-timeout at most (default 60 s)
+MAX_VOICE_FIELD_CHARS = (
+    256  # a requested voice name, speaker or language; longer ones are refused, not echoed
+)
+
+
+def wyoming_data_limit(max_text_chars: int) -> int:
+    """Bytes of a frame's JSON data: the longest accepted text, every character escaped (``\\uXXXX\\uXXXX``
+    for one astral character is 12 bytes), plus room for the other fields."""
+    return 12 * max_text_chars + (64 << 10)
+
+
+# -- output directories a command replaces whole (runtime/output_dir.py) -----------------------------------
+MAX_OWNER_FILE_BYTES = 16 << 20  # the owner file that proves a directory ours
+MAX_OWNED_ENTRIES = 100_000  # files and directories listed in an output directory before it is replaced
 
 # -- HTTP service settings (serve) ------------------------------------------------------------------------
 MAX_WORKERS = 256
@@ -65,6 +102,7 @@ MAX_THREADS = 1024
 MAX_QUEUE_SIZE = 100_000
 MAX_TIMEOUT_SECONDS = 86_400.0
 MAX_UPLOAD_MB = 1024.0
+MAX_HTTP_CONNECTIONS = 100_000  # --max-connections at most (default 256)
 
 
 # -- the checks every front end uses ------------------------------------------------------------------------

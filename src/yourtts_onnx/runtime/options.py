@@ -24,11 +24,13 @@ from yourtts_onnx.runtime.audio import AudioSource
 from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule
 from yourtts_onnx.runtime.limits import (
     MAX_LENGTH_SCALE,
+    MAX_LOUDNESS_LUFS,
     MAX_NOISE_SCALE,
     MAX_SEED,
     MAX_SENTENCE_PAUSE,
     MAX_TOKENS_LIMIT,
     MIN_LENGTH_SCALE,
+    MIN_LOUDNESS_LUFS,
     check_float,
     check_int,
 )
@@ -88,6 +90,9 @@ class SynthesisOptions:
             :meth:`Synthesizer.synthesize` always decodes whole sentences.
         seed: the noise of the whole call comes from this seed (same seed, same options → same audio, on any
             machine, with the component graphs); ``None``: fresh noise every call.
+        loudness: normalise the output to this integrated loudness (LUFS, ITU-R BS.1770; e.g. -16), true
+            peaks at most -1 dBTP (:mod:`~.loudness`): the whole output with :meth:`Synthesizer.synthesize`,
+            a running measure when streaming windows; ``None`` (default): the model's level, untouched.
     """
 
     language: str | None = None
@@ -103,6 +108,7 @@ class SynthesisOptions:
     max_tokens: int | None = None
     chunk_frames: ChunkFrames = None
     seed: int | None = None
+    loudness: float | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -143,6 +149,10 @@ class SynthesisOptions:
             set_(self, "chunk_frames", check_int("chunk_frames", self.chunk_frames, 0, 100_000))
         if self.seed is not None:
             set_(self, "seed", check_int("seed", self.seed, 0, MAX_SEED))
+        if self.loudness is not None:
+            set_(
+                self, "loudness", check_float("loudness", self.loudness, MIN_LOUDNESS_LUFS, MAX_LOUDNESS_LUFS)
+            )
 
     def with_(self, **changes: Any) -> SynthesisOptions:
         """A copy with ``changes`` (validated again). Setting one voice source clears the others."""

@@ -32,10 +32,12 @@ from yourtts_onnx.runtime.backends import Backend, WholeGraph, choose_backend
 from yourtts_onnx.runtime.bundle import GRAPH_SPEAKER_ENCODER, Bundle, InferenceDefaults
 from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, resolve_schedule
 from yourtts_onnx.runtime.languages import default_language, resolve_language
+from yourtts_onnx.runtime.loudness import RunningNormalizer, normalize_loudness
 from yourtts_onnx.runtime.options import SynthesisOptions, make_options
 from yourtts_onnx.runtime.session import ProviderSpec, SessionOptions
 from yourtts_onnx.runtime.speaker_encoder import SpeakerEncoder, recipe_from_bundle
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+from yourtts_onnx.runtime.text.lexicon import Lexicon, resolve_lexicon
 from yourtts_onnx.runtime.utterances import Utterance, pause_samples, plan_utterances
 from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.waveform import Audio
@@ -44,6 +46,9 @@ from yourtts_onnx.runtime.words import Word, WordRuns, utterance_words
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (utterances done, utterances total)
+
+
+LexiconSource = str | os.PathLike[str] | Lexicon | None
 
 
 @dataclass(frozen=True)
@@ -80,10 +85,15 @@ class Synthesizer:
     and the speaker encoder is loaded on the first cloning.
     """
 
-    def __init__(self, bundle: Bundle, backend: Backend, voices: Voices) -> None:
+    def __init__(
+        self, bundle: Bundle, backend: Backend, voices: Voices, lexicon: LexiconSource = None
+    ) -> None:
         self.bundle = bundle
         self.config = bundle.config
-        self.tokenizer = Tokenizer(TextFrontendConfig.from_dict(self.config.text))
+        self.tokenizer = Tokenizer(
+            TextFrontendConfig.from_dict(self.config.text),
+            resolve_lexicon(lexicon, bundle.root, self.config.languages),
+        )
         self.backend = backend
         self.voices = voices
 
@@ -101,6 +111,7 @@ class Synthesizer:
         backend: str = "auto",
         integrity: str = "stamp",
         voices_dir: str | os.PathLike[str] | None = None,
+        lexicon: LexiconSource = None,
     ) -> Synthesizer:
         """Open a bundle directory and load the graphs of ``backend``.
 
@@ -108,13 +119,15 @@ class Synthesizer:
         (:class:`~.session.SessionOptions`: also thread spinning, arena, optimised-graph cache).
         ``integrity``: ``"stamp"`` (default) hashes only files not verified before in their current state,
         ``"full"`` every file, ``"none"`` none (:mod:`~.integrity`). ``voices_dir``: saved voices.
+        ``lexicon``: a pronunciation lexicon file or :class:`~.text.lexicon.Lexicon`; ``None``: the bundle's
+        ``lexicon.json`` if it has one (an empty file, ``{}``, turns that off).
         """
         options = session_options or SessionOptions(
             threads=threads, providers=providers, graph_optimization=graph_optimization
         )
         bundle = Bundle.open(path, integrity=integrity)
         chosen = choose_backend(bundle.config.graphs, backend)
-        return cls(bundle, chosen.from_bundle(bundle, options), Voices(bundle, voices_dir, options))
+        return cls(bundle, chosen.from_bundle(bundle, options), Voices(bundle, voices_dir, options), lexicon)
 
     @classmethod
     def from_sessions(
@@ -124,6 +137,7 @@ class Synthesizer:
         *,
         backend: str = "auto",
         voices_dir: str | os.PathLike[str] | None = None,
+        lexicon: LexiconSource = None,
     ) -> Synthesizer:
         """Use sessions created elsewhere (custom providers, shared sessions, tests), keyed by graph name
         (``"model"``, ``"text_encoder"``, ..., and optionally ``"speaker_encoder"``)."""
@@ -133,7 +147,10 @@ class Synthesizer:
             recipe = recipe_from_bundle(bundle.config.speaker_encoder, str(bundle.root))
             encoder = SpeakerEncoder(sessions[GRAPH_SPEAKER_ENCODER], recipe, bundle.config.embedding_dim)
         return cls(
-            bundle, chosen.from_sessions(sessions, bundle), Voices(bundle, voices_dir, encoder=encoder)
+            bundle,
+            chosen.from_sessions(sessions, bundle),
+            Voices(bundle, voices_dir, encoder=encoder),
+            lexicon,
         )
 
     # -- what the bundle offers ---------------------------------------------------------------------
@@ -276,6 +293,10 @@ class Synthesizer:
         ``options`` and/or keyword ``fields`` (any :class:`SynthesisOptions` field): how to speak.
         The first chunk of every sentence after the first starts with the pause, so the chunks concatenated
         are the whole result. ``progress`` is called with ``(sentences done, total)``.
+
+        With ``loudness`` (:mod:`~.loudness`): windows get the gain of the loudness measured so far (a
+        running measure); with ``windows=False`` the whole text is made and normalised first, then its
+        sentences are yielded (the same audio as :meth:`synthesize`).
         """
         opts = make_options(options, **fields)
         plan = self.prepare(text, opts)
@@ -284,7 +305,27 @@ class Synthesizer:
             if windows
             else None
         )
-        return self._run(plan, schedule, progress)
+        chunks = self._run(plan, schedule, progress)
+        if opts.loudness is None:
+            return chunks
+        if windows:
+            return self._running_loudness(chunks, opts.loudness)
+        return self._whole_loudness(chunks, opts.loudness)
+
+    def _running_loudness(self, chunks: Iterator[Audio], target: float) -> Iterator[Audio]:
+        normalizer = RunningNormalizer(self.sample_rate, target)
+        for chunk in chunks:
+            yield Audio(normalizer.process(chunk.samples), self.sample_rate)
+
+    def _whole_loudness(self, chunks: Iterator[Audio], target: float) -> Iterator[Audio]:
+        parts = [chunk.samples for chunk in chunks]
+        whole = normalize_loudness(
+            np.concatenate(parts) if parts else np.zeros(0, np.float32), self.sample_rate, target
+        )
+        start = 0
+        for part in parts:
+            yield Audio(whole[start : start + len(part)], self.sample_rate)
+            start += len(part)
 
     def synthesize(
         self,
@@ -297,7 +338,8 @@ class Synthesizer:
     ) -> Audio:
         """Speak ``text`` (whole sentences decoded at once). See :class:`SynthesisOptions` for ``fields``:
         ``language``, ``voice``/``speaker_wav``/``embedding``, the three scales, ``sentence_pause``,
-        ``normalize_numbers``, ``split_sentences``, ``max_tokens``, ``seed``."""
+        ``normalize_numbers``, ``split_sentences``, ``max_tokens``, ``seed``, ``loudness`` (the whole output
+        normalised)."""
         chunks = self.stream(text, options, windows=False, progress=progress, **fields)
         return Audio.concatenate(list(chunks), self.sample_rate)
 

@@ -5,9 +5,9 @@ sentences (:func:`~yourtts_onnx.runtime.text.split_sentences`), and a sentence l
 limit is cut at clause punctuation, then at spaces (:func:`~yourtts_onnx.runtime.text.cap_sentence`).
 With ``split=False`` the whole text is one utterance, tokenised exactly as Coqui does (the parity path).
 
-The order of the steps, which other hosts reproduce (``docs/consumers.md`` section 3): number expansion
-(optional) of the whole text → sentence splitting → capping each sentence → per piece: cleaning, ids,
-and skipping pieces with nothing speakable. The splitting tables and the default token limit come from
+The order of the steps, which other hosts reproduce (``docs/consumers.md`` section 3): normalisation
+(optional: the pronunciation lexicon, then numbers and the rest) of the whole text → sentence splitting →
+capping each sentence → per piece: cleaning, ids, and skipping pieces with nothing speakable. The splitting tables and the default token limit come from
 the tokenizer's config (``text.sentences`` in the bundle).
 
 Every utterance also carries each id's span in the input ``text`` (:mod:`~.text.spans`): the number
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.text import DEFAULT_MAX_TOKENS, Tokenizer, chunk_text, describe_characters
-from yourtts_onnx.runtime.text.numbers import normalize_numbers as expand_numbers
+from yourtts_onnx.runtime.text.normalize import normalize_text
 from yourtts_onnx.runtime.text.spans import Span, TrackedText, locate_pieces
 
 __all__ = ["DEFAULT_MAX_TOKENS", "Utterance", "max_chars_for", "pause_samples", "plan_utterances"]
@@ -83,13 +83,9 @@ def plan_utterances(
     max_chars = max_chars_for(limit, config.add_blank)
     tracked = TrackedText.of(text)
     if normalize_numbers:
-        tracked = expand_numbers(tracked, language)
+        tracked = normalize_text(tracked, language, tokenizer.lexicon)
     chunks = chunk_text(
-        tracked.text,
-        language,
-        max_chars,
-        rules=config.cleaner_rules,
-        sentence_rules=config.sentences,
+        tracked.text, language, max_chars, rules=config.cleaner_rules, sentence_rules=config.sentences
     )
     utterances: list[Utterance] = []
     dropped: dict[str, None] = {}

@@ -6,7 +6,8 @@ embedding, so a name means the same voice everywhere:
 * a **built-in speaker** of the bundle (``speakers.npy``, named in ``config.json``);
 * a **saved voice**: a profile ``NAME.json`` + ``NAME.npy`` in the voices directory (:mod:`~.voices`);
 * a **profile path** (``.json``/``.npy``);
-* **recordings** to clone from, through ``speaker_encoder.onnx`` (loaded on first use).
+* **recordings** to clone from, through ``speaker_encoder.onnx`` (loaded on first use);
+* a **blend** of any of the first three, ``name(weight)+name(weight)…`` (:mod:`~.voice_blend`).
 
 Built-in names win over saved ones of the same name. Thread-safe: the encoder is loaded once under a lock;
 writing and deleting profiles are serialised.
@@ -30,6 +31,7 @@ from yourtts_onnx.runtime.bundle import GRAPH_SPEAKER_ENCODER, Bundle
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.runtime.session import SessionOptions, create_session
 from yourtts_onnx.runtime.speaker_encoder import Cloned, SpeakerEncoder, recipe_from_bundle
+from yourtts_onnx.runtime.voice_blend import blend_embeddings, is_blend, parse_blend
 from yourtts_onnx.runtime.voices import (
     VoiceProfile,
     check_voice_name,
@@ -126,10 +128,13 @@ class Voices:
         return emb
 
     def embedding(self, voice: str | os.PathLike[str]) -> np.ndarray:
-        """A built-in speaker, a saved voice, or a profile path; the error lists what exists."""
+        """A built-in speaker, a saved voice, a profile path, or a blend of those; the error lists what
+        exists."""
         table = self.builtin()
         if isinstance(voice, str) and voice in table:
             return table[voice]
+        if is_blend(voice) and not Path(voice).is_file():  # a file named "a+b.json" stays a path
+            return self.blend(str(voice))
         if isinstance(voice, os.PathLike) or looks_like_path(voice):
             return self.check_embedding(load_profile_file(voice).embedding, f"voice '{voice}'")
         if voice in profile_names(self.directory):
@@ -138,6 +143,18 @@ class Voices:
         raise InputError(
             f"unknown voice '{voice}' (built-in speakers: {', '.join(table) or 'none'}; saved voices: {saved})"
         )
+
+    def blend(self, expression: str) -> np.ndarray:
+        """The weighted mean of the embeddings of ``"name(weight)+name(weight)…"`` (:mod:`~.voice_blend`)."""
+        terms = parse_blend(expression)
+
+        def term_embedding(name: str) -> np.ndarray:
+            try:
+                return self.embedding(name)
+            except InputError as exc:
+                raise InputError(f"voice blend '{expression}': {exc}") from None
+
+        return self.check_embedding(blend_embeddings(terms, term_embedding), f"voice blend '{expression}'")
 
     def default_embedding(self) -> np.ndarray:
         table = self.builtin()
@@ -214,6 +231,40 @@ class Voices:
             recipe=self.encoder().recipe.to_dict() if self.can_clone else {},
             speaker_encoder_sha256=self.bundle.file_sha256(GRAPH_SPEAKER_ENCODER),
             label=label,
+        )
+        with self._write_lock:
+            if not overwrite and self.exists(name):
+                raise InputError(f"voice '{name}' already exists; choose another name or overwrite it")
+            path = save_profile(profile, self.directory, overwrite=True)
+        return dataclasses.replace(profile, path=path)
+
+    def save_blend(
+        self, name: str, expression: str, *, label: str | None = None, overwrite: bool = False
+    ) -> VoiceProfile:
+        """Save the blend ``expression`` as the voice ``name`` (its embedding; the expression is recorded)."""
+        return self.save_embedding(
+            name, self.blend(expression), label=label, blend=expression.strip(), overwrite=overwrite
+        )
+
+    def save_embedding(
+        self,
+        name: str,
+        embedding: np.ndarray,
+        *,
+        label: str | None = None,
+        blend: str | None = None,
+        overwrite: bool = False,
+    ) -> VoiceProfile:
+        """Save an embedding (e.g. a blend's) as the voice ``name``."""
+        check_voice_name(name)
+        if name in self.builtin():
+            raise InputError(f"'{name}' is a built-in speaker of the model; choose another name")
+        profile = VoiceProfile(
+            name=name,
+            embedding=self.check_embedding(embedding),
+            created=now_utc(),
+            label=label,
+            blend=blend,
         )
         with self._write_lock:
             if not overwrite and self.exists(name):

@@ -6,7 +6,7 @@ A voice profile is two files in a voices directory:
 * ``NAME.json`` — ``{"format": "yourtts-onnx-voice", "format_version": 1, "name", "embedding": "NAME.npy",
   "dim", "created" (ISO-8601 UTC), "sources": [{"source", "sha256", "duration", "sample_rate"}],
   "recipe" (the EmbeddingRecipe used), "speaker_encoder_sha256" (of the graph that made it, or null),
-  "label" (a display name, or null)}``.
+  "label" (a display name, or null), "blend" (only for a saved blend: its expression)}``.
 
 Both are written atomically, the JSON last, so a listed profile is always complete. The voices directory
 is, in order: the ``voices_dir`` argument, ``$YOURTTS_ONNX_VOICES``, ``$XDG_DATA_HOME/yourtts-onnx/voices``,
@@ -31,6 +31,8 @@ import numpy as np
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.atomic import atomic_write_bytes, check_writable
+from yourtts_onnx.runtime.limits import MAX_EMBEDDING_DIM, MAX_PROFILE_BYTES
+from yourtts_onnx.runtime.npy import read_float_npy
 from yourtts_onnx.runtime.speaker_encoder import ClipInfo
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class VoiceProfile:
     speaker_encoder_sha256: str | None = None
     path: Path | None = None  # the JSON (or bare .npy) it was loaded from
     label: str | None = None  # a display name (the HTTP service's "name"); the file name is the id
+    blend: str | None = None  # the blend expression it was mixed from ("a(2)+b(1)"), if any
 
     @property
     def dim(self) -> int:
@@ -92,6 +95,7 @@ class VoiceProfile:
             "recipe": dict(self.recipe),
             "speaker_encoder_sha256": self.speaker_encoder_sha256,
             "label": self.label,
+            **({"blend": self.blend} if self.blend is not None else {}),
         }
 
 
@@ -141,9 +145,9 @@ def save_profile(
 
 
 def _load_npy(path: Path) -> np.ndarray:
-    try:
-        emb = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    try:  # the header is checked (dtype, size) before anything is allocated
+        emb = read_float_npy(path, max_elements=MAX_EMBEDDING_DIM)
+    except ValueError as exc:
         raise InputError(f"voice embedding '{path}' cannot be read: {exc}") from None
     emb = np.asarray(emb, dtype=np.float32).reshape(-1) if emb.ndim == 2 and emb.shape[0] == 1 else emb
     if (
@@ -169,6 +173,9 @@ def load_profile_file(path: str | os.PathLike[str]) -> VoiceProfile:
         p = p.with_suffix(".json")
     if not p.is_file():
         raise InputError(f"voice file '{p}' not found")
+    size = p.stat().st_size
+    if size > MAX_PROFILE_BYTES:
+        raise InputError(f"voice profile '{p}' is {size} bytes; at most {MAX_PROFILE_BYTES}")
     try:
         meta = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -206,6 +213,7 @@ def load_profile_file(path: str | os.PathLike[str]) -> VoiceProfile:
         speaker_encoder_sha256=meta.get("speaker_encoder_sha256"),
         path=p,
         label=meta["label"] if isinstance(meta.get("label"), str) and meta["label"] else None,
+        blend=meta["blend"] if isinstance(meta.get("blend"), str) and meta["blend"] else None,
     )
 
 

@@ -53,7 +53,10 @@ def load_synthesizer(settings: ServerSettings) -> Synthesizer:
     if settings.bundle is None:
         raise InputError("no bundle given: pass --bundle DIR")
     return Synthesizer.from_bundle(
-        settings.bundle, threads=settings.intra_op_threads, voices_dir=settings.voices_dir
+        settings.bundle,
+        threads=settings.intra_op_threads,
+        voices_dir=settings.voices_dir,
+        lexicon=settings.lexicon,
     )
 
 
@@ -123,6 +126,8 @@ def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None)
         web.mount_web_site(app, settings.web_site)
 
     install_openapi(app, settings)
-    app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, limit_bytes=settings.max_upload_bytes, body_timeout=settings.body_timeout
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees 413s and auth failures too
     return app

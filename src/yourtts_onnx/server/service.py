@@ -137,6 +137,7 @@ class TtsService:
         return self.synth.options(
             language=self.language(language, language_field),
             embedding=self.embedding(voice, voice_field),
+            loudness=self.settings.loudness,
             **fields,
         )
 

@@ -9,15 +9,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.limits import (
+    MAX_HTTP_CONNECTIONS,
+    MAX_LOUDNESS_LUFS,
     MAX_QUEUE_SIZE,
     MAX_SERVER_TEXT_CHARS,
     MAX_THREADS,
     MAX_TIMEOUT_SECONDS,
     MAX_UPLOAD_MB,
     MAX_WORKERS,
+    MIN_LOUDNESS_LUFS,
     check_float,
     check_int,
 )
@@ -30,6 +34,9 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_TEXT_CHARS = 5000
 DEFAULT_MAX_UPLOAD_MB = 20.0
 RETRY_AFTER_SECONDS = 1
+DEFAULT_MAX_CONNECTIONS = 256  # connections and requests at once (uvicorn's limit_concurrency)
+DEFAULT_BODY_TIMEOUT = 30.0  # seconds between two pieces of a request body
+DEFAULT_KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open (uvicorn's default)
 
 
 def available_cores() -> int:
@@ -51,6 +58,11 @@ class ServerSettings:
     out; 422 past it); ``max_upload_mb``: largest request body (413 past it); ``voice_aliases``: voice map
     entries over the defaults (:mod:`~.voice_map`). Every number is bounded (:mod:`~yourtts_onnx.runtime.limits`).
     ``web_site``: a site written by ``yourtts-onnx web-export``, served at ``/local/``.
+    ``max_connections``: connections and requests uvicorn serves at once (503 beyond); ``body_timeout``:
+    seconds between two pieces of a request body (408 past it: a client trickling a body holds no worker);
+    ``keep_alive``: seconds an idle keep-alive connection stays open. ``loudness``: the
+    integrated loudness (LUFS) every response is normalised to (streamed responses: a running measure);
+    ``lexicon``: a pronunciation lexicon file (default: the bundle's ``lexicon.json``, if any).
     """
 
     bundle: Path | None = None
@@ -67,6 +79,11 @@ class ServerSettings:
     retry_after: int = RETRY_AFTER_SECONDS
     voice_aliases: Mapping[str, str] = field(default_factory=dict)
     web_site: Path | None = None  # a `web-export` site, served at /local/
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    keep_alive: float = DEFAULT_KEEP_ALIVE
+    loudness: float | None = None  # LUFS target of every response (BS.1770, -1 dBTP ceiling); None: off
+    lexicon: Path | None = None  # pronunciation lexicon; None: the bundle's lexicon.json, if any
 
     def __post_init__(self) -> None:
         check_int("workers", self.workers, 1, MAX_WORKERS)
@@ -78,6 +95,11 @@ class ServerSettings:
         check_int("port", self.port, 0, 65535)
         check_float("timeout", self.timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
         check_float("max_upload_mb", self.max_upload_mb, 0.0, MAX_UPLOAD_MB, low_open=True)
+        check_int("max_connections", self.max_connections, 1, MAX_HTTP_CONNECTIONS)
+        check_float("body_timeout", self.body_timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
+        check_float("keep_alive", self.keep_alive, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
+        if self.loudness is not None:
+            check_float("loudness", self.loudness, MIN_LOUDNESS_LUFS, MAX_LOUDNESS_LUFS)
         if self.api_key is not None and not self.api_key.strip():
             raise InputError("the API key must not be empty (leave it unset to serve without one)")
         if self.api_key is not None and any(ord(c) < 32 or ord(c) == 127 for c in self.api_key):
@@ -87,6 +109,10 @@ class ServerSettings:
     def intra_op_threads(self) -> int:
         """ONNX Runtime threads per model call, so that all workers together use the cores once."""
         return self.threads if self.threads is not None else max(1, available_cores() // self.workers)
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        """The connection bounds for ``uvicorn.run``/``uvicorn.Config`` (the body timeout is the app's)."""
+        return {"limit_concurrency": self.max_connections, "timeout_keep_alive": self.keep_alive}
 
     @property
     def max_upload_bytes(self) -> int:

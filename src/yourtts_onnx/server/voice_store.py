@@ -7,7 +7,8 @@ match :data:`VOICE_ID` (lower-case, no dots); lookups also accept the names the 
 outside the directory.
 
 A name is looked up as a built-in speaker, then a saved voice, then an alias of the voice map
-(:mod:`~.voice_map`: OpenAI's ``alloy``, ``ash``, ... by default). A saved voice that cannot be read (a
+(:mod:`~.voice_map`: OpenAI's ``alloy``, ``ash``, ... by default); ``name(weight)+name(weight)…`` is a
+blend of any of those (:mod:`~yourtts_onnx.runtime.voice_blend`). A saved voice that cannot be read (a
 truncated JSON, a pickled, NaN or integer ``.npy``) is listed as ``damaged``, can be deleted, and using it
 is a server fault (500) whose message names no path; so is a voices directory the server cannot write.
 """
@@ -26,6 +27,7 @@ import numpy as np
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.speaker_encoder import ClipInfo, Cloned
+from yourtts_onnx.runtime.voice_blend import blend_embeddings, is_blend, parse_blend
 from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.voices import VOICE_NAME, VoiceProfile
 from yourtts_onnx.server.errors import ServerFault
@@ -156,11 +158,14 @@ class VoiceStore:
             f"unknown voice '{voice_id}' (built-in: {builtin}; saved: {saved}; aliases: {aliases})"
         )
 
-    def get(self, voice_id: str) -> VoiceRecord:
-        """A voice by id; :class:`VoiceNotFoundError`, or :class:`VoiceDamagedError` (a server fault)."""
+    def get(self, voice_id: str, *, blends: bool = True) -> VoiceRecord:
+        """A voice by id, or (``blends``) a blend; :class:`VoiceNotFoundError`, :class:`InputError` (a
+        malformed blend), or :class:`VoiceDamagedError` (a server fault)."""
         builtin = self.voices.builtin()
         if voice_id in builtin:
             return VoiceRecord(id=voice_id, name=voice_id, builtin=True, embedding=builtin[voice_id])
+        if blends and is_blend(voice_id):
+            return self._blend(voice_id)
         if isinstance(voice_id, str) and LOOKUP_ID.match(voice_id) and voice_id in self.voices.saved_names():
             return self._saved(voice_id)
         if voice_id in self.aliases:
@@ -175,10 +180,41 @@ class VoiceStore:
             return record
         raise self.not_found(voice_id)
 
-    def record(self, voice_id: str) -> VoiceRecord:
-        """Like :meth:`get`, but a damaged saved voice is returned flagged instead of raising."""
+    def _blend_embedding(self, expression: str) -> np.ndarray:
+        embedding = blend_embeddings(parse_blend(expression), self.embedding)
+        return self.voices.check_embedding(embedding, f"voice blend '{expression}'")
+
+    def _blend(self, expression: str) -> VoiceRecord:
+        embedding = self._blend_embedding(expression)
+        return VoiceRecord(id=expression, name=expression, builtin=False, embedding=embedding)
+
+    def known(self, voice: str) -> bool:
+        """Whether ``voice`` names a voice of this server (a blend counts: its terms are checked on use)."""
+        return self.exists(voice) or voice in self.aliases or is_blend(voice)
+
+    def save_blend(self, voice_id: str, name: str, expression: str) -> VoiceRecord:
+        """Save a blend as a voice; its terms may be built-in speakers, saved voices or aliases."""
+        check_voice_id(voice_id)
+        if self.exists(voice_id):
+            raise VoiceExistsError(f"voice '{voice_id}' already exists; choose another id or delete it first")
+        embedding = self._blend_embedding(expression)
         try:
-            return self.get(voice_id)
+            profile = self.voices.save_embedding(voice_id, embedding, label=name, blend=expression.strip())
+        except InputError as exc:
+            if self.exists(voice_id) and (self.directory / f"{voice_id}.json").is_file():
+                raise VoiceExistsError(str(exc)) from None
+            raise VoiceStorageError(
+                f"cannot save voice '{voice_id}': {exc}",
+                "the voice cannot be saved: the server's voices directory is not writable",
+                "voices_dir_unwritable",
+            ) from None
+        return _record(profile, voice_id)
+
+    def record(self, voice_id: str) -> VoiceRecord:
+        """Like :meth:`get` (stored voices only, not blends), but a damaged saved voice is returned flagged
+        instead of raising."""
+        try:
+            return self.get(voice_id, blends=False)
         except VoiceDamagedError:
             return _damaged(voice_id)
 

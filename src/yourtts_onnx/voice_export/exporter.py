@@ -21,8 +21,8 @@ import numpy as np
 
 from yourtts_onnx import __version__
 from yourtts_onnx.errors import ExportError, InputError, require
-from yourtts_onnx.runtime.atomic import prepare_output_dir, replace_dir
 from yourtts_onnx.runtime.bundle import GRAPH_MODEL, Bundle
+from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.runtime.voices import load_profile, looks_like_path
@@ -135,7 +135,8 @@ def export_voice(
     if not _NAME.match(name):
         raise InputError(f"invalid name '{name}': use letters, digits, '_', '-' and '.' (at most 100)")
     out = Path(out)
-    prepare_output_dir(out, MANIFEST)
+    inputs = [bundle.root, *([Path(voices_dir)] if voices_dir is not None else [])]
+    prepare_output_dir(out, "voice", inputs=inputs)
 
     text = TextFrontendConfig.from_dict(config.text)
     table = char_table(text, language)
@@ -208,7 +209,7 @@ def export_voice(
         for rel, data in files.items():
             (tmp / rel).write_bytes(data)
         os.chmod(tmp, 0o755)
-        replace_dir(tmp, out)
+        install_output_dir(tmp, out, "voice", inputs=inputs)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -14,7 +14,8 @@ page uses for its progress bar and cache keys) and the receptive fields the stre
 can open ``model/`` as a bundle (the tests compare the browser with it).
 
 The directory is assembled in a temporary sibling and renamed into place; an existing site written by this
-command is replaced, anything else is refused.
+command (proven by its owner file, runtime/output_dir.py) is replaced, anything else is refused, and so is a
+site holding files the command did not write, or one that would contain, or lie inside, the bundle.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from typing import Any
 
 from yourtts_onnx import __version__
 from yourtts_onnx.errors import AudioError, ExportError, InputError
-from yourtts_onnx.runtime.atomic import prepare_output_dir, replace_dir
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     GRAPH_FLOW,
@@ -41,6 +41,7 @@ from yourtts_onnx.runtime.bundle import (
     ReceptiveField,
     sha256_file,
 )
+from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.web.assets import WebAssets, find_assets
 from yourtts_onnx.web.browser_graphs import (
     BROWSER_GRAPHS,
@@ -214,11 +215,15 @@ def web_export(
     assets = find_assets(web_dir, ort_dir)
     bundle = Bundle.open(bundle_path)
     out = Path(out)
-    if out.resolve() == bundle.root.resolve() or bundle.root.resolve() in out.resolve().parents:
-        raise InputError(f"{out}: the site must be written outside the bundle directory")
     if GRAPH_SPEAKER_ENCODER not in bundle.config.graphs:
         raise InputError(f"{bundle.root}: the bundle has no speaker encoder; the page clones voices with it")
-    parent = prepare_output_dir(out, SITE_MANIFEST)
+    inputs = [
+        bundle.root,
+        assets.site,
+        assets.js,
+        assets.ort_dist,
+    ]  # the out directory may touch none of them
+    parent = prepare_output_dir(out, "site", inputs=inputs)
     fp32, models = load_fp32_set(bundle, progress)
     converted = _convert(bundle, fp32, models, precision, progress)
     graphs, quality = _gate(bundle, fp32, converted, progress)
@@ -249,7 +254,7 @@ def web_export(
             "model_licence_note": bundle.config.model.get("license_note", ""),
         }
         (tmp / SITE_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        replace_dir(tmp, out)
+        install_output_dir(tmp, out, "site", inputs=inputs)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -27,6 +27,7 @@ import numpy as np
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.languages import resolve_language
+from yourtts_onnx.runtime.voice_blend import is_blend
 from yourtts_onnx.runtime.voice_service import Voices
 
 LANGUAGE_VOICE_PREFIX = "yourtts-"
@@ -115,24 +116,25 @@ class VoiceCatalog:
         """Every voice, read now: built-in speakers, saved voices, then one voice per language."""
         builtin = self.voices.builtin_names()
         taken = set(builtin) | set(self._language_voices)
-        saved = [(name, label) for name, label in self._saved() if name not in taken]
+        saved = [(name, label, kind) for name, label, kind in self._saved() if name not in taken]
         languages = self.languages()
         entries = [VoiceEntry(name, BUILTIN, f"{name} (built-in speaker)", languages) for name in builtin]
         entries += [
-            VoiceEntry(name, SAVED, f"{label or name} (cloned voice)", languages) for name, label in saved
+            VoiceEntry(name, SAVED, f"{label or name} ({kind})", languages) for name, label, kind in saved
         ]
-        speakers = (*builtin, *(name for name, _ in saved))
+        speakers = (*builtin, *(name for name, _, _ in saved))
         for voice_name, language in self._language_voices.items():
             description = f"YourTTS {ha_language(language)}: every speaker and cloned voice"
             entries.append(VoiceEntry(voice_name, LANGUAGE, description, (ha_language(language),), speakers))
         return entries
 
-    def _saved(self) -> list[tuple[str, str | None]]:
+    def _saved(self) -> list[tuple[str, str | None, str]]:
+        """``(name, label, kind)`` of each saved voice; kind: "cloned voice" or "blended voice"."""
         out = []
         for profile in self.voices.saved():
             name = profile.path.stem if profile.path is not None else profile.name
-            out.append((name, profile.label))
-        return sorted(out)
+            out.append((name, profile.label, "blended voice" if profile.blend else "cloned voice"))
+        return sorted(out, key=lambda item: item[0])
 
     def voice_names(self) -> list[str]:
         return [entry.name for entry in self.entries()]
@@ -170,6 +172,8 @@ class VoiceCatalog:
 
     def _check_voice(self, voice: str) -> None:
         if voice in self.voices.builtin_names() or voice in self.voices.saved_names():
+            return
+        if is_blend(voice):  # its terms are checked when the blend is mixed
             return
         raise UnknownVoiceError(
             f"unknown voice '{voice}' (voices: {', '.join(self.voice_names()) or 'none'})"

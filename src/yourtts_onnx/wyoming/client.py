@@ -32,6 +32,8 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
+from yourtts_onnx.wyoming.frames import CLIENT_LIMITS, FrameError, read_event
+
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -149,7 +151,15 @@ async def synthesize_streaming(
 
 
 async def _read(client: AsyncTcpClient) -> Event:
-    event = await client.read_event()
+    """The next event, read with bounds (a server's declared lengths are checked before reading) and the
+    client's read timeout."""
+    reader = client._reader  # the wyoming library's own reader trusts declared lengths
+    if reader is None:
+        raise ServerClosedError("not connected")
+    try:
+        event = await asyncio.wait_for(read_event(reader, CLIENT_LIMITS), client.read_timeout)
+    except FrameError as exc:
+        raise ServerClosedError(f"the server sent a malformed frame ({exc})") from None
     if event is None:
         raise ServerClosedError("the server closed the connection")
     return event

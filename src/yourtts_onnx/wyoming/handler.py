@@ -16,12 +16,18 @@ Events:
 * a request that cannot be served → one ``error`` event (``text`` says why, ``code`` what kind) in its
   place; the connection stays open. In a text stream the rest of the stream is then dropped, and
   ``synthesize-stopped`` still ends it.
+
+Frames are read with bounds (:mod:`yourtts_onnx.wyoming.frames`): a malformed or oversized frame gets one
+``error`` event and the connection is closed, with one line in the log. A connection that sends nothing for
+``idle_timeout`` seconds while nothing is being said for it is closed. A client that half-closes its side
+after its requests still gets their audio; a client that resets the connection is logged in one line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
@@ -37,10 +43,13 @@ from wyoming.server import AsyncEventHandler
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped
 
 from yourtts_onnx.errors import AudioError, InputError
+from yourtts_onnx.runtime.limits import MAX_VOICE_FIELD_CHARS
+from yourtts_onnx.runtime.loudness import RunningNormalizer
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.server.jobs import JobCancelledError, JobTimeoutError, QueueFullError, StreamJob
 from yourtts_onnx.wyoming.catalog import UnknownLanguageError, UnknownVoiceError
 from yourtts_onnx.wyoming.defaults import MAX_PENDING
+from yourtts_onnx.wyoming.frames import FrameError, FrameLimits, parse_header, read_body
 from yourtts_onnx.wyoming.sentences import SentenceAssembler
 from yourtts_onnx.wyoming.speech import CHANNELS, SAMPLE_WIDTH, Speech, produce
 
@@ -48,6 +57,9 @@ if TYPE_CHECKING:
     from yourtts_onnx.wyoming.service import WyomingService
 
 log = logging.getLogger(__name__)
+
+LINGER_SECONDS = 1.0  # after a malformed frame: how long its rest is read and dropped before closing
+LINGER_BYTES = 1 << 20  # ... and how much of it at most
 
 # error codes (the ``code`` of an ``error`` event)
 EMPTY_TEXT = "empty_text"
@@ -79,6 +91,7 @@ class TextStream:
     has_text: bool = False
     failed: bool = False
     spoken: int = 0  # sentences that gave audio (counted by the sender)
+    loudness: RunningNormalizer | None = None  # one running loudness measure across the stream's sentences
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,7 +112,31 @@ class EndStream:
     stream: TextStream
 
 
-Item = Say | Fail | EndStream
+@dataclass(frozen=True, eq=False)
+class Close:
+    """The client half-closed its side: send what was asked before, then end the connection."""
+
+
+Item = Say | Fail | EndStream | Close
+
+
+class IdleTimeoutError(Exception):
+    """The client sent nothing for the idle timeout while nothing was being said for it."""
+
+
+def peer_name(writer: asyncio.StreamWriter) -> str:
+    """``host:port`` of a TCP peer (``unix`` for a Unix socket), for one-line log messages."""
+    peer = writer.get_extra_info("peername")
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"
+    return "unix socket client"
+
+
+_JSON_TYPES = {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}
+
+
+def json_type(value: object) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 class SpeechEventHandler(AsyncEventHandler):
@@ -114,6 +151,90 @@ class SpeechEventHandler(AsyncEventHandler):
         self._sender: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
         self._stream: TextStream | None = None
+        self._working = False  # the sender is on an item
+        self._closing = False  # no more requests: the connection ends after the current write
+        settings = service.settings
+        self._limits = FrameLimits.for_text(settings.max_text_chars, settings.idle_timeout)
+        self.peer = peer_name(writer)
+
+    # -- frames in ------------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read and handle events until the client leaves, idles, sends a bad frame, or the server stops."""
+        self._is_running = True
+        try:
+            while self._is_running and not self._closing:
+                try:
+                    event = await self._read_event()
+                except FrameError as exc:
+                    log.warning("%s: malformed frame (%s); closing the connection", self.peer, exc)
+                    with contextlib.suppress(Exception):
+                        await self._write(Error(text=f"malformed frame: {exc}", code=INVALID_REQUEST).event())
+                        await self._linger()
+                    break
+                except IdleTimeoutError:
+                    log.info(
+                        "%s: idle for %g s; closing the connection", self.peer, self._limits.body_timeout
+                    )
+                    break
+                except (ConnectionError, OSError, asyncio.IncompleteReadError) as exc:
+                    log.info("%s: the client closed the connection (%s)", self.peer, _reason(exc))
+                    break
+                if event is None:  # end of input: a half-closed client still gets what it asked for
+                    await self._finish()
+                    break
+                try:
+                    keep = await self.handle_event(event)
+                except (ConnectionError, OSError) as exc:  # a reply could not be written
+                    log.info("%s: the client closed the connection (%s)", self.peer, _reason(exc))
+                    break
+                if not keep:
+                    break
+        finally:
+            await self.disconnect()
+            self.writer.close()
+
+    async def _linger(self) -> None:
+        """End our side, then discard what the client is still sending for a moment (bounded), so that closing
+        with unread input (which resets the connection) does not destroy the error event on its way."""
+        if self.writer.can_write_eof():
+            self.writer.write_eof()
+
+        async def drop() -> None:
+            discarded = 0
+            while discarded < LINGER_BYTES and (chunk := await self.reader.read(1 << 16)):
+                discarded += len(chunk)
+
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(drop(), LINGER_SECONDS)
+
+    def _busy(self) -> bool:
+        return self._working or not self._outbox.empty()
+
+    async def _read_event(self) -> Event | None:
+        while True:
+            try:  # a cancelled readline leaves what it had read in the buffer
+                line = await asyncio.wait_for(self.reader.readline(), self._limits.body_timeout)
+                break
+            except asyncio.TimeoutError:
+                if not self._busy():  # audio is still being made for the client: it may wait in silence
+                    raise IdleTimeoutError from None
+            except ValueError:  # the stream reader's limit: no newline within it
+                raise FrameError(f"a header line longer than {self._limits.header} bytes") from None
+        if not line:
+            return None
+        if not line.endswith(b"\n"):
+            raise asyncio.IncompleteReadError(line, None)  # the client left in the middle of a header
+        header, data_len, payload_len = parse_header(line, self._limits)
+        return await read_body(self.reader, header, data_len, payload_len, self._limits)
+
+    async def _finish(self) -> None:
+        """Send what the client asked for before it closed its side (each item has its own deadline)."""
+        if self._sender is None or self._sender.done():
+            return
+        await self._enqueue(Close())
+        with contextlib.suppress(Exception):
+            await self._sender
 
     # -- events in ----------------------------------------------------------------------------------------
 
@@ -130,6 +251,8 @@ class SpeechEventHandler(AsyncEventHandler):
         return True
 
     async def _dispatch(self, event: Event) -> None:
+        if self._closing:
+            return  # --close-on-error closed the connection: nothing more is started
         if Describe.is_type(event.type):
             await self._write(self.service.info().event())
             return
@@ -162,7 +285,12 @@ class SpeechEventHandler(AsyncEventHandler):
             self._stream = TextStream(None, None, failed=True)
             await self._enqueue(Fail(exc.code, str(exc)))
             return
-        self._stream = TextStream(options, SentenceAssembler(options.language))
+        loudness = (
+            RunningNormalizer(self.service.synth.sample_rate, options.loudness)
+            if options.loudness is not None
+            else None
+        )
+        self._stream = TextStream(options, SentenceAssembler(options.language), loudness=loudness)
 
     async def _chunk(self, data: dict[str, Any]) -> None:
         stream = self._stream
@@ -195,7 +323,9 @@ class SpeechEventHandler(AsyncEventHandler):
 
     async def _say_sentence(self, stream: TextStream, options: SynthesisOptions, sentence: str) -> None:
         # the pause before it is decided by the sender, which knows whether a sentence before gave audio
-        await self._enqueue(Say(Speech(sentence, options, skip_unspeakable=True), stream))
+        await self._enqueue(
+            Say(Speech(sentence, options, skip_unspeakable=True, loudness=stream.loudness), stream)
+        )
 
     async def _fail_stream(self, stream: TextStream, code: str, text: str) -> None:
         stream.failed = True
@@ -204,7 +334,11 @@ class SpeechEventHandler(AsyncEventHandler):
     # -- request checks (event loop, cheap) ---------------------------------------------------------------
 
     def _text(self, text: object) -> str:
-        if not isinstance(text, str) or not text.strip():
+        if text is None:
+            raise RequestError(EMPTY_TEXT, "the request has no text")
+        if not isinstance(text, str):
+            raise RequestError(INVALID_REQUEST, f"text must be a string, got {json_type(text)}")
+        if not text.strip():
             raise RequestError(EMPTY_TEXT, "the text to speak is empty")
         limit = self.service.settings.max_text_chars
         if len(text) > limit:
@@ -220,6 +354,16 @@ class SpeechEventHandler(AsyncEventHandler):
         voice = data.get("voice") or {}
         if not isinstance(voice, dict):
             raise RequestError(INVALID_REQUEST, "voice must be an object with name, language and speaker")
+        for key in ("name", "language", "speaker"):
+            value = voice.get(key)
+            if value is not None and not isinstance(value, str):
+                raise RequestError(INVALID_REQUEST, f"voice {key} must be a string, got {json_type(value)}")
+            if value is not None and len(value) > MAX_VOICE_FIELD_CHARS:
+                raise RequestError(
+                    UNKNOWN_LANGUAGE if key == "language" else UNKNOWN_VOICE,
+                    f"voice {key} '{value[:40]}…' is {len(value)} characters long; at most "
+                    f"{MAX_VOICE_FIELD_CHARS}",
+                )
         try:
             # the raw fields: wyoming's SynthesizeVoice drops a language given together with a name
             selection = self.service.catalog.select(
@@ -249,8 +393,11 @@ class SpeechEventHandler(AsyncEventHandler):
 
     async def _send_all(self) -> None:
         try:
-            while True:
+            while not self._closing:
                 item = await self._outbox.get()
+                if isinstance(item, Close):
+                    return
+                self._working = True
                 if isinstance(item, Fail):
                     await self._write(Error(text=item.text, code=item.code).event())
                     if item.request:
@@ -259,8 +406,11 @@ class SpeechEventHandler(AsyncEventHandler):
                     await self._end_stream(item.stream)
                 elif item.stream is None or not item.stream.failed:
                     await self._say(item)
+                self._working = False
         except (ConnectionError, OSError) as exc:  # the client is gone; the read loop ends the connection
-            log.debug("client connection closed while sending: %s", exc)
+            log.info(
+                "%s: the client closed the connection while audio was sent (%s)", self.peer, _reason(exc)
+            )
         except Exception:  # a fault of ours: close the connection rather than leave the client waiting
             log.exception("the sender of a Wyoming connection failed")
             self.writer.close()
@@ -279,7 +429,7 @@ class SpeechEventHandler(AsyncEventHandler):
         service = self.service
         speech = item.speech
         if item.stream is not None and item.stream.spoken:
-            speech = Speech(speech.text, speech.options, pause_before=True, skip_unspeakable=True)
+            speech = dataclasses.replace(speech, pause_before=True, skip_unspeakable=True)
         try:
             job: StreamJob[bytes] = service.runner.start_stream(partial(produce, service.synth, speech))
         except QueueFullError as exc:
@@ -308,6 +458,8 @@ class SpeechEventHandler(AsyncEventHandler):
             )
         except JobCancelledError:  # cancelled from here (the client left): nothing more to send
             return
+        except (ConnectionError, OSError):
+            raise  # the client is gone (a reset): not a synthesis failure
         except (InputError, AudioError) as exc:
             await self._refuse(item, INVALID_REQUEST, str(exc))
         except Exception:  # a model failure: report it, keep serving
@@ -325,6 +477,7 @@ class SpeechEventHandler(AsyncEventHandler):
 
     async def _after_request_error(self) -> None:
         if self.service.settings.close_on_error:
+            self._closing = True  # requests read after this one (pipelined) are not started
             self.writer.close()
 
     async def _write(self, event: Event) -> None:
@@ -345,6 +498,12 @@ class SpeechEventHandler(AsyncEventHandler):
 def _pieces(data: bytes, size: int) -> Iterator[bytes]:
     for start in range(0, len(data), size):
         yield data[start : start + size]
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return "in the middle of a frame"
+    return type(exc).__name__ + (f": {exc.strerror}" if isinstance(exc, OSError) and exc.strerror else "")
 
 
 def _too_long(length: int, limit: int, *, streamed: bool) -> str:

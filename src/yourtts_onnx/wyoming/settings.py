@@ -16,12 +16,16 @@ from yourtts_onnx.runtime.limits import (
     MAX_THREADS,
     MAX_TIMEOUT_SECONDS,
     MAX_WORKERS,
+    MAX_WYOMING_CONNECTIONS,
+    MAX_WYOMING_IDLE_SECONDS,
     check_float,
     check_int,
 )
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.server.settings import DEFAULT_MAX_TEXT_CHARS, available_cores
 from yourtts_onnx.wyoming.defaults import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_QUEUE_SIZE,
     DEFAULT_SAMPLES_PER_CHUNK,
     DEFAULT_TIMEOUT,
@@ -48,6 +52,9 @@ class WyomingSettings:
     ``close_on_error``: after the ``error`` event of a failed ``synthesize`` (not of a text stream, which
     ``synthesize-stopped`` ends anyway), close the connection: Home Assistant's Wyoming TTS client reads
     until ``audio-stop`` and ignores ``error`` events, so a closed connection is how it learns of the failure.
+    ``idle_timeout``: seconds a connection may stay silent while nothing is being said for it (and the most
+    a frame's body may take to arrive) before it is closed. ``max_connections``: client connections open at
+    once; one more gets a ``server_busy`` error and is closed.
     ``options``: how to speak (scales, sentence pause; voice and language are set per request).
     """
 
@@ -64,6 +71,8 @@ class WyomingSettings:
     samples_per_chunk: int = DEFAULT_SAMPLES_PER_CHUNK
     streaming: bool = True
     close_on_error: bool = False
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     options: SynthesisOptions = field(default_factory=SynthesisOptions)
 
     def __post_init__(self) -> None:
@@ -94,6 +103,8 @@ class WyomingSettings:
         check_int("max_text_chars", self.max_text_chars, 1, MAX_SERVER_TEXT_CHARS)
         check_int("samples_per_chunk", self.samples_per_chunk, 1, MAX_SAMPLES_PER_CHUNK)
         check_float("timeout", self.timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
+        check_float("idle_timeout", self.idle_timeout, 0.0, MAX_WYOMING_IDLE_SECONDS, low_open=True)
+        check_int("max_connections", self.max_connections, 1, MAX_WYOMING_CONNECTIONS)
         if not isinstance(self.options, SynthesisOptions):
             raise InputError(f"options must be SynthesisOptions, got {type(self.options).__name__}")
         if any(v is not None for v in (self.options.voice, self.options.speaker_wav, self.options.embedding)):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.loudness import RunningNormalizer
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.runtime.synthesizer import Synthesizer
 from yourtts_onnx.runtime.waveform import pcm16
@@ -33,6 +34,9 @@ class Speech:
     options: SynthesisOptions
     pause_before: bool = False
     skip_unspeakable: bool = False
+    # the running loudness measure of a whole text stream (its sentences are separate Speech): one measure
+    # across them, so the stream is normalised as one text; None: the options' own (per call) loudness
+    loudness: RunningNormalizer | None = None
 
 
 def produce(synth: Synthesizer, speech: Speech, token: CancelToken, emit: Callable[[bytes], None]) -> None:
@@ -45,8 +49,9 @@ def produce(synth: Synthesizer, speech: Speech, token: CancelToken, emit: Callab
             return  # nothing the model can pronounce (the options were checked when the request came)
     pause = np.zeros(synth.pause_samples(speech.options), dtype=np.float32)
     first = True
-    for chunk in synth.stream(speech.text, speech.options):  # the model runs as chunks are taken
-        samples = chunk.samples
+    options = speech.options if speech.loudness is None else speech.options.with_(loudness=None)
+    for chunk in synth.stream(speech.text, options):  # the model runs as chunks are taken
+        samples = chunk.samples if speech.loudness is None else speech.loudness.process(chunk.samples)
         if first and speech.pause_before and pause.size:
             samples = np.concatenate([pause, samples])
         first = False

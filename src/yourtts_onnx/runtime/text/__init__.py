@@ -6,7 +6,7 @@ Nothing here imports torch or onnxruntime; ``num2words`` is imported only when n
 
 from .cleaners import CLEANER_STEPS, SUPPORTED_CLEANERS, CleanerRules, apply_cleaner, default_rules
 from .config import COQUI_VITS_BLANK, TextFrontendConfig
-from .numbers import SUPPORTED_NUMBER_LANGUAGES, normalize_numbers, number_language
+from .normalize import SUPPORTED_NUMBER_LANGUAGES, normalize_numbers, normalize_text, number_language
 from .sentence_rules import (
     DEFAULT_MAX_TOKENS,
     DEFAULT_PAUSE_SECONDS,
@@ -37,6 +37,7 @@ __all__ = [
     "default_sentence_rules",
     "describe_characters",
     "normalize_numbers",
+    "normalize_text",
     "number_language",
     "split_sentences",
 ]

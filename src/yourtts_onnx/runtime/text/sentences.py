@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from yourtts_onnx.errors import InputError
 
 from .cleaners import CleanerRules, apply_cleaner, default_rules
-from .numbers import normalize_numbers as _normalize_numbers
+from .lexicon import Lexicon
+from .normalize import normalize_text as _normalize_numbers
 from .sentence_rules import Abbreviations, SentenceRules, default_sentence_rules
 
 __all__ = ["cap_sentence", "chunk_text", "split_sentences"]
@@ -233,15 +234,17 @@ def chunk_text(
     rules: CleanerRules | None = None,
     normalize_numbers: bool = False,
     sentence_rules: SentenceRules | None = None,
+    lexicon: Lexicon | None = None,
 ) -> list[str]:
     """Sentences of ``text``, each capped to ``max_chars`` cleaned characters (see :func:`cap_sentence`).
 
     With ``normalize_numbers`` the numbers are written out first and the chunks hold the expanded text
     (encoding them again with number expansion changes nothing). Returns ``[]`` for empty text.
-    ``rules`` is the cleaner, ``sentence_rules`` the splitting tables (defaults as in :func:`cap_sentence`).
+    ``rules`` is the cleaner, ``sentence_rules`` the splitting tables (defaults as in :func:`cap_sentence`);
+    ``lexicon``: pronunciations applied first, with the normalisation.
     """
     if normalize_numbers:
-        text = _normalize_numbers(text, language)
+        text = _normalize_numbers(text, language, lexicon)
     chunks: list[str] = []
     for sentence in split_sentences(text, language, sentence_rules):
         chunks.extend(

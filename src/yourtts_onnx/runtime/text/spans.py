@@ -1,14 +1,16 @@
 """Character offsets through the text pipeline: one mechanism that every rewrite step reports into.
 
 Word timestamps need, for every model input id, the characters of the *input* text it came from, through
-number expansion, cleaning and sentence splitting (and, later, a pronunciation lexicon and SSML). Rather
-than each step keeping its own bookkeeping, every step rewrites text through the helpers of this module,
-which accept either a plain ``str`` or a :class:`TrackedText` and return the same kind:
+normalisation (the pronunciation lexicon, abbreviations, times, numbers, ...; later SSML), cleaning and
+sentence splitting. Rather than each step keeping its own bookkeeping, every step rewrites text through the
+helpers of this module, which accept either a plain ``str`` or a :class:`TrackedText` and return the same
+kind:
 
 * :func:`rewrite` ``(text, pattern, repl)`` — ``pattern.sub(repl, text)`` where ``repl`` is a function of
-  the match or a *literal* string (no backslash escapes). Number expansion, and any rule added to it,
-  uses this; a new rewrite step gets offsets for free as long as it goes through :func:`rewrite`
-  (calling ``pattern.sub`` on a :class:`TrackedText` fails loudly: it is not a ``str``).
+  the match or a *literal* string (no backslash escapes). Normalisation's one substitution function
+  (:func:`~.normalize.rewrite.substitute`, which applies every :class:`~.normalize.rewrite.Rule`: lexicon,
+  abbreviations, times, amounts, units, numbers) is this function, so a new rule gets offsets for free;
+  a step that called ``pattern.sub`` itself would fail loudly on a :class:`TrackedText` (not a ``str``).
 * :func:`replace_literal`, :func:`remove_chars`, :func:`lowercase`, :func:`nfc`, :func:`strip_one` —
   the cleaner's steps (:func:`~.cleaners.apply_cleaner`), built on the same edit primitive.
 

@@ -23,7 +23,8 @@ from yourtts_onnx.errors import InputError
 
 from .cleaners import apply_cleaner
 from .config import TextFrontendConfig
-from .numbers import normalize_numbers as _normalize_numbers
+from .lexicon import Lexicon
+from .normalize import normalize_text as _normalize_numbers
 from .spans import Span, TrackedText
 
 __all__ = ["Encoding", "Tokenizer", "describe_characters"]
@@ -66,10 +67,12 @@ class Encoding:
 
 
 class Tokenizer:
-    """Encodes text for one model, from a :class:`TextFrontendConfig`. Thread-safe (holds no state)."""
+    """Encodes text for one model, from a :class:`TextFrontendConfig`, with an optional pronunciation
+    :class:`~.lexicon.Lexicon` (applied with the normalisation). Thread-safe (holds no state)."""
 
-    def __init__(self, config: TextFrontendConfig) -> None:
+    def __init__(self, config: TextFrontendConfig, lexicon: Lexicon | None = None) -> None:
         self._config = config
+        self.lexicon = lexicon
         # Only single characters can come from text; the blank "<BLNK>" cannot.
         self._char_to_id = {tok: idx for tok, idx in config.char_to_id.items() if len(tok) == 1}
         self._blank_id = config.blank_id if config.add_blank else None
@@ -97,9 +100,9 @@ class Tokenizer:
         return self._letter_ids
 
     def clean(self, text: str, language: str | None, *, normalize_numbers: bool = False) -> str:
-        """Number expansion (when asked) and the configured cleaner."""
+        """Normalisation (when asked: the lexicon, numbers, ...) and the configured cleaner."""
         if normalize_numbers:
-            text = _normalize_numbers(text, language)
+            text = _normalize_numbers(text, language, self.lexicon)
         return apply_cleaner(text, language, self._config.cleaner_rules)
 
     def unknown_characters(
@@ -134,7 +137,7 @@ class Tokenizer:
         else:
             raise InputError(f"text must be a string, got {type(text).__name__}")
         if normalize_numbers:
-            tracked = _normalize_numbers(tracked, language)
+            tracked = _normalize_numbers(tracked, language, self.lexicon)
         cleaned_tracked = apply_cleaner(tracked, language, self._config.cleaner_rules)
         cleaned = cleaned_tracked.text
         char_ids: list[int] = []

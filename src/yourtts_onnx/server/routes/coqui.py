@@ -156,7 +156,7 @@ def voice_source(service: TtsService, params: CoquiParams) -> tuple[str | None, 
     if speaker_wav is not None:
         if speaker_id is not None:
             logger.info("using speaker_wav=%r; ignoring speaker_id=%r", speaker_wav, speaker_id)
-        if not service.store.exists(speaker_wav) and speaker_wav not in service.store.aliases:
+        if not service.store.known(speaker_wav):
             raise ApiError(
                 404,
                 f"speaker_wav '{speaker_wav}' is not a saved voice id; upload a recording (multipart file field "

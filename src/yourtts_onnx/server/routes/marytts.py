@@ -117,7 +117,7 @@ def _voice(service: TtsService, requested: str | None) -> str | None:
     """The requested voice when this server has it, else the default voice (``None``), logged."""
     if not requested:
         return None
-    known = service.store.exists(requested) or requested in service.store.aliases
+    known = service.store.known(requested)
     if not known:
         logger.info("MaryTTS voice '%s' is not a voice of this server; using the default voice", requested)
         return None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
-from yourtts_onnx.runtime.limits import MAX_UPLOAD_FILES
+from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.limits import MAX_BLEND_CHARS, MAX_UPLOAD_FILES
 from yourtts_onnx.server.errors import ApiError
 from yourtts_onnx.server.models import DeletedVoice, VoiceList, VoiceModel
 from yourtts_onnx.server.routes.deps import ServiceDep, error_responses
+from yourtts_onnx.server.service import TtsService
 from yourtts_onnx.server.voice_store import (
     MAX_NAME_CHARS,
     BuiltinVoiceError,
@@ -58,10 +60,18 @@ async def create_voice(
         None, description="One or more recordings of the voice (WAV/FLAC/OGG/MP3)"
     ),
     file: UploadFile | None = File(None, description="A single recording (same as one 'files' part)"),
+    blend: str | None = Form(
+        None,
+        max_length=MAX_BLEND_CHARS,
+        description="Instead of recordings: a blend of voices, 'name(weight)+name(weight)...'",
+    ),
 ) -> VoiceModel:
-    """Clone a voice from one or more recordings and save it; ``201`` with the new voice."""
+    """Clone a voice from one or more recordings, or mix one from others (``blend``), and save it; ``201``
+    with the new voice."""
     if not name.strip():
         raise ApiError(422, "'name' must not be blank", "invalid_input")
+    if blend is not None and (files or file is not None):
+        raise ApiError(422, "give either recordings or 'blend', not both", "invalid_input", param="blend")
     if voice_id is not None and voice_id != "":
         check_voice_id(voice_id)
         if service.store.exists(voice_id):
@@ -77,6 +87,8 @@ async def create_voice(
             "invalid_audio",
             param="files",
         )
+    if blend is not None:
+        return _model(_save_blend(service, voice_id, name.strip(), blend))
     uploads = [*(files or []), *([file] if file is not None else [])]
     recordings = [await f.read() for f in uploads]
     cloned = await service.clone(recordings, request.is_disconnected)
@@ -91,6 +103,21 @@ async def create_voice(
     else:
         raise ApiError(409, "could not choose a free voice id; give one with 'id'", "voice_exists")
     return _model(record)
+
+
+def _save_blend(service: TtsService, voice_id: str | None, name: str, blend: str) -> VoiceRecord:
+    for _attempt in range(3):
+        new_id = voice_id or service.store.new_id(name)
+        try:
+            return service.store.save_blend(new_id, name, blend)
+        except VoiceNotFoundError as exc:
+            raise ApiError(404, str(exc), "voice_not_found", param="blend") from None
+        except VoiceExistsError as exc:
+            if voice_id:
+                raise ApiError(409, str(exc), "voice_exists") from None
+        except InputError as exc:
+            raise ApiError(422, str(exc), "invalid_input", param="blend") from None
+    raise ApiError(409, "could not choose a free voice id; give one with 'id'", "voice_exists")
 
 
 @router.delete("/v1/voices/{voice_id}", response_model=DeletedVoice, responses=error_responses(401, 403, 404))

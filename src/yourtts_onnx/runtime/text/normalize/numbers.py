@@ -1,27 +1,17 @@
-"""Optional number expansion for English, French and Portuguese (not part of Coqui's cleaner).
-
-The YourTTS character set has no digits, so Coqui silently drops them: ``"Prior to November 22, 1963."``
-is spoken as ``"prior to november , ."``. :func:`normalize_numbers` writes numbers out as words before
-cleaning. It is deliberately modest and handles, in this order:
+"""Numbers and currency amounts written out as words for English, French and Portuguese (the last steps
+of :func:`~yourtts_onnx.runtime.text.normalize.normalize_text`):
 
 1. currency amounts with ``$``, ``US$``, ``R$``, ``€`` or ``£`` before or after the number
    (``"$5.50"`` → ``"five dollars and fifty cents"``, ``"3 millions €"`` keeps the scale word);
-2. percentages (``"12%"``, ``"12 %"``);
-3. ordinals: en ``1st 2nd 3rd 4th``, fr ``1er 1re 1ère 2e 2ème 2nd``, pt ``1º 1ª``;
-4. plain numbers with the language's separators: en ``1,234.5``; fr ``1 234,5`` (space, no-break space
+2. ordinals: en ``1st 2nd 3rd 4th``, fr ``1er 1re 1ère 2e 2ème 2nd``, pt ``1º 1ª``;
+3. plain numbers with the language's separators: en ``1,234.5``; fr ``1 234,5`` (space, no-break space
    or narrow no-break space between thousands) and ``3.5``; pt ``1.234,5`` and ``3.5``; a leading ``-``
    after a space or at the start reads as minus. English 1100–1999 are read as years
    (``"1963"`` → ``"nineteen sixty-three"``); numbers with leading zeros or more than 12 digits are
    read digit by digit.
 
-Language codes are reduced to their primary subtag (``"fr-fr"`` → ``"fr"``, ``"pt-br"`` → ``"pt"``);
-other languages are returned unchanged. Words come from ``num2words`` (imported on first use); its commas
-are removed so that they do not become pauses. Times, dates, units and Roman numerals are left alone.
-
-Every rule is applied with :func:`~.spans.rewrite` (``rewrite(text, pattern, fn)`` rather than
-``pattern.sub(fn, text)``), so that :func:`normalize_numbers` also takes a :class:`~.spans.TrackedText` and
-the words it writes keep the character offsets of the digits they replace (word timestamps). New rules
-should do the same.
+Words come from ``num2words`` (imported on first use); its commas are removed so that they do not become
+pauses. The other modules of this package use the helpers here to say their numbers.
 """
 
 from __future__ import annotations
@@ -34,9 +24,9 @@ from typing import Any
 
 from yourtts_onnx.errors import MissingDependencyError
 
-from .spans import T, rewrite
+from .rewrite import Rule
 
-__all__ = ["SUPPORTED_NUMBER_LANGUAGES", "normalize_numbers", "number_language"]
+__all__ = ["SUPPORTED_NUMBER_LANGUAGES", "currency_rules", "number_language", "number_rules"]
 
 SUPPORTED_NUMBER_LANGUAGES: tuple[str, ...] = ("en", "fr", "pt")
 
@@ -62,6 +52,7 @@ class _Currency:
     many: str
     cent_one: str
     cent_many: str
+    feminine: bool = False  # the number agrees: pt "duas libras"
 
 
 @dataclass(frozen=True)
@@ -133,7 +124,7 @@ _LANGS: dict[str, _Lang] = {
             "US$": _Currency("dólar", "dólares", "centavo", "centavos"),
             "R$": _Currency("real", "reais", "centavo", "centavos"),
             "€": _Currency("euro", "euros", "cêntimo", "cêntimos"),
-            "£": _Currency("libra", "libras", "pêni", "pence"),
+            "£": _Currency("libra", "libras", "pêni", "pence", feminine=True),
         },
         scales=r"mil|milhão|milhões|bilhão|bilhões",
         scale_of="de",
@@ -156,7 +147,6 @@ def number_language(language: str | None) -> str | None:
 class _Patterns:
     currency_before: re.Pattern[str]
     currency_after: re.Pattern[str]
-    percent: re.Pattern[str]
     ordinal: re.Pattern[str]
     number: re.Pattern[str]
 
@@ -182,7 +172,6 @@ def _patterns(lang: _Lang) -> _Patterns:
     pats = _Patterns(
         currency_before=re.compile(rf"(?P<cur>{_CURRENCY})\s?{num}{scale}", re.IGNORECASE),
         currency_after=re.compile(rf"{num}{scale}\s?(?P<cur>{_CURRENCY})", re.IGNORECASE),
-        percent=re.compile(rf"{_number_re(lang, sign=True)}\s?%"),
         ordinal=re.compile(_ORDINALS[lang.code], re.IGNORECASE),
         number=re.compile(_number_re(lang, sign=True)),
     )
@@ -242,6 +231,17 @@ def _pad(match: re.Match[str], words: str) -> str:
     return words
 
 
+def _feminine(words: str, code: str) -> str:
+    """The number agreeing with a feminine noun: fr "une heure", pt "uma hora", "vinte e duas horas"."""
+    if code == "fr":
+        return words[:-2] + "une" if words == "un" or words.endswith((" un", "-un")) else words
+    if code == "pt":
+        parts = words.split(" ")
+        parts[-1] = {"um": "uma", "dois": "duas"}.get(parts[-1], parts[-1])
+        return " ".join(parts)
+    return words
+
+
 def _currency(match: re.Match[str], lang: _Lang) -> str:
     cur = lang.currencies[match.group("cur").upper()]
     digits = _digits(lang, match.group("int"))
@@ -261,7 +261,10 @@ def _currency(match: re.Match[str], lang: _Lang) -> str:
     parts: list[str] = []
     if units or not cents:
         singular = units == 1 or (lang.code == "fr" and units == 0)
-        parts.append(f"{_say_integer(digits, lang)} {cur.one if singular else cur.many}")
+        amount = _say_integer(digits, lang)
+        if cur.feminine:
+            amount = _feminine(amount, lang.code)
+        parts.append(f"{amount} {cur.one if singular else cur.many}")
     if cents:
         parts.append(f"{_n2w(cents, lang.code)} {cur.cent_one if cents == 1 else cur.cent_many}")
     return _pad(match, f" {lang.conjunction} ".join(parts))
@@ -284,35 +287,28 @@ def _ordinal(match: re.Match[str], lang: _Lang) -> str:
     return _pad(match, words)
 
 
-def normalize_numbers(text: T, language: str | None) -> T:
-    """Write the numbers in ``text`` out as words for ``language`` (en, fr, pt; others unchanged).
+def _plain_number(match: re.Match[str], lang: _Lang) -> str:
+    negative = bool(match.group("sign"))
+    return _pad(
+        match, _say_number(match.group("int"), match.group("frac"), lang, negative=negative, allow_year=True)
+    )
 
-    ``text`` is a ``str`` or a :class:`~.spans.TrackedText` (then the result keeps input offsets)."""
-    code = number_language(language)
-    if code is None or not any(ch.isdigit() for ch in str(text)):
-        return text
+
+def currency_rules(code: str) -> tuple[Rule, ...]:
+    """Currency amounts, symbol before then after the number."""
     lang = _LANGS[code]
     pats = _patterns(lang)
-    text = rewrite(text, pats.currency_before, lambda m: _currency(m, lang))
-    text = rewrite(text, pats.currency_after, lambda m: _currency(m, lang))
-    text = rewrite(
-        text,
-        pats.percent,
-        lambda m: _pad(
-            m,
-            f"{_say_number(m.group('int'), m.group('frac'), lang, negative=bool(m.group('sign')))} "
-            f"{lang.percent}",
-        ),
+    return (
+        Rule("currency", pats.currency_before, lambda m: _currency(m, lang)),
+        Rule("currency", pats.currency_after, lambda m: _currency(m, lang)),
     )
-    text = rewrite(text, pats.ordinal, lambda m: _ordinal(m, lang))
-    text = rewrite(
-        text,
-        pats.number,
-        lambda m: _pad(
-            m,
-            _say_number(
-                m.group("int"), m.group("frac"), lang, negative=bool(m.group("sign")), allow_year=True
-            ),
-        ),
+
+
+def number_rules(code: str) -> tuple[Rule, ...]:
+    """Ordinals, then plain numbers (the last steps: whatever digits are left)."""
+    lang = _LANGS[code]
+    pats = _patterns(lang)
+    return (
+        Rule("ordinal", pats.ordinal, lambda m: _ordinal(m, lang)),
+        Rule("number", pats.number, lambda m: _plain_number(m, lang)),
     )
-    return text
