@@ -497,3 +497,12 @@ def test_rule_lexicon_replacements_keep_the_written_word(stub_synth):
     assert [w[0] for w in words] == ["A", "GIF,", "and", "SQL!"]
     # cleaned "a jif, and sequel!": character k is token 2k + 1; j=2, f=4, a=7, d=9, s=11, l=16
     assert [w[1:3] for w in words] == [(1, 2), (5, 10), (15, 20), (23, 34)]
+
+
+@pytest.mark.parametrize("windows", [False, True])
+def test_loudness_normalisation_keeps_the_words(stub_synth, windows):
+    text = "Hello there. A second sentence follows."
+    plain = stub_synth.synthesize(text, **QUIET)
+    chunks = list(stub_synth.stream(text, windows=windows, loudness=-20.0, **QUIET))
+    assert [w for c in chunks for w in c.words] == list(plain.words)
+    assert sum(len(c) for c in chunks) == len(plain)

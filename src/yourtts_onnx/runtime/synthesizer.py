@@ -314,18 +314,19 @@ class Synthesizer:
 
     def _running_loudness(self, chunks: Iterator[Audio], target: float) -> Iterator[Audio]:
         normalizer = RunningNormalizer(self.sample_rate, target)
-        for chunk in chunks:
-            yield Audio(normalizer.process(chunk.samples), self.sample_rate)
+        for chunk in chunks:  # the same lengths: the words keep their times
+            yield Audio(normalizer.process(chunk.samples), self.sample_rate, chunk.words)
 
     def _whole_loudness(self, chunks: Iterator[Audio], target: float) -> Iterator[Audio]:
-        parts = [chunk.samples for chunk in chunks]
+        done = list(chunks)
+        parts = [chunk.samples for chunk in done]
         whole = normalize_loudness(
             np.concatenate(parts) if parts else np.zeros(0, np.float32), self.sample_rate, target
         )
         start = 0
-        for part in parts:
-            yield Audio(whole[start : start + len(part)], self.sample_rate)
-            start += len(part)
+        for chunk in done:  # a gain only: the words keep their times
+            yield Audio(whole[start : start + len(chunk)], self.sample_rate, chunk.words)
+            start += len(chunk)
 
     def synthesize(
         self,
