@@ -85,9 +85,9 @@ def _tokenizer(bundle: Path) -> Tokenizer:
 def _python_plan(
     tokenizer: Tokenizer, text: str, language: str, *, max_tokens: int | None = None
 ) -> list[tuple[str, list[int]]]:
-    """The Python runtime's utterances; number expansion only matters for digits, which Node drops."""
-    expand = not any(ch.isdecimal() for ch in text)
-    plan = plan_utterances(text, tokenizer, language, normalize_numbers=expand, max_tokens=max_tokens)
+    """The Python runtime's utterances without normalisation: the JavaScript host writes neither numbers nor
+    abbreviations out (docs/consumers.md §3.4), so it equals Python's ``normalize_numbers=False``."""
+    plan = plan_utterances(text, tokenizer, language, normalize_numbers=False, max_tokens=max_tokens)
     return [(u.text, list(u.ids)) for u in plan]
 
 
@@ -391,8 +391,7 @@ def _python_audio(
 ) -> tuple[np.ndarray, int]:
     """Each utterance through model.onnx (batch 1, trimmed), joined by the pause: the default synthesis."""
     name, lang_id = resolve_language(language, bundle.config.languages, tokenizer.config.language_resolution)
-    expand = not any(ch.isdecimal() for ch in text)
-    utterances = plan_utterances(text, tokenizer, name, normalize_numbers=expand)
+    utterances = plan_utterances(text, tokenizer, name, normalize_numbers=False)  # Node does not normalise
     silence = np.zeros(pause_samples(pause_seconds, bundle.config.sample_rate), dtype=np.float32)
     parts: list[np.ndarray] = []
     for i, utterance in enumerate(utterances):
