@@ -42,6 +42,9 @@ test: $(STAMP)
 	$(PY) -m ruff check src tests
 	$(PY) -m ruff format --check src tests
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+	# each deliberate bug (wrong clip, one clip for the mean, a perturbed flow weight, a dropped sentence,
+	# zero INT8 calibration) must fail a targeted test, run on a temporary copy of the repository
+	$(PY) scripts/mutation_check.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests

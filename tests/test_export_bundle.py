@@ -33,8 +33,9 @@ from yourtts_onnx.runtime.text import TextFrontendConfig
 
 CASES = all_synthesis_cases()
 ATOL = 1e-4
-# model.onnx against Coqui's waveforms: observed 128-131 dB on both references
-MIN_SNR_DB = 100.0
+# model.onnx against Coqui's waveforms: observed 128.0-129.4 dB on both references; one flow weight moved by
+# 1e-3 after export gives 109.9-113.8 dB (scripts/mutation_check.py), so 120 dB tells them apart
+MIN_SNR_DB = 120.0
 ALL_GRAPHS = {"model", "speaker_encoder", "text_encoder", "duration_predictor", "decoder", "flow", "vocoder"}
 
 

@@ -1,8 +1,8 @@
 """The torch-free runtime against Coqui's golden outputs (both references): tokenizer ids, waveforms,
 speaker embeddings.
 
-Waveforms through the public API must equal Coqui's to ≤ 1e-4 max-abs and ≥ 100 dB SNR (observed ~1e-7,
-~128-131 dB, on the random-init and the live reference); cloned embeddings must be within 1e-4 max-abs of
+Waveforms through the public API must equal Coqui's to ≤ 1e-4 max-abs and ≥ 120 dB SNR (observed ~1e-7,
+128-129.4 dB, on the random-init and the live reference; a flow weight moved by 1e-3 after export: ≤ 114 dB); cloned embeddings must be within 1e-4 max-abs of
 Coqui's after L2 normalisation (observed ~1e-7; another clip, or one clip instead of the mean of two, is
 ≥ 1e-3 away: runtime_helpers.EMBEDDING_ATOL).
 """
@@ -24,7 +24,11 @@ pytest_plugins = ["runtime_fixtures"]
 
 CASES = all_synthesis_cases()
 WAVEFORM_ATOL = 1e-4
-WAVEFORM_MIN_SNR_DB = 100.0
+#: Measured against Coqui's goldens on both references, every path (model.onnx and the split components):
+#: 128.0-129.4 dB (max-abs ≤ 1.3e-7). One flow weight of the exported live bundle moved by 1e-3
+#: (scripts/mutation_check.py) gives 109.9-113.8 dB (max-abs ~1e-6, far inside WAVEFORM_ATOL): 120 dB
+#: separates the two, about 8 dB from the clean figure and 6 dB from the perturbed one.
+WAVEFORM_MIN_SNR_DB = 120.0
 TOKENIZER_GOLDEN = json.loads((REFERENCE / "tokenizer_golden.json").read_text(encoding="utf-8"))
 
 
