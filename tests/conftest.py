@@ -111,6 +111,17 @@ def all_synthesis_cases() -> list[SynthesisCase]:
     return [case for ref in REFERENCES for case in ref.cases()]
 
 
+#: Fixtures that export a reference checkpoint (torch, ~15 s each): a test using any of them, directly or
+#: through another fixture, is marked ``export`` and stays out of ``make check``'s fast lane.
+EXPORT_FIXTURES = frozenset({"reference_bundles"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if EXPORT_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("export"):
+            item.add_marker(pytest.mark.export)
+
+
 @pytest.fixture(scope="session", params=REFERENCES, ids=[r.short for r in REFERENCES])
 def reference(request: pytest.FixtureRequest) -> Reference:
     """Each reference in turn: tests that use it (or a fixture built on it) run once per reference."""

@@ -36,6 +36,8 @@ from yourtts_onnx.runtime import Bundle, SynthesisOptions, Synthesizer, Voices
 from yourtts_onnx.runtime.backends import choose_backend
 from yourtts_onnx.runtime.waveform import pcm16
 
+pytestmark = pytest.mark.ray
+
 BUILTIN = ["VCTK_p225", "female-en-5", "male-pt-3"]
 SAVED = "narrator"
 RECORDINGS = ["ref0.wav", "clips/ref2.wav"]

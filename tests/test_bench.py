@@ -20,6 +20,8 @@ from yourtts_onnx.commands import bench as bench_command
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.bundle import Bundle
 
+pytestmark = pytest.mark.export
+
 BENCH_SOURCES = Path(__file__).resolve().parents[1] / "src" / "yourtts_onnx" / "bench"
 
 

@@ -22,6 +22,8 @@ from yourtts_onnx.runtime.output_dir import OWNER_FILE
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 
+pytestmark = pytest.mark.export
+
 TEXT = "The quick brown fox jumps over the lazy dog while the sun sets slowly behind the distant green hills."
 ALL_GRAPHS = {"model", "speaker_encoder", "text_encoder", "duration_predictor", "decoder", "flow", "vocoder"}
 

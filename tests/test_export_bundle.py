@@ -31,6 +31,8 @@ from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.similarity import snr_db
 from yourtts_onnx.runtime.text import TextFrontendConfig
 
+pytestmark = pytest.mark.export
+
 CASES = all_synthesis_cases()
 ATOL = 1e-4
 # model.onnx against Coqui's waveforms: observed 128.0-129.4 dB on both references; one flow weight moved by

@@ -28,6 +28,8 @@ from yourtts_onnx.voice_export import MANIFEST, export_voice
 from yourtts_onnx.voice_export.piper import piper_ids
 from yourtts_onnx.voice_export.sherpa import sherpa_ids
 
+pytestmark = pytest.mark.export
+
 TOLERANCE = 1e-4
 LANGUAGES = ("en", "fr-fr", "pt-br")
 VOICE = "female-en-5"

@@ -34,6 +34,8 @@ from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer, default_sen
 from yourtts_onnx.runtime.utterances import pause_samples, plan_utterances
 from yourtts_onnx.runtime.waveform import wav_header
 
+pytestmark = pytest.mark.node
+
 pytest_plugins = ["runtime_fixtures"]
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "examples" / "node"

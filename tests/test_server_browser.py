@@ -16,6 +16,8 @@ from server_support import TEXT, RecordingSynth, live_server, make_app, read_aud
 from web_support import CHROMIUM, CHROMIUM_ARGS
 from web_support import unavailable as _unavailable
 
+pytestmark = pytest.mark.browser
+
 pytest_plugins = ["server_fixtures"]
 
 pytest.importorskip("fastapi")

@@ -36,6 +36,8 @@ from yourtts_onnx.runtime.speaker_windows import (
     prepare_clip,
 )
 
+pytestmark = pytest.mark.export
+
 # the speaker encoder is the same in both references; their recordings and Coqui's embeddings of them differ,
 # so every golden check runs on both (conftest's parametrized ``golden_dir``)
 CKPT = REFERENCE / "yourtts-tiny" / "checkpoint"

@@ -31,6 +31,8 @@ from yourtts_onnx.runtime.speaker_encoder import SpeakerEncoder, recipe_from_bun
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.web.preview import serve_site
 
+pytestmark = pytest.mark.browser
+
 pytest_plugins = ["web_fixtures"]
 
 TOLERANCE = 1e-4

@@ -28,6 +28,8 @@ from yourtts_onnx.runtime.text.tokenizer import describe_characters
 from yourtts_onnx.web.browser_graphs import BROWSER_GRAPHS
 from yourtts_onnx.web.site import SITE_MANIFEST, web_export
 
+pytestmark = [pytest.mark.node, pytest.mark.export]
+
 pytest_plugins = ["server_fixtures", "web_fixtures"]
 
 NODE = shutil.which("node")
