@@ -203,6 +203,38 @@ def test_synthesize_equals_python_onnx_runtime(shared_page, python: Synthesizer,
     print(f"browser (onnxruntime-web WASM, {THREADS} threads) vs Python ONNX Runtime, max-abs: {worst:.2e}")
 
 
+def test_synthesize_equals_coqui_golden(shared_page, reference) -> None:
+    """Not only our graphs in two runtimes: Coqui's golden syntheses (noise 0, Coqui's exact text as one
+    utterance, the golden d-vector) from the page's API, on both references, to 1e-4 max-abs; another
+    speaker's d-vector fails the same check (negative control)."""
+    cases = [
+        c for c in reference.cases() if c.waveform.shape[0] == 1
+    ]  # padded batch items differ at the tail
+    languages = {0: "en", 1: "fr-fr", 2: "pt-br"}
+    worst = 0.0
+    for case in cases:
+        request = {
+            "text": case.texts[0],
+            "language": languages[int(case.language_ids[0])],
+            "embedding": case.d_vectors.reshape(-1).astype(np.float32).tolist(),
+            "noiseScale": 0,
+            "noiseScaleDp": 0,
+            "lengthScale": case.length_scale,
+            "split": False,
+        }
+        samples = _samples(shared_page.evaluate(SYNTH, request))
+        want = case.waveform.reshape(-1)
+        assert samples.shape == want.shape, case.name
+        err = float(np.max(np.abs(samples - want)))
+        worst = max(worst, err)
+        assert err <= TOLERANCE, (case.name, err)
+        if case.name == "single_en":  # negative control: the same request with another golden voice
+            other = next(c for c in cases if c.name == "single_fr_slow").d_vectors.reshape(-1)
+            wrong = _samples(shared_page.evaluate(SYNTH, {**request, "embedding": other.tolist()}))
+            assert wrong.shape != want.shape or float(np.max(np.abs(wrong - want))) > TOLERANCE
+    print(f"browser vs Coqui's golden waveforms ({len(cases)} cases), max-abs: {worst:.2e}")
+
+
 def test_embed_golden_recordings_like_python(shared_page, site: Path, golden_dir: Path) -> None:
     bundle = Bundle.open(site / "model")
     encoder = SpeakerEncoder(
