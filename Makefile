@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean bench bench-batch node-deps web-deps soak
+.PHONY: demo test check lint venv clean bench bench-batch node-deps web-deps soak
 
 # The Node.js host example (examples/node) is tested by `make test` (scripts/install-system-deps.sh installs
 # node and npm when missing); npm ci runs here, never in a test.
@@ -42,6 +42,17 @@ test: $(STAMP)
 	$(PY) -m ruff check src tests
 	$(PY) -m ruff format --check src tests
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+	# each deliberate bug (wrong clip, one clip for the mean, a perturbed flow weight, a dropped sentence,
+	# zero INT8 calibration) must fail a targeted test, run on a temporary copy of the repository; no
+	# baseline run: the suite above has just passed those tests unmutated
+	$(PY) scripts/mutation_check.py --no-baseline
+
+# the fast lane: lint and the tests that need no browser, Node, Ray, reference export (torch) or long run
+FAST := not (browser or node or ray or export or slow)
+check: $(STAMP)
+	$(PY) -m ruff check src tests
+	$(PY) -m ruff format --check src tests
+	$(PY) -m pytest -q -m "$(FAST)" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests

@@ -21,6 +21,9 @@ CHECKPOINT = TINY / "checkpoint"
 GOLDEN = TINY / "golden"
 STUB_BUNDLE = ROOT / "tests" / "data" / "stub_bundle"
 
+#: under CI a skip is a failure unless allow-listed there (tests/ci_guard.py)
+pytest_plugins = ["ci_guard"]
+
 
 def _require_reference() -> None:
     for name in REFERENCE_NAMES:
@@ -106,6 +109,17 @@ def load_synthesis_cases(reference: str = "yourtts-tiny") -> list[SynthesisCase]
 def all_synthesis_cases() -> list[SynthesisCase]:
     """Every golden synthesis of both references (parametrize with ``ids=[c.id for c in ...]``)."""
     return [case for ref in REFERENCES for case in ref.cases()]
+
+
+#: Fixtures that export a reference checkpoint (torch, ~15 s each): a test using any of them, directly or
+#: through another fixture, is marked ``export`` and stays out of ``make check``'s fast lane.
+EXPORT_FIXTURES = frozenset({"reference_bundles"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if EXPORT_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("export"):
+            item.add_marker(pytest.mark.export)
 
 
 @pytest.fixture(scope="session", params=REFERENCES, ids=[r.short for r in REFERENCES])

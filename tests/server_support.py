@@ -85,10 +85,18 @@ class SlowSynth:
     """Delegates to a real synthesizer; waits ``delay`` seconds (and for ``gate``, if set) before each
     sentence, and records what it was asked to speak and how many sentences it made."""
 
-    def __init__(self, inner, delay: float = 0.0, gate: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        inner,
+        delay: float = 0.0,
+        gate: threading.Event | None = None,
+        steps: threading.Semaphore | None = None,
+    ) -> None:
         self._inner = inner
         self.delay = delay
         self.gate = gate
+        #: lockstep: each sentence takes one permit (the test releases them: see :func:`step_until`)
+        self.steps = steps
         self.started = threading.Event()
         self.texts: list[str] = []
         self.sentences = 0
@@ -108,6 +116,8 @@ class SlowSynth:
         for chunk in chunks:
             if self.gate is not None:
                 self.gate.wait(20)
+            if self.steps is not None:
+                self.steps.acquire(timeout=20)
             if self.delay:
                 time.sleep(self.delay)
             with self._lock:
@@ -137,6 +147,22 @@ def wait_until(condition, timeout: float = 10.0, interval: float = 0.02) -> None
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(interval)
+
+
+def step_until(slow: SlowSynth, condition, limit: int) -> int:
+    """Let a lockstep :class:`SlowSynth` make one sentence at a time until ``condition()`` holds (the server
+    noticed something); returns how many sentences it made. No clock: each step waits for its sentence to be
+    made (or the job to end, or ``condition``), so the count measures the server's reaction in sentences."""
+    assert slow.steps is not None
+    for _ in range(limit):
+        if condition():
+            break
+        before = slow.sentences
+        slow.steps.release()
+        wait_until(lambda before=before: condition() or slow.sentences > before, timeout=20)
+    wait_until(condition, timeout=20)
+    slow.steps.release(1000)  # let a job that is still running reach its next check
+    return slow.sentences
 
 
 @contextlib.contextmanager

@@ -23,6 +23,8 @@ from yourtts_onnx.batch.runner import bundle_seedable
 from yourtts_onnx.runtime import Bundle
 from yourtts_onnx.runtime.backends import choose_backend
 
+pytestmark = pytest.mark.ray
+
 ROWS = 100
 TEXT = "{base} And a second sentence follows. Then a third one, a little longer than the others, ends it."
 

@@ -25,6 +25,8 @@ from yourtts_onnx.cli import main
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime import Bundle, SynthesisOptions, Voices
 
+pytestmark = pytest.mark.ray
+
 pytest_plugins = ["runtime_fixtures"]
 
 

@@ -2,9 +2,8 @@
 languages with built-in, saved and cloned voices and two bad rows; resuming; retries after worker crashes;
 seeded noise reproduced on any worker.
 
-Seeded noise needs a bundle whose duration predictor takes ``dp_noise`` (the new export format): until the
-tiny bundle has it, these runs use noise scales 0 (still one seed per row, recorded) and the seeded-noise
-test is skipped with that reason.
+Seeded noise needs a bundle whose duration predictor takes ``dp_noise``, as every bundle ``export`` writes
+does; the seeded-noise test fails on one that does not.
 """
 
 from __future__ import annotations
@@ -36,6 +35,8 @@ from yourtts_onnx.cli import main
 from yourtts_onnx.runtime import Bundle, SynthesisOptions, Synthesizer, Voices
 from yourtts_onnx.runtime.backends import choose_backend
 from yourtts_onnx.runtime.waveform import pcm16
+
+pytestmark = pytest.mark.ray
 
 BUILTIN = ["VCTK_p225", "female-en-5", "male-pt-3"]
 SAVED = "narrator"
@@ -260,8 +261,7 @@ def test_crashed_workers_items_are_retried_elsewhere_and_written_once(
 def test_seeded_noise_gives_the_same_audio_on_any_worker(
     ray_local, tiny_bundle, seedable, reference_synth, tmp_path
 ):
-    if not seedable:
-        pytest.skip("needs the bundle format whose duration predictor takes dp_noise (seeded noise)")
+    assert seedable, "the exported bundle's duration predictor must take dp_noise (seeded noise)"
     text = LANG_TEXTS["en"].format(i=1)
     rows = [{"id": f"s{i}", "text": text, "language": "en", "seed": 42} for i in range(4)]
     rows += [

@@ -13,11 +13,14 @@ from pathlib import Path
 import onnx
 import pytest
 
+from runtime_helpers import INT8_MIN_SNR_DB
 from yourtts_onnx.bench.machine import CpuInfo, fp32_peak
 from yourtts_onnx.bench.report import markdown, readme_section
 from yourtts_onnx.commands import bench as bench_command
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.bundle import Bundle
+
+pytestmark = pytest.mark.export
 
 BENCH_SOURCES = Path(__file__).resolve().parents[1] / "src" / "yourtts_onnx" / "bench"
 
@@ -49,6 +52,15 @@ def quick(tmp_path_factory: pytest.TempPathFactory, live_checkpoint: Path, live_
 @pytest.fixture(scope="module")
 def r(quick: Path) -> dict:
     return json.loads((quick / "bench.json").read_text())  # strict JSON: no NaN/Infinity literals
+
+
+def _check_summary(stats: dict) -> None:
+    """A timing summary is its own samples' median, min and max (recomputed here: a summary taken over the
+    wrong list, or a stale one, fails)."""
+    samples = stats["samples"]
+    assert samples and all(s > 0 for s in samples)
+    assert stats["median"] == pytest.approx(statistics.median(samples))
+    assert (stats["min"], stats["max"]) == (pytest.approx(min(samples)), pytest.approx(max(samples)))
 
 
 def _geo_mean(values: list[float]) -> float:
@@ -104,8 +116,7 @@ def test_rtf_rows_follow_from_their_own_timings(r: dict, live_bundle: Path):
         for row in case["engines"].values():
             seconds = row["seconds"]
             assert len(seconds["samples"]) == r["config"]["reps"]
-            assert seconds["min"] <= seconds["median"] <= seconds["max"]
-            assert seconds["median"] == pytest.approx(statistics.median(seconds["samples"]))
+            _check_summary(seconds)
             assert row["audio_s"] == pytest.approx(row["samples"] / sr)
             assert row["rtf"]["median"] == pytest.approx(seconds["median"] / row["audio_s"])
             assert row["rtf"]["samples"] == pytest.approx([s / row["audio_s"] for s in seconds["samples"]])
@@ -167,7 +178,7 @@ def test_cli_runs_are_new_processes_writing_wav(r: dict):
         assert len(runs) == r["config"]["cli_reps"]
         for run in runs:
             assert run["returncode"] == 0
-            assert 0 < run["first_byte_s"] <= run["exit_s"]
+            assert run["first_byte_s"] > 0 and run["exit_s"] > 0
         for key in ("first_byte_s", "exit_s", "maxrss_mb"):
             assert config[key]["median"] == pytest.approx(statistics.median(run[key] for run in runs))
         if label.startswith("baseline"):
@@ -196,9 +207,9 @@ def test_streaming_chunks_are_the_synthesized_audio(r: dict):
         assert sum(row["chunk_samples"]) == medium["engines"][name]["samples"], name
         assert (len(row["chunk_samples"]) > 1) == row["streams"], name
         assert row["streams"] == r["engines"][name]["streams"]
-        assert len(row["first_audio_s"]["samples"]) == r["config"]["reps"]
-        for first, total in zip(row["first_audio_s"]["samples"], row["total_s"]["samples"], strict=True):
-            assert 0 < first <= total
+        assert len(row["first_audio_s"]["samples"]) == len(row["total_s"]["samples"]) == r["config"]["reps"]
+        _check_summary(row["first_audio_s"])
+        _check_summary(row["total_s"])
 
 
 def test_quality_matches_the_precisions(r: dict):
@@ -209,10 +220,12 @@ def test_quality_matches_the_precisions(r: dict):
         if name.startswith("fp32") or name == "pytorch":  # the same fp32 arithmetic: parity, not quantisation
             assert row["snr_db"] == "inf" or row["snr_db"] > 60, name
     int8 = q["engines"][r["default_engines"]["int8"]]
-    assert (
-        int8["embedding_cosine_min"] is not None and int8["embedding_cosine_min"] <= int8["embedding_cosine"]
-    )
-    assert int8["snr_db"] != "inf"  # INT8 changes the waveform
+    # INT8 against fp32 on the quick texts (short, medium), the live reference: measured SNR 34.14 dB (worst
+    # item 34.13; tiny: 34.72), a few dB over the shared gate; < 80: INT8 did change the waveform
+    assert int8["snr_db_min"] >= INT8_MIN_SNR_DB and int8["snr_db"] < 80
+    # speaker embeddings of the INT8 audio vs the fp32 audio: measured 1 - cosine ≤ 3.3e-4 (live; tiny 3.7e-4);
+    # the other text's audio is 3.1e-3 away, so 1e-3 tells the same utterance from another
+    assert 1 - int8["embedding_cosine_min"] <= 1e-3
 
 
 def test_flops_and_decoder_sections(r: dict):

@@ -12,6 +12,8 @@ import torch
 from yourtts_onnx.errors import CheckpointError
 from yourtts_onnx.export.checkpoint import load_checkpoint, load_torch_file
 
+pytestmark = pytest.mark.export
+
 
 @pytest.fixture()
 def ckpt_copy(tmp_path: Path, live_checkpoint: Path) -> Path:

@@ -67,11 +67,22 @@ def test_codecs_are_real(server, server_synth, codec, fmt):
     assert got == fmt and rate == server_synth.sample_rate and samples.size > 0
 
 
-def test_locales_and_effects(server):
-    for locale in ("en_US", "en_GB", "fr", "pt_BR"):
-        assert read(mary(server, locale=locale).speak(TEXT))[2] == "WAV"
-    effects = {"Volume": "amount:2.0;", "Robot": "amount:100.0;"}  # accepted, ignored
-    assert read(mary(server, voice="random-fr-1").speak(TEXT, effects))[2] == "WAV"
+def test_locales_and_effects(server_synth, tmp_path):
+    """The locale chooses the model's language: each request reaches the synthesizer with it (a locale that
+    was ignored would leave every call at the default, English)."""
+    recorder = RecordingSynth(server_synth)
+    expected = {"en_US": "en", "en_GB": "en", "fr": "fr-fr", "pt_BR": "pt-br"}
+    with live_server(make_app(recorder, tmp_path)) as url:
+        for locale in expected:
+            samples, _rate, fmt = read(mary(url, locale=locale).speak(TEXT))
+            assert fmt == "WAV"
+            # as long as the direct synthesis in that language (the audio itself carries noise)
+            direct = server_synth.synthesize(TEXT, recorder.calls[-1]).samples
+            assert samples.shape == direct.shape, locale
+        effects = {"Volume": "amount:2.0;", "Robot": "amount:100.0;"}  # accepted, ignored
+        assert read(mary(url, voice="random-fr-1").speak(TEXT, effects))[2] == "WAV"
+    assert [c.language for c in recorder.calls[:4]] == list(expected.values())
+    assert recorder.calls[4].language == "en" and recorder.calls[4].voice is None
 
 
 def test_unsupported_locale_and_codec_are_clear_errors(server):

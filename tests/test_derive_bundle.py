@@ -13,6 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import yourtts_onnx
+from runtime_helpers import INT8_MIN_SNR_DB
 from yourtts_onnx.cli import main
 from yourtts_onnx.optimize.derive import derive_bundle
 from yourtts_onnx.optimize.surgery import conv_transpose_to_conv
@@ -20,6 +21,8 @@ from yourtts_onnx.runtime.bundle import Bundle, sha256_file
 from yourtts_onnx.runtime.output_dir import OWNER_FILE
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+
+pytestmark = pytest.mark.export
 
 TEXT = "The quick brown fox jumps over the lazy dog while the sun sets slowly behind the distant green hills."
 ALL_GRAPHS = {"model", "speaker_encoder", "text_encoder", "duration_predictor", "decoder", "flow", "vocoder"}
@@ -143,7 +146,7 @@ def test_int8_bundle_shares_weights_and_stays_close_to_fp32(tmp_path: Path, tiny
 
     a, b = _synthesize(tiny_bundle), _synthesize(out)
     assert len(a) == len(b)  # durations come from fp32 graphs in both
-    assert _snr_db(a, b) > 15
+    assert _snr_db(a, b) > INT8_MIN_SNR_DB  # measured 34.23 dB (tiny), 34.42 dB (live): runtime_helpers
 
     audio = (0.1 * np.sin(np.arange(32000) / 16000 * 2 * np.pi * 140)).astype(np.float32)[None, :]
     e32 = create_session(tiny_bundle / "speaker_encoder.onnx", CPU_OPTIONS).run(None, {"audio": audio})[0]

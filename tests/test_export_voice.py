@@ -28,6 +28,8 @@ from yourtts_onnx.voice_export import MANIFEST, export_voice
 from yourtts_onnx.voice_export.piper import piper_ids
 from yourtts_onnx.voice_export.sherpa import sherpa_ids
 
+pytestmark = pytest.mark.export
+
 TOLERANCE = 1e-4
 LANGUAGES = ("en", "fr-fr", "pt-br")
 VOICE = "female-en-5"
@@ -58,7 +60,7 @@ def tokenizer(bundle: Bundle) -> Tokenizer:
 
 
 @pytest.fixture(scope="module")
-def reference(bundle: Bundle) -> ort.InferenceSession:
+def model_session(bundle: Bundle) -> ort.InferenceSession:
     return create_session(bundle.graph_path("model"), CPU_OPTIONS)
 
 
@@ -166,7 +168,7 @@ def test_baked_graph_equals_the_bundle_batched(
     exported: dict[tuple[str, str], Path],
     bundle: Bundle,
     tokenizer: Tokenizer,
-    reference: ort.InferenceSession,
+    model_session: ort.InferenceSession,
 ) -> None:
     """Batch of two (padded) through the Piper graph, NFD marks included, vs the bundle's model."""
     directory = exported[("piper", "fr-fr")]
@@ -185,7 +187,7 @@ def test_baked_graph_equals_the_bundle_batched(
     got, got_len = baked.run(None, {"input": x, "input_lengths": lengths, "scales": scales})
     x, lengths = batch([tokenizer.encode(t, "fr-fr") for t in texts])
     emb = np.repeat(bundle.speaker_embeddings()[VOICE][None, :], 2, axis=0)
-    want, want_len = reference.run(None, {"input": x, "input_lengths": lengths, "scales": scales,
+    want, want_len = model_session.run(None, {"input": x, "input_lengths": lengths, "scales": scales,
                                           "speaker_embedding": emb, "language_id": np.array([1, 1])})  # fmt: skip
     assert got_len.tolist() == want_len.tolist()
     assert np.max(np.abs(got - want)) <= TOLERANCE
@@ -252,7 +254,7 @@ def test_piper_audio_equals_ours(
     exported: dict[tuple[str, str], Path],
     bundle: Bundle,
     tokenizer: Tokenizer,
-    reference: ort.InferenceSession,
+    model_session: ort.InferenceSession,
 ) -> None:
     from piper import PiperVoice, SynthesisConfig
 
@@ -265,7 +267,9 @@ def test_piper_audio_equals_ours(
         chunks = list(voice.synthesize(text, no_noise))
         assert len(chunks) == 1
         got = chunks[0].audio_float_array
-        want = np.clip(_reference_audio(reference, bundle, tokenizer.encode(text, language), language), -1, 1)
+        want = np.clip(
+            _reference_audio(model_session, bundle, tokenizer.encode(text, language), language), -1, 1
+        )
         assert got.shape == want.shape, text
         assert np.max(np.abs(got - want)) <= TOLERANCE, text
 
@@ -314,10 +318,10 @@ def sherpa() -> object:
     return pytest.importorskip("sherpa_onnx", reason="sherpa-onnx is not installed (pip install sherpa-onnx)")
 
 
-def _sherpa_tts(sherpa_onnx: object, directory: Path) -> object:
+def _sherpa_tts(sherpa_onnx: object, directory: Path, length_scale: float = 1.0) -> object:
     vits = sherpa_onnx.OfflineTtsVitsModelConfig(  # type: ignore[attr-defined]
         model=str(_model(directory)), tokens=str(directory / "tokens.txt"),
-        noise_scale=0.0, noise_scale_w=0.0, length_scale=1.0,
+        noise_scale=0.0, noise_scale_w=0.0, length_scale=length_scale,
     )  # fmt: skip
     config = sherpa_onnx.OfflineTtsConfig(  # type: ignore[attr-defined]
         model=sherpa_onnx.OfflineTtsModelConfig(vits=vits, num_threads=1),  # type: ignore[attr-defined]
@@ -334,7 +338,7 @@ def test_sherpa_audio_equals_ours(
     exported: dict[tuple[str, str], Path],
     bundle: Bundle,
     tokenizer: Tokenizer,
-    reference: ort.InferenceSession,
+    model_session: ort.InferenceSession,
 ) -> None:
     tts = _sherpa_tts(sherpa, exported[("sherpa-onnx", language)])
     assert tts.sample_rate == bundle.config.sample_rate and tts.num_speakers == 1  # type: ignore[attr-defined]
@@ -343,7 +347,7 @@ def test_sherpa_audio_equals_ours(
         ids = tokenizer.encode(text, language)
         assert sherpa_ids(text, tokens, blank_id=164) == [ids], text
         got = np.asarray(tts.generate(text, sid=0, speed=1.0).samples, dtype=np.float32)  # type: ignore[attr-defined]
-        want = _reference_audio(reference, bundle, ids, language)
+        want = _reference_audio(model_session, bundle, ids, language)
         assert got.shape == want.shape, text
         assert np.max(np.abs(got - want)) <= TOLERANCE, text
 
@@ -357,7 +361,7 @@ def _tokens(directory: Path) -> dict[str, int]:
 
 
 def test_sherpa_splits_sentences_as_documented(
-    sherpa: object, exported: dict[tuple[str, str], Path], bundle: Bundle, reference: ort.InferenceSession
+    sherpa: object, exported: dict[tuple[str, str], Path], bundle: Bundle, model_session: ort.InferenceSession
 ) -> None:
     """sherpa-onnx ends a sentence after . : ? ! and synthesises each alone; ':' is not read as ','."""
     directory = exported[("sherpa-onnx", "en")]
@@ -366,9 +370,75 @@ def test_sherpa_splits_sentences_as_documented(
     sentences = sherpa_ids(text, _tokens(directory), blank_id=164)
     assert len(sentences) == 3
     got = np.asarray(tts.generate(text, sid=0, speed=1.0).samples, dtype=np.float32)  # type: ignore[attr-defined]
-    want = np.concatenate([_reference_audio(reference, bundle, ids, "en") for ids in sentences])
+    want = np.concatenate([_reference_audio(model_session, bundle, ids, "en") for ids in sentences])
     assert got.shape == want.shape
     assert np.max(np.abs(got - want)) <= TOLERANCE
+
+
+# -- both hosts against Coqui's golden syntheses (independent of our graphs' own outputs) ----------------
+
+#: golden cases whose d-vector is a bundle speaker (cloned and padded batch cases are not exportable as is)
+GOLDEN_VOICES = {"single_en": ("VCTK_p225", "en"), "single_fr_slow": ("VCTK_p226", "fr-fr")}
+
+
+@pytest.fixture(scope="module")
+def golden_exports(
+    tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, str], Path]:
+    root = tmp_path_factory.mktemp("golden-voices")
+    return {
+        (fmt, voice): export_voice(
+            tiny_bundle, voice, language, fmt, root / f"{fmt}-{voice}", progress=lambda _m: None
+        ).out
+        for fmt in ("piper", "sherpa-onnx")
+        for voice, language in GOLDEN_VOICES.values()
+    }
+
+
+def test_piper_and_sherpa_speak_coqui_golden(
+    piper: object, sherpa: object, golden_exports: dict[tuple[str, str], Path], bundle: Bundle, reference
+) -> None:
+    """Coqui's golden syntheses (noise 0, Coqui's exact text, the golden d-vector as the exported voice) from
+    Piper and sherpa-onnx, on both references, to the same 1e-4 the runtime meets; the other golden voice's
+    export fails the same check (negative control)."""
+    from piper import PiperVoice, SynthesisConfig
+
+    cases = [c for c in reference.cases() if c.name in GOLDEN_VOICES]
+    assert len(cases) == len(GOLDEN_VOICES)
+    for case in cases:
+        voice, _language = GOLDEN_VOICES[case.name]
+        np.testing.assert_array_equal(bundle.speaker_embeddings()[voice], case.d_vectors.reshape(-1))
+        assert case.noise_scale == case.noise_scale_dp == 0.0
+        (text,) = case.texts
+        ids = case.input[0, : int(case.input_lengths[0])].tolist()
+        want = case.waveform.reshape(-1)
+
+        piper_voice = PiperVoice.load(_model(golden_exports[("piper", voice)]))
+        (phonemes,) = piper_voice.phonemize(text)
+        # Piper reads NFD (accents as marks the exported graph composes back): its own ids, not Coqui's
+        assert piper_voice.phonemes_to_ids(phonemes) == piper_ids(text, piper_voice.config.phoneme_id_map)
+        config = SynthesisConfig(
+            noise_scale=0.0, noise_w_scale=0.0, length_scale=case.length_scale, normalize_audio=False
+        )
+        (chunk,) = piper_voice.synthesize(text, config)
+        assert chunk.audio_float_array.shape == want.shape, case.name
+        assert np.max(np.abs(chunk.audio_float_array - np.clip(want, -1, 1))) <= TOLERANCE, case.name
+
+        directory = golden_exports[("sherpa-onnx", voice)]
+        assert sherpa_ids(text, _tokens(directory), blank_id=164) == [ids], case.name
+        tts = _sherpa_tts(sherpa, directory, length_scale=case.length_scale)
+        got = np.asarray(tts.generate(text, sid=0, speed=1.0).samples, dtype=np.float32)  # type: ignore[attr-defined]
+        assert got.shape == want.shape, case.name
+        assert np.max(np.abs(got - want)) <= TOLERANCE, case.name
+
+    # negative control: single_en's text and scales through the other golden voice's export
+    case = next(c for c in cases if c.name == "single_en")
+    wrong = PiperVoice.load(_model(golden_exports[("piper", GOLDEN_VOICES["single_fr_slow"][0])]))
+    no_noise = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=1.0, normalize_audio=False)
+    (chunk,) = wrong.synthesize(case.texts[0], no_noise)
+    want = np.clip(case.waveform.reshape(-1), -1, 1)
+    got = chunk.audio_float_array
+    assert got.shape != want.shape or np.max(np.abs(got - want)) > TOLERANCE
 
 
 @pytest.mark.slow

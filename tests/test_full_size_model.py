@@ -8,6 +8,8 @@ import torch
 from yourtts_onnx.export.checkpoint_config import YourTTSConfig
 from yourtts_onnx.export.random_checkpoint import SIZES, coqui_config, random_yourtts
 
+pytestmark = pytest.mark.export
+
 
 def test_full_size_random_model_runs_end_to_end():
     config = YourTTSConfig.from_dict(coqui_config(SIZES["full"], 165), "<full>")

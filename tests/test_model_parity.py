@@ -15,6 +15,8 @@ from conftest import REFERENCE, all_synthesis_cases
 from yourtts_onnx.export.checkpoint import load_checkpoint
 from yourtts_onnx.runtime.similarity import snr_db
 
+pytestmark = pytest.mark.export
+
 CASES = all_synthesis_cases()
 WAVEFORM_ATOL = 1e-4
 # observed 131-133 dB on both references; one live coupling weight moved by 1e-3 gives 110-114 dB (max-abs

@@ -12,6 +12,8 @@ from yourtts_onnx.export.onnx_export import trace_to_onnx
 from yourtts_onnx.export.random_checkpoint import SIZES, coqui_config, random_yourtts
 from yourtts_onnx.export.verify import verify_graph
 
+pytestmark = pytest.mark.export
+
 
 def _variant(**model_args) -> YourTTSConfig:
     raw = coqui_config(SIZES["tiny"], 165)

@@ -23,6 +23,8 @@ from yourtts_onnx.export.receptive_fields import decoder_receptive_fields, measu
 from yourtts_onnx.export.verify import GraphReport
 from yourtts_onnx.runtime.bundle import Bundle, ReceptiveField
 
+pytestmark = pytest.mark.export
+
 # Architectures other than YourTTS's (hop stays 256): other flow kernels/dilations/depth, resblock type 1
 # with other kernels and dilations, other upsampling rates and kernels.
 ARCHITECTURES: dict[str, dict[str, Any]] = {

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
 import soundfile as sf
 
 from runtime_helpers import write_tone
-from yourtts_onnx.errors import AudioError, BundleError, InputError, YourTTSError
+from yourtts_onnx.errors import AudioError, BundleError, InputError
 from yourtts_onnx.runtime import Synthesizer
 
 pytest_plugins = ["runtime_fixtures"]
@@ -150,16 +149,61 @@ def test_unwritable_output(stub_synth, tmp_path):
     a_file.write_text("x")
     with pytest.raises(InputError, match="cannot write"):
         audio.save(a_file / "out.wav")
-    if os.geteuid() != 0:  # root writes anywhere
-        ro = tmp_path / "ro"
-        ro.mkdir()
-        ro.chmod(0o500)
-        try:
-            with pytest.raises(YourTTSError, match="not writable"):
-                audio.save(ro / "out.wav")
-            assert list(ro.iterdir()) == []
-        finally:
-            ro.chmod(0o700)
+
+
+_SAVE_IN_NAMESPACE = """
+import json, os, sys
+from yourtts_onnx.errors import YourTTSError
+from yourtts_onnx.runtime import Synthesizer
+
+audio = Synthesizer.from_bundle(sys.argv[1]).synthesize("Hi.")
+report = {}
+for directory in sys.argv[2:]:
+    try:
+        audio.save(os.path.join(directory, "out.wav"))
+        error = None
+    except YourTTSError as exc:
+        error = str(exc)
+    report[directory] = {"error": error, "left": os.listdir(directory)}
+print(json.dumps(report))
+"""
+
+
+def test_unwritable_and_full_directories_even_as_root(tmp_path):
+    """A read-only file system and a full one (ENOSPC), as tmpfs mounts in a private user and mount
+    namespace (``unshare -rm``): permissions alone cannot refuse root, a read-only mount can. Each save fails
+    with one clear line and leaves nothing behind (no temporary file)."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import STUB_BUNDLE
+
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-rm", "true"], capture_output=True).returncode != 0:
+        pytest.skip("no private mount namespace here (unshare -rm failed): user namespaces are disabled")
+    ro, full = tmp_path / "ro", tmp_path / "full"
+    ro.mkdir()
+    full.mkdir()
+    script = tmp_path / "save.py"
+    script.write_text(_SAVE_IN_NAMESPACE)
+    # 4 KiB of tmpfs: the stub's "Hi." is ~14 KB of WAV
+    shell = (
+        f"mount -t tmpfs -o ro,size=16k tmpfs '{ro}' && mount -t tmpfs -o size=4k tmpfs '{full}' && "
+        f"exec '{sys.executable}' '{script}' '{STUB_BUNDLE}' '{ro}' '{full}'"
+    )
+    proc = subprocess.run([unshare, "-rm", "sh", "-c", shell], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report[str(ro)] == {
+        "error": f"cannot write '{ro / 'out.wav'}': directory '{ro}' is not writable",
+        "left": [],
+    }
+    assert report[str(full)] == {
+        "error": f"cannot write '{full / 'out.wav'}': No space left on device",
+        "left": [],
+    }
 
 
 def test_bad_ids_for_synthesize_ids(stub_bundle):

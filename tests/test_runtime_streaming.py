@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import all_synthesis_cases
+from runtime_helpers import INT8_MIN_SNR_DB
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime import Synthesizer
 from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, default_schedule, resolve_schedule
@@ -253,7 +254,8 @@ def test_int8_bundle_streams_through_the_int8_vocoder(tmp_path: Path, runtime_ti
     got = _joined(chunks)
     assert float(np.abs(got - whole).max()) <= SEAM_ATOL  # static quantisation: windows see the same values
     fp32 = tiny_synth.synthesize(LONG, **QUIET).samples
-    assert len(got) == len(fp32) and snr_db(fp32, got) > 15
+    # measured 34.71 dB (tiny), 34.13 dB (live): runtime_helpers.INT8_MIN_SNR_DB
+    assert len(got) == len(fp32) and snr_db(fp32, got) > INT8_MIN_SNR_DB
 
 
 def test_default_synthesize_decodes_whole_sentences_and_the_stream_matches_it(tiny_synth, model_synth):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from runtime_helpers import cosine, write_tone
+from runtime_helpers import embedding_error, write_tone
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime import Synthesizer, VoiceProfile, default_voices_dir, list_profiles, load_profile
 from yourtts_onnx.runtime.voices import save_profile
@@ -28,22 +28,37 @@ def test_default_voices_dir(monkeypatch, tmp_path):
     assert default_voices_dir() == tmp_path / "env"
 
 
+def _write_chord(path: Path, sr: int, channels: int = 1, f0: float = 150.0, fmt: str = "WAV", **kw) -> Path:
+    """A noise-free 2 s chord (f0 and 2·f0), exactly the same sound at any rate (both well under Nyquist)."""
+    t = np.arange(int(2.0 * sr)) / sr
+    x = 0.3 * (np.sin(2 * np.pi * f0 * t) + 0.5 * np.sin(2 * np.pi * 2 * f0 * t)) / 1.5
+    sf.write(path, np.stack([x] * channels, 1) if channels > 1 else x, sr, format=fmt, **kw)
+    return path
+
+
+#: The same chord through any container, rate and channel count embeds (stub encoder, max-abs after L2
+#: normalisation) within ≤ 7.2e-4 of the 16 kHz float original (measured: WAV 16 kHz 2.8e-5, FLAC 44.1 kHz
+#: stereo 7.0e-5, OGG 22.05 kHz 5.0e-4, WAV 8 kHz stereo 7.2e-4), while a chord 10 Hz lower is 4.5e-3 away and
+#: white noise 9.8e-3. 1.5e-3 separates them (cosine does not: the noise is at 0.998).
+SAME_SOUND_ATOL = 1.5e-3
+
+
 @pytest.mark.parametrize(
     ("fmt", "sr", "channels"),
     [("WAV", 16000, 1), ("FLAC", 44100, 2), ("OGG", 22050, 1), ("WAV", 8000, 2)],
 )
 def test_clone_any_format_rate_and_channels(stub_synth, tmp_path, fmt, sr, channels):
-    ref = stub_synth.embed(write_tone(tmp_path / "ref.wav", 2.0))
-    path = tmp_path / f"clip.{fmt.lower()}"
-    t = np.arange(int(2.0 * sr)) / sr
-    rng = np.random.default_rng(0)
-    x = 0.3 * (
-        np.sin(2 * np.pi * 150 * t) + 0.5 * np.sin(2 * np.pi * 300 * t)
-    ) / 1.5 + 0.01 * rng.standard_normal(t.size)
-    sf.write(path, np.stack([x] * channels, 1) if channels > 1 else x, sr, format=fmt)
-    emb = stub_synth.embed(path)
+    ref = stub_synth.embed(_write_chord(tmp_path / "ref.wav", 16000, subtype="FLOAT"))
+    emb = stub_synth.embed(_write_chord(tmp_path / f"clip.{fmt.lower()}", sr, channels, fmt=fmt))
     assert emb.shape == (512,) and np.all(np.isfinite(emb))
-    assert cosine(emb, ref) > 0.9  # the same sound, through different containers and resampling
+    assert embedding_error(emb, ref) <= SAME_SOUND_ATOL  # the same sound
+    # negative controls through the same container: another sound fails the same check
+    lower = stub_synth.embed(_write_chord(tmp_path / f"low.{fmt.lower()}", sr, channels, f0=140.0, fmt=fmt))
+    assert embedding_error(lower, ref) > SAME_SOUND_ATOL
+    noise = tmp_path / f"noise.{fmt.lower()}"
+    x = 0.1 * np.random.default_rng(0).standard_normal(2 * sr)
+    sf.write(noise, np.stack([x] * channels, 1) if channels > 1 else x, sr, format=fmt)
+    assert embedding_error(stub_synth.embed(noise), ref) > SAME_SOUND_ATOL
 
 
 def test_save_and_use_voice(stub_synth, tmp_path, voices_dir):

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from server_support import TEXT, live_server, make_app, read_audio, recording
+from server_support import TEXT, RecordingSynth, live_server, make_app, read_audio, recording
 from web_support import CHROMIUM, CHROMIUM_ARGS
 from web_support import unavailable as _unavailable
+
+pytestmark = pytest.mark.browser
 
 pytest_plugins = ["server_fixtures"]
 
@@ -52,7 +55,8 @@ def page(browser):
 
 
 def test_speak_play_and_download(page, server_synth, tmp_path):
-    app = make_app(server_synth, tmp_path)
+    recorder = RecordingSynth(server_synth)
+    app = make_app(recorder, tmp_path)
     with live_server(app) as url:
         page.goto(url + "/")
         page.wait_for_function("() => document.querySelectorAll('#voice option').length >= 3")
@@ -69,7 +73,14 @@ def test_speak_play_and_download(page, server_synth, tmp_path):
         page.click("#synthesize")
         page.wait_for_function(AUDIO_READY)
         duration = page.eval_on_selector("#player", "a => a.duration")
-        assert 0.05 < duration < 30
+        # the page's choices reached the synthesizer: the chosen voice, speed 1.5 as length scale default / 1.5
+        (call,) = recorder.calls
+        assert np.array_equal(call.embedding, server_synth.voices.speaker("random-fr-1"))
+        assert call.language == "en"
+        assert call.length_scale == pytest.approx(server_synth.defaults.length_scale / 1.5)
+        # the player holds the response: as long as the direct synthesis of that request (to a frame)
+        direct = server_synth.synthesize(TEXT, call).samples.size / server_synth.sample_rate
+        assert abs(duration - direct) < 0.02, (duration, direct)
         assert "Done in" in page.inner_text("#status")
         assert page.is_hidden("#error")
 

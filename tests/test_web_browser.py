@@ -3,7 +3,7 @@
 ONNX Runtime run the same graphs), served with COOP/COEP (WASM, 2 threads).
 
 Checked against the Python runtime on the same graphs: ``tokenize`` on the golden tokenizer cases (exact),
-``synthesize`` with noise 0 (max-abs ≤ 1e-4), ``embed`` of the golden recordings (cosine ≥ 0.999), the page's
+``synthesize`` with noise 0 (max-abs ≤ 1e-4), ``embed`` of the golden recordings (max-abs ≤ 1e-4 after L2 normalisation), the page's
 streaming playback against ``synthesize``; the worker keeps the page responsive; voices cloned through the
 page's controls (an uploaded WAV, the fake microphone) are saved in IndexedDB; bad input and a failed
 download show a message.
@@ -21,14 +21,17 @@ import pytest
 import soundfile as sf
 
 from conftest import REFERENCE
+from runtime_helpers import EMBEDDING_ATOL, embedding_error, wrong_clip
 from web_support import READY, launch, open_page
 from yourtts_onnx.runtime import Synthesizer
 from yourtts_onnx.runtime.bundle import Bundle
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
-from yourtts_onnx.runtime.similarity import cosine, snr_db
+from yourtts_onnx.runtime.similarity import snr_db
 from yourtts_onnx.runtime.speaker_encoder import SpeakerEncoder, recipe_from_bundle
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.web.preview import serve_site
+
+pytestmark = pytest.mark.browser
 
 pytest_plugins = ["web_fixtures"]
 
@@ -207,6 +210,38 @@ def test_synthesize_equals_python_onnx_runtime(shared_page, python: Synthesizer,
     print(f"browser (onnxruntime-web WASM, {THREADS} threads) vs Python ONNX Runtime, max-abs: {worst:.2e}")
 
 
+def test_synthesize_equals_coqui_golden(shared_page, reference) -> None:
+    """Not only our graphs in two runtimes: Coqui's golden syntheses (noise 0, Coqui's exact text as one
+    utterance, the golden d-vector) from the page's API, on both references, to 1e-4 max-abs; another
+    speaker's d-vector fails the same check (negative control)."""
+    cases = [
+        c for c in reference.cases() if c.waveform.shape[0] == 1
+    ]  # padded batch items differ at the tail
+    languages = {0: "en", 1: "fr-fr", 2: "pt-br"}
+    worst = 0.0
+    for case in cases:
+        request = {
+            "text": case.texts[0],
+            "language": languages[int(case.language_ids[0])],
+            "embedding": case.d_vectors.reshape(-1).astype(np.float32).tolist(),
+            "noiseScale": 0,
+            "noiseScaleDp": 0,
+            "lengthScale": case.length_scale,
+            "split": False,
+        }
+        samples = _samples(shared_page.evaluate(SYNTH, request))
+        want = case.waveform.reshape(-1)
+        assert samples.shape == want.shape, case.name
+        err = float(np.max(np.abs(samples - want)))
+        worst = max(worst, err)
+        assert err <= TOLERANCE, (case.name, err)
+        if case.name == "single_en":  # negative control: the same request with another golden voice
+            other = next(c for c in cases if c.name == "single_fr_slow").d_vectors.reshape(-1)
+            wrong = _samples(shared_page.evaluate(SYNTH, {**request, "embedding": other.tolist()}))
+            assert wrong.shape != want.shape or float(np.max(np.abs(wrong - want))) > TOLERANCE
+    print(f"browser vs Coqui's golden waveforms ({len(cases)} cases), max-abs: {worst:.2e}")
+
+
 def test_embed_golden_recordings_like_python(shared_page, site: Path, golden_dir: Path) -> None:
     bundle = Bundle.open(site / "model")
     encoder = SpeakerEncoder(
@@ -220,16 +255,25 @@ def test_embed_golden_recordings_like_python(shared_page, site: Path, golden_dir
       const { samples, sampleRate } = await decodeAudio(bytes, name);
       return { embedding: Array.from(await yourtts.embed(samples, sampleRate)), sampleRate };
     }"""
-    worst = 1.0
+    worst = 0.0
+    embeddings = {}
     for i in range(5):
         got = shared_page.evaluate(script, f"ref_{i}.wav")
+        emb = embeddings[i] = np.asarray(got["embedding"])
         ref = encoder.clone(golden_dir / f"ref_{i}.wav").embedding
-        c = cosine(np.asarray(got["embedding"]), ref)
-        worst = min(worst, c)
-        assert c >= 0.999, (i, got["sampleRate"], c)
+        err = embedding_error(emb, ref)
+        worst = max(worst, err)
+        assert err <= EMBEDDING_ATOL, (i, got["sampleRate"], err)
         coqui = np.load(golden_dir / f"ref_{i}_embedding.npy")
-        assert cosine(np.asarray(got["embedding"]), coqui) >= 0.999  # Coqui's own embedding
-    print(f"browser embed vs Python (soxr resampling) on the golden recordings, worst cosine: {worst:.8f}")
+        assert embedding_error(emb, coqui) <= EMBEDDING_ATOL  # Coqui's own embedding
+        # negative control: the wrong recording's golden embedding fails the same check
+        other = np.load(golden_dir / f"ref_{wrong_clip(i)}_embedding.npy")
+        assert embedding_error(emb, other) > EMBEDDING_ATOL
+    # the mean of two clips (what cloning from two recordings stores) is Coqui's, and one clip is not
+    mean = np.load(golden_dir / "ref_0_1_mean_embedding.npy")
+    assert embedding_error((embeddings[0] + embeddings[1]) / 2, mean) <= EMBEDDING_ATOL
+    assert embedding_error(embeddings[0], mean) > EMBEDDING_ATOL
+    print(f"browser embed vs Python (soxr resampling) on the golden recordings, worst max-abs: {worst:.2e}")
 
 
 def test_api_errors_are_clear(shared_page) -> None:
@@ -336,22 +380,26 @@ def test_page_highlights_the_word_being_spoken(shared_page) -> None:
 
 
 def test_worker_keeps_the_page_responsive(shared_page) -> None:
+    """State, not a clock: while the request is out with the inference worker (pending, unanswered), the
+    main thread runs a chain of timer callbacks. Synthesis on the main thread would either finish before the
+    first callback or leave no request pending while they run."""
     text = " ".join([SYNTH_CASES[3][2]] * 6)
-    ticks = shared_page.evaluate(
+    seen = shared_page.evaluate(
         """async (text) => {
-          let ticks = 0;
-          const timer = setInterval(() => { ticks += 1; }, 20);
-          const t0 = performance.now();
-          await yourtts.synthesize({ text, language: 'en' });
-          const ms = performance.now() - t0;
-          clearInterval(timer);
-          return { ticks, ms };
+          let done = false;
+          const job = yourtts.synthesize({ text, language: 'en' }).then(() => { done = true; });
+          const ticks = [];
+          while (!done && ticks.length < 5) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            if (!done) ticks.push(yourtts.pending.size);
+          }
+          await job;
+          return { ticks, worker: yourtts.worker instanceof Worker, after: yourtts.pending.size };
         }""",
         text,
     )
-    print(f"main-thread timer during a {ticks['ms']:.0f} ms synthesis: {ticks['ticks']} ticks of 20 ms")
-    assert ticks["ms"] > 200  # long enough to tell a blocked page from a free one
-    assert ticks["ticks"] >= 3
+    print(f"main-thread timer callbacks while the worker synthesised: {seen['ticks']}")
+    assert seen == {"ticks": [1, 1, 1, 1, 1], "worker": True, "after": 0}
 
 
 def test_stop_button_stops_speaking(shared_page) -> None:
@@ -423,7 +471,9 @@ def test_clone_from_an_uploaded_wav_then_speak_with_it(
     assert page.is_enabled("#delete-voice")
     embedding = _saved_embedding(page, "Uploaded voice")
     reference = python.voices.embed(site / "test-audio" / "ref_2.wav")
-    assert cosine(embedding, reference) >= 0.999
+    assert embedding_error(embedding, reference) <= EMBEDDING_ATOL
+    # the upload is ref_2 to the clip-separating tolerance, and not ref_3 (negative control)
+    assert embedding_error(embedding, python.voices.embed(site / "test-audio" / "ref_3.wav")) > EMBEDDING_ATOL
 
     text = "Cloned and speaking in the browser."
     page.fill("#text", text)
@@ -450,7 +500,7 @@ def test_clone_from_an_uploaded_wav_then_speak_with_it(
     page.wait_for_function("() => !document.querySelector('#voice option[value=\"saved:Uploaded voice\"]')")
 
 
-def test_clone_from_the_microphone(context, url: str, errors) -> None:
+def test_clone_from_the_microphone(context, url: str, errors, golden_dir: Path) -> None:
     """Chromium's fake capture device plays a golden recording; MediaRecorder records it as WebM/Opus."""
     page = open_page(context, f"{url}?threads={THREADS}", errors)
     _open(page, "#clone-panel")
@@ -464,11 +514,16 @@ def test_clone_from_the_microphone(context, url: str, errors) -> None:
     )
     assert "Saved the voice 'Microphone voice'" in page.inner_text("#clone-status")
     embedding = _saved_embedding(page, "Microphone voice")
-    assert (
-        embedding.shape == (512,)
-        and np.all(np.isfinite(embedding))
-        and 0.5 < np.linalg.norm(embedding) <= 1.0001
-    )
+    assert embedding.shape == (512,) and np.all(np.isfinite(embedding))
+    # 2.5 s of ref_0 looped, through Opus at an arbitrary phase: no longer within the file's tolerance, but
+    # still nearer Coqui's embedding of ref_0 than of any other recording (the others are the controls).
+    # Measured: ref_0 3.3e-3 / 3.1e-3 (tiny / live), ref_1 3.6e-3 / 3.5e-3 (the nearest other clip with this
+    # random-init encoder), ref_2-4 ≥ 6.7e-3
+    errors_by_clip = {
+        i: embedding_error(embedding, np.load(golden_dir / f"ref_{i}_embedding.npy")) for i in range(5)
+    }
+    print(f"microphone clone vs Coqui's embeddings (max-abs after L2 normalisation): {errors_by_clip}")
+    assert min(errors_by_clip, key=errors_by_clip.get) == 0, errors_by_clip
 
 
 def test_second_visit_loads_from_cache_storage(context, url: str, errors) -> None:

@@ -17,6 +17,7 @@ import pytest
 import soundfile as sf
 
 from conftest import REFERENCE, REFERENCE_NAMES, ROOT, STUB_BUNDLE
+from runtime_helpers import INT8_MIN_SNR_DB, embedding_error, wrong_clip
 from server_support import client_for, make_app
 from web_support import require_web_deps, unavailable
 from yourtts_onnx.errors import InputError
@@ -26,6 +27,8 @@ from yourtts_onnx.runtime.similarity import snr_db
 from yourtts_onnx.runtime.text.tokenizer import describe_characters
 from yourtts_onnx.web.browser_graphs import BROWSER_GRAPHS
 from yourtts_onnx.web.site import SITE_MANIFEST, web_export
+
+pytestmark = [pytest.mark.node, pytest.mark.export]
 
 pytest_plugins = ["server_fixtures", "web_fixtures"]
 
@@ -112,9 +115,16 @@ def test_int8_site_is_smaller_and_measured(sites: dict[str, Path]) -> None:
             name
         )
     assert int8["download_bytes"]["model"] < 0.6 * fp32["download_bytes"]["model"]
-    assert quality["vocoder"]["durations_equal"] and quality["vocoder"]["snr_db"] >= 20
-    assert quality["all"]["snr_db"] >= 20
-    assert quality["speaker_encoder"]["cosine"] >= 0.999
+    # gates a few dB under what is measured (the same on both references: vocoder 34.72 dB tiny, 34.12 dB
+    # live); an INT8 vocoder calibrated on zeros, or not calibrated, lands far below
+    assert quality["vocoder"]["durations_equal"] and quality["vocoder"]["snr_db"] >= INT8_MIN_SNR_DB
+    if quality["all"][
+        "durations_equal"
+    ]:  # tiny: 34.73 dB; live: fp16 moved a duration (28.4 dB, not shipped)
+        assert quality["all"]["snr_db"] >= INT8_MIN_SNR_DB
+    # fp16 speaker encoder: measured 1 - cosine 3.6e-7 (tiny) / 4.3e-7 (live); the mean of two clips vs one
+    # clip is 3e-5 away, another clip 1.3e-4: 3e-6 separates them
+    assert 1 - quality["speaker_encoder"]["cosine"] <= 3e-6
     print("int8 site quality:", json.dumps(quality))
     # the recorded figures are real: the site's graphs against the fp32 site's, in Python
     from yourtts_onnx.runtime import Synthesizer
@@ -125,7 +135,27 @@ def test_int8_site_is_smaller_and_measured(sites: dict[str, Path]) -> None:
     ref = a.synthesize(text, language="en", noise_scale=0, noise_scale_dp=0).samples
     got = b.synthesize(text, language="en", noise_scale=0, noise_scale_dp=0).samples
     assert ref.shape == got.shape
-    assert 15 < snr_db(ref, got) < 80
+    # measured 34.77 dB (tiny) and 34.17 dB (live); < 80: INT8 really changed the waveform
+    assert INT8_MIN_SNR_DB < snr_db(ref, got) < 80
+
+
+@pytest.mark.parametrize("site_name", ["fp32", "int8"])
+def test_site_speaker_encoder_embeds_like_coqui(sites: dict[str, Path], golden_dir: Path, site_name) -> None:
+    """The site's speaker encoder (fp16 in the INT8 site) against Coqui's golden embeddings: measured
+    max-abs after L2 normalisation 1.7e-7 (fp32) and 6.4e-5 (fp16) on both references; another clip is
+    ≥ 2e-3 away and one clip instead of the mean of two 1e-3, so 3e-4 still tells them apart."""
+    from yourtts_onnx.runtime import Synthesizer
+
+    tol = 3e-4
+    synth = Synthesizer.from_bundle(sites[site_name] / "model", backend="split", threads=1)
+    for i in range(5):
+        emb = synth.embed(golden_dir / f"ref_{i}.wav")
+        assert embedding_error(emb, np.load(golden_dir / f"ref_{i}_embedding.npy")) <= tol, i
+        # negative control: the wrong clip fails the same check
+        assert embedding_error(emb, np.load(golden_dir / f"ref_{wrong_clip(i)}_embedding.npy")) > tol, i
+    mean = np.load(golden_dir / "ref_0_1_mean_embedding.npy")
+    assert embedding_error(synth.embed([golden_dir / "ref_0.wav", golden_dir / "ref_1.wav"]), mean) <= tol
+    assert embedding_error(synth.embed(golden_dir / "ref_0.wav"), mean) > tol  # one clip, not the mean
 
 
 def test_web_export_errors(tiny_bundle: Path, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from wyoming.info import Describe
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeVoice
 
 from conftest import STUB_BUNDLE
-from server_support import SlowSynth, recording, wait_until
+from server_support import SlowSynth, recording, step_until, wait_until
 from wyoming_support import (
     HOST,
     assert_same_audio,
@@ -305,10 +305,13 @@ def test_busy_server_and_timeout_are_error_events(synth):
             assert not (await first).errors
 
         run(scenario())
-    slow = SlowSynth(synth, delay=2.0)
+    gate = threading.Event()
+    slow = SlowSynth(synth, gate=gate)  # never opens before the deadline: the timeout cannot race the work
     with running_server(slow, timeout=0.3) as server:
         reply = run(client.synthesize(HOST, server.port, "One. Two."))
         assert [e.code for e in reply.errors] == ["timeout"]
+        assert slow.sentences == 0
+        gate.set()
 
 
 # -- several clients, and clients that leave ---------------------------------------------------------
@@ -341,7 +344,9 @@ def test_four_concurrent_clients(server, synth):
 def test_a_client_that_leaves_mid_stream_stops_its_work(synth):
     sentences = 40
     text = " ".join(f"This is sentence number {i}." for i in range(sentences))
-    slow = SlowSynth(synth, delay=0.05)
+    import threading
+
+    slow = SlowSynth(synth, steps=threading.Semaphore(1))  # lockstep: one sentence, then one per step
     with running_server(slow) as server:
 
         async def leave_after_first_chunk() -> None:
@@ -353,9 +358,11 @@ def test_a_client_that_leaves_mid_stream_stops_its_work(synth):
 
         run(leave_after_first_chunk())
         runner = server.service.runner
+        stepped = step_until(slow, lambda: runner.counters.cancelled == 1, limit=sentences - 2)
         wait_until(lambda: runner.counters.cancelled == 1 and runner.running == 0, timeout=20)
         made = slow.sentences
-        assert made < sentences  # stopped at the next chunk, not at the end of the text
+        # noticed within a few sentences and stopped in the one it was making, not at the end of the text
+        assert made <= stepped + 1 < sentences, (stepped, made)
         # the server goes on serving
         reply = run(client.synthesize(HOST, server.port, "Still here."))
         assert reply.audio == expected_pcm(synth, "Still here.")
