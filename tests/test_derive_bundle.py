@@ -228,6 +228,7 @@ def test_derive_refuses_a_derived_source(
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_int8_recipe_quantises_the_flow_and_text_encoder_convolutions(
     tmp_path: Path, live_bundle: Path
 ) -> None:

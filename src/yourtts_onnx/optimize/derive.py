@@ -19,7 +19,9 @@ Precisions (bundle-level value → what each graph holds):
   are marked ``mixed``, ``vocoder`` ``int8``); the flow's weights (wherever a graph holds them: ``flow``,
   ``decoder``, ``model``) and the speaker encoder's are stored as fp16 and computed in fp32 (``flow``,
   ``speaker_encoder``: ``fp16``); the text encoder and duration predictor stay fp32, so durations (and
-  lengths) equal the fp32 bundle's;
+  lengths) equal the fp32 bundle's. ``derive_bundle(..., recipe=Int8Recipe(...))`` also quantises the flow's
+  WaveNet convolutions or the text encoder's (:mod:`.int8_recipe`; measured, gated and not shipped — see
+  there); ``config.json`` records the recipe as ``int8_recipe``;
 * ``fp32``: nothing converted; rewrites an older bundle in the current layout (shared weights file,
   ``flow``/``vocoder`` graphs split from ``decoder.onnx`` when it has none).
 """
