@@ -16,8 +16,9 @@ together and each makes ``--rounds`` requests back to back for the 20-word bench
 A stream is played from its first byte at real time: it **underruns** when a chunk arrives after the audio
 received before it has finished playing (``stall`` = the total time the player waits, summed over the stream).
 Per level: first-audio latency p50/p95, the share of streams that underran and their worst stall. The
-capacity is the highest level with no underrun; the knee is where p95 first-audio latency passes twice its
-single-stream value. Written to ``--out``: ``capacity.json`` (settings, machine, every stream) and
+capacity is the highest level (with every level below it) where no stream underran and p95 first audio stays
+within ``--max-first-audio`` seconds (default 1.0: past it a speaker waits noticeably); the knee is where p95
+first-audio latency passes twice its single-stream value. Written to ``--out``: ``capacity.json`` (settings, machine, every stream) and
 ``capacity.png`` (p95 first audio vs concurrency, underrunning levels marked). Run it on a quiet machine.
 """
 
@@ -221,6 +222,7 @@ def main() -> int:
     ap.add_argument("--routes", default="openai,wyoming")
     ap.add_argument("--workers", type=int, help="server inference threads (default: the server's)")
     ap.add_argument("--threads", type=int, help="ONNX Runtime threads per inference (default: the server's)")
+    ap.add_argument("--max-first-audio", type=float, default=1.0, help="p95 first-audio bound, s (default 1)")
     ap.add_argument("--note", default="", help="conditions to record (machine busy or quiet)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "capacity")
     args = ap.parse_args()
@@ -230,6 +232,7 @@ def main() -> int:
         "sentence": STREAMING_SENTENCE,
         "levels": levels,
         "rounds": args.rounds,
+        "max_first_audio_s": args.max_first_audio,
         "workers": args.workers or "server default (cores)",
         "threads": args.threads or "server default (cores / workers)",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_start": os.getloadavg()},
@@ -260,7 +263,12 @@ def main() -> int:
                             f"{s['first_audio_p95_s']}, underrun {s['underrun_share']:.0%}",
                             flush=True,
                         )
-                    ok = [c for c in levels if series["levels"][str(c)]["underrun_share"] == 0]
+                    ok = [
+                        c
+                        for c in levels
+                        if series["levels"][str(c)]["underrun_share"] == 0
+                        and (series["levels"][str(c)]["first_audio_p95_s"] or 1e9) <= args.max_first_audio
+                    ]
                     series["capacity_streams"] = max(
                         (c for c in ok if all(x in ok for x in levels if x <= c)), default=0
                     )
