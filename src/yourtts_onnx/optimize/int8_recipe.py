@@ -18,11 +18,11 @@ The duration predictor is never quantised: it is tiny (a few % of a sentence's t
 output decides every frame after it.
 
 Measured on a live full-size checkpoint (``benchmarks/int8_quality/``, issue 22): the flow recipes pass every
-gate (0/1028 tokens changed, SNR 36 dB — HiFi-GAN's error dominates — speaker cosine ≥ 0.9988) but do not pay
-(the flow is ~3% of the arithmetic and its gated activations stay fp32, so every quantised convolution adds a
-Quantize/Dequantize pair: ``wavenet`` tied the shipped recipe, ``all`` was slower); the text encoder recipes
-are faster but change durations at noise 0 (7–9 of 1028 tokens): they fail. :data:`SHIPPED` stays HiFi-GAN
-only.
+gate (0/1028 tokens changed, SNR 36 dB — HiFi-GAN's error dominates — speaker cosine ≥ 0.9988) but showed
+no reliable gain (the flow is ~3% of the arithmetic and its gated activations stay fp32, so every quantised
+convolution adds a Quantize/Dequantize pair; two runs on a shared machine: ``wavenet`` 0.99× and 1.12× the
+shipped recipe's speed); the text encoder recipes change durations at noise 0 (7–9 of 1028 tokens): they
+fail. :data:`SHIPPED` stays HiFi-GAN only until a quiet measurement shows the flow recipe pays.
 """
 
 from __future__ import annotations
