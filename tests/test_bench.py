@@ -319,3 +319,51 @@ def test_peak_is_derived_from_cpu_flags():
         vendor="GenuineIntel", family=6, flags=["avx2", "fma", "avx512f"], mhz=2000.0, physical_cores=4
     )
     assert math.isclose(fp32_peak(skx, 8).gflops, 4 * 2 * 16 * 2 * 2.0)  # threads capped at physical cores
+
+
+def test_peers_are_timed_at_their_own_rates_and_ratios_follow(r: dict):
+    """Piper medium (the trained en_US-joe-medium voice) and sherpa-onnx on the same VITS voice, interleaved
+    with our fp32 and INT8 default engines; every ratio is recomputed from the per-case medians."""
+    p = r["peers"]
+    assert p["missing"] == {}  # both peers are in the dev extra
+    assert set(p["how"]) == {"piper medium", "sherpa-onnx vits"}
+    assert "en_US-joe-medium" in p["how"]["piper medium"] and "piper-tts" in p["how"]["piper medium"]
+    ours = [r["default_engines"]["fp32"], r["default_engines"]["int8"]]
+    assert set(p["ratios"]) == set(ours)
+    for case in p["cases"]:
+        assert case["engines"]["piper medium"]["sample_rate"] == 22050
+        assert case["engines"][ours[0]]["sample_rate"] == 16000
+        for row in case["engines"].values():
+            assert row["audio_s"] > 0.3  # real speech from every engine
+    for mine in ours:
+        for peer in p["how"]:
+            per_case = [
+                c["engines"][mine]["rtf"]["median"] / c["engines"][peer]["rtf"]["median"] for c in p["cases"]
+            ]
+            assert p["ratios"][mine][peer]["per_case"] == pytest.approx(per_case)
+            assert p["ratios"][mine][peer]["geo_mean"] == pytest.approx(_geo_mean(per_case))
+    md = markdown(r)
+    assert "## Peers, same run" in md and "RTF ours / peer" in readme_section(r)
+
+
+def test_int8_recipes_are_gated_and_vocoder_profiled(r: dict):
+    q = r["int8_quality"]
+    assert set(q["recipes"]) == {"hifigan", "hifigan+flow-wavenet"}
+    shipped = q["recipes"]["hifigan"]
+    assert (
+        shipped["shipped"] and shipped["durations_changed_tokens"] == 0
+    )  # fp32 text encoder + duration predictor
+    for row in q["recipes"].values():
+        assert row["passes"] == all(row["gates"].values())
+        assert row["gates"]["snr_db"] == (row["noise0"]["snr_db"] >= 25)
+    assert "## INT8 recipes: quality gates" in markdown(r)
+    vp = r["vocoder_profile"]["results"]
+    assert set(vp) == {"fp32", "int8"}
+    assert vp["int8"]["gop"] == pytest.approx(vp["fp32"]["gop"], rel=0.02)  # same convolutions, counted alike
+    classes = vp["int8"]["classes"]
+    int8_convs = {
+        k for n, c in classes.items() if c["gop"] > 0 and not n.startswith("cond_layer") for k in c["kernels"]
+    }
+    assert int8_convs == {"QLinearConv"}  # every convolution on z runs an integer kernel
+    assert classes["cond_layer (speaker embedding)"]["kernels"] == ["Conv"]  # the embedding's stays fp32
+    assert any(name.startswith("resblock conv k=") for name in vp["int8"]["classes"])

@@ -229,3 +229,44 @@ def test_derive_refuses_a_derived_source(
     err = capsys.readouterr().err
     assert code != 0 and "derive from an fp32 export" in err and err.count("\n") == 1
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_int8_recipe_quantises_the_flow_and_text_encoder_convolutions(
+    tmp_path: Path, live_bundle: Path
+) -> None:
+    """The recipes beyond HiFi-GAN (issue 22) on live weights: the chosen convolutions of flow.onnx and
+    text_encoder.onnx become QDQ (int8 weights), the labels say so, cond_layer and the duration predictor stay,
+    and the quality module measures the result against the fp32 bundle."""
+    from yourtts_onnx.bench.int8_quality import measure
+    from yourtts_onnx.optimize.int8_recipe import Int8Recipe
+
+    out = tmp_path / "int8"
+    recipe = Int8Recipe(flow="wavenet", text_encoder="convs")
+    result = derive_bundle(live_bundle, out, "int8", recipe=recipe, progress=lambda _m: None)
+    assert result.graphs["flow"] == "mixed" and result.graphs["text_encoder"] == "mixed"
+    assert result.graphs["duration_predictor"] == "fp32"
+    raw = json.loads((out / "config.json").read_text())
+    assert raw["int8_recipe"] == {"flow": "wavenet", "text_encoder": "convs"}
+
+    def int8_weights(graph: str) -> set[str]:
+        model = onnx.load(str(out / f"{graph}.onnx"), load_external_data=False)
+        return {t.name for t in model.graph.initializer if t.data_type == onnx.TensorProto.INT8}
+
+    flow = int8_weights("flow")
+    assert any(".in_layers." in n for n in flow) and any(".res_skip_layers." in n for n in flow)
+    assert not any("cond_layer" in n or ".post." in n for n in flow)
+    te = int8_weights("text_encoder")
+    assert any("conv_q" in n for n in te) and any("conv_2" in n for n in te)
+    assert not int8_weights("duration_predictor")
+
+    # control: the fp32 bundle against itself passes every gate exactly; the recipe changes the waveform
+    q = measure(live_bundle, {"fp32": live_bundle, "more": out}, speakers=1, progress=lambda _m: None)
+    same, more = q["recipes"]["fp32"], q["recipes"]["more"]
+    assert (
+        same["durations_changed_tokens"] == 0 and same["noise0"]["snr_db"] == float("inf") and same["passes"]
+    )
+    assert same["noise0"]["embedding_cosine_min"] == pytest.approx(1.0, abs=1e-6)
+    assert more["tokens"] == same["tokens"] > 0 and more["noise0"]["snr_db"] < 200
+    assert set(more["gates"]) == {"durations_equal", "snr_db", "speaker_cosine"}
+    assert more["passes"] == all(more["gates"].values())

@@ -120,6 +120,25 @@ def count_flops(model: onnx.ModelProto | str | Path, dims: Mapping[str, int]) ->
     return result
 
 
+def per_node(
+    model: onnx.ModelProto | str | Path, dims: Mapping[str, int]
+) -> dict[str, tuple[float, list[int]]]:
+    """Each dense node's FLOPs and weight shape (``[]`` when unknown), by node name, at ``dims``."""
+    if not isinstance(model, onnx.ModelProto):
+        model = onnx.load(str(model))
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    _fix_inputs(m, dims)
+    inferred = shape_inference.infer_shapes(m, data_prop=True)
+    shapes = _shapes(inferred)
+    out: dict[str, tuple[float, list[int]]] = {}
+    for node in inferred.graph.node:
+        if node.op_type in CONV_OPS or node.op_type == "ConvTranspose":
+            weight = node.input[3] if node.op_type == "QLinearConv" else node.input[1]
+            out[node.name] = (_node_flops(node, shapes) or 0.0, shapes.get(weight, []))
+    return out
+
+
 def _entry(count: FlopCount, basis: str, per_s: float) -> dict[str, Any]:
     return {
         "gflop": count.total / 1e9,

@@ -123,7 +123,59 @@ def markdown(r: dict[str, Any]) -> str:
     lines += _streaming(r)
     lines += _cli(r)
     lines += _quality(r)
+    lines += _peers(r)
+    lines += _int8_quality(r)
     return "\n".join(lines) + "\n"
+
+
+def peers_table(r: dict[str, Any]) -> list[str]:
+    """Ours / peer RTF (per second of audio, each at its own sample rate), geo-mean over the texts."""
+    p = r.get("peers")
+    if not p or not p["ratios"]:
+        return []
+    peers = sorted({q for v in p["ratios"].values() for q in v})
+    rows = []
+    for mine, per in p["ratios"].items():
+        rows.append(
+            [f"`{mine}`", *(f"{per[q]['geo_mean']:.2f}×" if per[q]["geo_mean"] else "–" for q in peers)]
+        )
+    rtf_rows = []
+    for case in p["cases"]:
+        rtf_rows.append(
+            [
+                case["text_class"],
+                *(_f(case["engines"][n]["rtf"]["median"], 4) for n in [*p["ratios"], *peers]),
+            ]
+        )
+    return [
+        *_table(["RTF ours / peer (< 1: ours faster)", *peers], rows),
+        *_table(["RTF (median)", *[f"`{n}`" for n in p["ratios"]], *peers], rtf_rows),
+    ]
+
+
+def _peers(r: dict[str, Any]) -> list[str]:
+    p = r.get("peers")
+    if not p:
+        return []
+    lines = [
+        "## Peers, same run",
+        "",
+        "Ours (API, as in the Engines table) and the peers timed interleaved on the same English texts; RTF = "
+        "seconds of the call / seconds of its audio at the engine's own sample rate.",
+        "",
+    ]
+    lines += [f"- `{n}`: {how}" for n, how in {**p.get("ours_how", {}), **p.get("how", {})}.items()]
+    lines += [f"- {n}: **not run** — {why}" for n, why in p.get("missing", {}).items()]
+    return [*lines, "", *peers_table(r)]
+
+
+def _int8_quality(r: dict[str, Any]) -> list[str]:
+    from yourtts_onnx.bench.int8_quality import report
+
+    q = r.get("int8_quality")
+    if not q:
+        return []
+    return ["## INT8 recipes: quality gates", "", *report(q), ""]
 
 
 def _bundles(r: dict[str, Any]) -> list[str]:
@@ -305,6 +357,18 @@ def _decoder(r: dict[str, Any]) -> list[str]:
                 for n, v in ir["recipes"].items()
             ],
         )
+    vp = r.get("vocoder_profile")
+    if vp and vp["results"]:
+        from yourtts_onnx.bench.vocoder_profile import report as profile_report
+
+        lines += [
+            f"HiFi-GAN per layer class (`vocoder.onnx`, {vp['frames']} frames, {vp['threads']} threads, ONNX "
+            f"Runtime's profile of {vp['runs']} runs in a `create_session` session with `profile_prefix`; GOPS = "
+            "multiply-adds × 2 counted from the graph's shapes / kernel time; int8 peak = 4× the fp32 peak, "
+            "the VNNI rate):",
+            "",
+            *profile_report(vp["results"], vp["peak_fp32"]),
+        ]
     return lines
 
 
@@ -499,6 +563,14 @@ def readme_section(r: dict[str, Any]) -> str:
         f"{n} {v['first_audio_s']['median'] * 1e3:.0f} ms ({'windows' if v['streams'] else 'whole sentence'})"
         for n, v in s.items()
     ]
+    peers = peers_table(r)
+    if peers:
+        lines += [
+            "Peers in the same run (RTF per second of audio at each engine's own rate, geo-mean over the texts; "
+            "Piper medium = `piper-tts` with en_US-joe-medium; sherpa-onnx runs the same VITS voice):",
+            "",
+            *peers,
+        ]
     lines += [
         f"Synthesis costs {fl['synthesis_total_gflop_per_audio_s']:.1f} GFLOP per second of audio, "
         f"{100 * fl['decoder_share']:.0f}% of it in the decoder (flow + HiFi-GAN). Time to first audio of "

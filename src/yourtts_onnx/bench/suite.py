@@ -31,7 +31,11 @@ from yourtts_onnx.bench.decoder_bench import (
 )
 from yourtts_onnx.bench.engines import ApiEngine, BareModelEngine, Engine, How, TorchEngine
 from yourtts_onnx.bench.flops import synthesis_flops
+from yourtts_onnx.bench.int8_quality import RECIPES as INT8_QUALITY_RECIPES
+from yourtts_onnx.bench.int8_quality import derive_recipes
+from yourtts_onnx.bench.int8_quality import measure as measure_int8_quality
 from yourtts_onnx.bench.int8_recipes import compare_recipes
+from yourtts_onnx.bench.peers import load_peers, run_peers
 from yourtts_onnx.bench.prepare import FP32, FP32_SPLIT, prepare
 from yourtts_onnx.bench.quality import compare
 from yourtts_onnx.bench.rtf import ratio_of_medians, run_rtf
@@ -40,6 +44,7 @@ from yourtts_onnx.bench.streaming import run_streaming
 from yourtts_onnx.bench.targets import CLI_FP32, CLI_INT8, compute_targets
 from yourtts_onnx.bench.texts import STREAMING_SENTENCE, TEXTS
 from yourtts_onnx.bench.timing import interleaved
+from yourtts_onnx.bench.vocoder_profile import profile_bundles
 from yourtts_onnx.errors import BundleError
 from yourtts_onnx.runtime.backends import BACKENDS, choose_backend
 from yourtts_onnx.runtime.bundle import GRAPH_DECODER, GRAPH_MODEL, Bundle
@@ -63,6 +68,8 @@ class BenchConfig:
     decoder_frames: int = 250
     peak_gflops: float | None = None
     torch: bool = True
+    peers: bool = True
+    int8_quality: bool = True
     quick: bool = False
     text_classes: tuple[str, ...] = ("short", "medium", "long")
 
@@ -301,6 +308,37 @@ def _quality_section(
     }
 
 
+def _peers_section(
+    cfg: BenchConfig, engines: Engines, texts: dict[str, str], sr: int, progress: Progress
+) -> dict[str, Any]:
+    """Piper medium and sherpa-onnx (VITS) interleaved with our fp32 and INT8 default engines."""
+    peers, missing = load_peers(cfg.work, cfg.threads, progress)
+    ours = {
+        engines.default[k]: engines.api[engines.default[k]] for k in (FP32, "int8") if k in engines.default
+    }
+    section = run_peers(ours, sr, peers, texts, cfg.reps, progress) if peers else {"cases": [], "ratios": {}}
+    section["missing"] = missing
+    section["ours_how"] = {n: e.how.text() for n, e in ours.items()}
+    return section
+
+
+def _int8_quality_section(cfg: BenchConfig, bundles: dict[str, Path], progress: Progress) -> dict[str, Any]:
+    """Every INT8 recipe derived from the fp32 bundle and gated against it (quick: two recipes)."""
+    names = ["hifigan", "hifigan+flow-wavenet"] if cfg.quick else list(INT8_QUALITY_RECIPES)
+    recipes = {n: INT8_QUALITY_RECIPES[n] for n in names}
+    progress("INT8 recipes: quality gates against the fp32 bundle")
+    derived = derive_recipes(bundles[FP32], cfg.work / "int8-recipes", recipes, progress)
+    return measure_int8_quality(
+        bundles[FP32],
+        derived,
+        recipes=recipes,
+        threads=cfg.threads,
+        speakers=1 if cfg.quick else 2,
+        reps=cfg.reps,
+        progress=progress,
+    )
+
+
 def _cli_section(
     cfg: BenchConfig, bundles: dict[str, Path], auto: dict[str, str], progress: Progress
 ) -> dict[str, Any]:
@@ -396,6 +434,10 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
     result["speed"] = _speed(cases, engines)
     result["api_vs_bare"] = _api_vs_bare(cases, engines, bundles)
 
+    clock.mark("peers")
+    if cfg.peers:
+        result["peers"] = _peers_section(cfg, engines, texts, sr, progress)
+
     clock.mark("flops")
     plan = ref.plan(STREAMING_SENTENCE)
     stream_ids = len(plan.utterances[0].ids)
@@ -422,6 +464,20 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
         progress,
     )
 
+    progress("HiFi-GAN per layer class (ONNX Runtime profile)")
+    result["vocoder_profile"] = {
+        "frames": cfg.decoder_frames,
+        "threads": cfg.threads,
+        "runs": cfg.reps,
+        "peak_fp32": peak,
+        "results": profile_bundles(
+            {FP32: bundles.get(FP32_SPLIT, bundles[FP32]), "int8": bundles["int8"]},
+            cfg.decoder_frames,
+            cfg.threads,
+            cfg.reps,
+        ),
+    }
+
     clock.mark("streaming")
     progress("streaming: Synthesizer.stream")
     streams = run_streaming(engines.api, STREAMING_SENTENCE, cfg.reps, sr)
@@ -440,6 +496,10 @@ def run_suite(cfg: BenchConfig, progress: Progress = print) -> dict[str, Any]:
     clock.mark("quality")
     progress("quality against the fp32 default engine")
     result["quality"] = _quality_section(engines, outputs, list(texts), cfg.quick)
+
+    clock.mark("int8 recipes quality")
+    if cfg.int8_quality:
+        result["int8_quality"] = _int8_quality_section(cfg, bundles, progress)
 
     clock.mark("cli")
     del engines, ref, outputs, streams  # free the sessions before the CLI processes run

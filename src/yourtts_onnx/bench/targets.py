@@ -161,6 +161,57 @@ def compute_targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                     note=f"{int8}, {'windows' if s['streams'] else 'whole sentence: no windows'}",
                 )
             )
+    if int8 and int8 in sp["engines"] and "pytorch" in sp["engines"]:
+        # seconds(int8) / seconds(pytorch) = speed(pytorch) / speed(int8), both relative to the same fp32 run
+        ratio = sp["engines"]["pytorch"]["geo_mean"] / sp["engines"][int8]["geo_mean"]
+        out.append(
+            _target(
+                "INT8 RTF ≤ 0.30 × PyTorch RTF",
+                ratio,
+                0.30,
+                lower=True,
+                unit="x",
+                digits=2,
+                source=f"speed.engines['pytorch'].geo_mean / speed.engines[{int8!r}].geo_mean",
+                how=f"{int8} vs pytorch",
+                note="geo-mean over texts, same run",
+            )
+        )
+    peers = r.get("peers") or {}
+    piper = (peers.get("ratios") or {}).get(int8 or "", {}).get("piper medium")
+    if piper and piper["geo_mean"] is not None:
+        out.append(
+            _target(
+                "INT8 RTF ≤ 0.6 × Piper medium RTF (per audio-second)",
+                piper["geo_mean"],
+                0.6,
+                lower=True,
+                unit="x",
+                digits=2,
+                source=f"peers.ratios[{int8!r}]['piper medium'].geo_mean",
+                how=f"{int8} vs {peers['how']['piper medium']}",
+                note="geo-mean over texts, interleaved",
+            )
+        )
+    iq = r.get("int8_quality")
+    name, shipped = next(
+        ((n, v) for n, v in (iq or {}).get("recipes", {}).items() if v.get("shipped")), ("", None)
+    )
+    if shipped:
+        out.append(
+            _target(
+                "shipped INT8 recipe: durations equal at noise 0, SNR ≥ 25 dB, speaker cosine ≥ 0.98",
+                float(shipped["passes"]),
+                1.0,
+                lower=False,
+                unit="",
+                digits=0,
+                source=f"int8_quality.recipes[{name!r}].passes",
+                how=iq["path"],
+                note=f"{shipped['durations_changed_tokens']} tokens changed, SNR {shipped['noise0']['snr_db']:.1f} dB, "
+                f"cosine min {shipped['noise0']['embedding_cosine_min'] or float('nan'):.4f}",
+            )
+        )
     if CLI_INT8 in cli:
         out.append(
             _target(

@@ -37,6 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--peak-gflops", type=float, help="override the fp32 peak derived from /proc/cpuinfo")
     p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch variant")
     p.add_argument(
+        "--no-peers", action="store_true", help="leave out Piper medium and sherpa-onnx (the peers section)"
+    )
+    p.add_argument(
+        "--no-int8-gates",
+        action="store_true",
+        help="leave out the INT8 recipes' quality gates (each recipe is derived from the fp32 bundle)",
+    )
+    p.add_argument(
         "--quick", action="store_true", help="smoke run: tiny model, 1 repetition (not a measurement)"
     )
 
@@ -62,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         peak_gflops=args.peak_gflops,
         torch=not args.no_torch,
+        peers=not args.no_peers,
+        int8_quality=not args.no_int8_gates,
     )
     if args.quick:
         cfg = BenchConfig.quick_config(

@@ -19,7 +19,9 @@ Precisions (bundle-level value → what each graph holds):
   are marked ``mixed``, ``vocoder`` ``int8``); the flow's weights (wherever a graph holds them: ``flow``,
   ``decoder``, ``model``) and the speaker encoder's are stored as fp16 and computed in fp32 (``flow``,
   ``speaker_encoder``: ``fp16``); the text encoder and duration predictor stay fp32, so durations (and
-  lengths) equal the fp32 bundle's;
+  lengths) equal the fp32 bundle's. ``derive_bundle(..., recipe=Int8Recipe(...))`` also quantises the flow's
+  WaveNet convolutions or the text encoder's (:mod:`.int8_recipe`; measured, gated and not shipped — see
+  there); ``config.json`` records the recipe as ``int8_recipe``;
 * ``fp32``: nothing converted; rewrites an older bundle in the current layout (shared weights file,
   ``flow``/``vocoder`` graphs split from ``decoder.onnx`` when it has none).
 """
@@ -50,7 +52,8 @@ from yourtts_onnx.export.graph_files import (
 )
 from yourtts_onnx.optimize.calibration import make_calibration
 from yourtts_onnx.optimize.fp16 import MIN_ELEMENTS, tensor_digest, weights_to_fp16
-from yourtts_onnx.optimize.quantize import quantize_vocoder
+from yourtts_onnx.optimize.int8_recipe import SHIPPED, Int8Recipe, flow_nodes, op_types, text_encoder_nodes
+from yourtts_onnx.optimize.quantize import name_nodes, quantize_nodes, quantize_vocoder
 from yourtts_onnx.optimize.split_decoder import split_decoder
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
@@ -142,10 +145,33 @@ def _add_split_graphs(models: dict[str, onnx.ModelProto], raw: dict[str, Any], s
 
 
 def _int8(
-    src: Bundle, models: dict[str, onnx.ModelProto], labels: dict[str, str], progress: Progress
+    src: Bundle,
+    models: dict[str, onnx.ModelProto],
+    labels: dict[str, str],
+    progress: Progress,
+    recipe: Int8Recipe = SHIPPED,
 ) -> None:
     progress("calibrating on the fp32 graphs")
     cal = make_calibration(src)
+    if recipe.flow != "none" and GRAPH_FLOW in models:
+        name_nodes(models[GRAPH_FLOW].graph)
+        nodes = flow_nodes(models[GRAPH_FLOW].graph, recipe.flow)
+        progress(f"quantising {len(nodes)} convolutions of flow.onnx ({recipe.flow})")
+        feeds = [
+            {Z_P: z_p, "frame_lengths": np.array([z_p.shape[2]], dtype=np.int64), "speaker_embedding": emb}
+            for z_p, emb in cal.vocoder_latents
+        ]
+        models[GRAPH_FLOW] = quantize_nodes(models[GRAPH_FLOW], feeds, nodes, op_types=["Conv"])
+        labels[GRAPH_FLOW] = "mixed"
+    if recipe.text_encoder != "none" and GRAPH_TEXT_ENCODER in models:
+        name_nodes(models[GRAPH_TEXT_ENCODER].graph)
+        nodes = text_encoder_nodes(models[GRAPH_TEXT_ENCODER].graph, recipe.text_encoder)
+        progress(f"quantising {len(nodes)} nodes of text_encoder.onnx ({recipe.text_encoder})")
+        feeds = [{k: f[k] for k in ("input", "input_lengths", "language_id")} for f in cal.model]
+        models[GRAPH_TEXT_ENCODER] = quantize_nodes(
+            models[GRAPH_TEXT_ENCODER], feeds, nodes, op_types=op_types(recipe.text_encoder)
+        )
+        labels[GRAPH_TEXT_ENCODER] = "mixed"
     for name, feeds in ((GRAPH_MODEL, cal.model), (GRAPH_DECODER, cal.decoder)):
         if name in models:
             progress(f"quantising HiFi-GAN in {name}.onnx")
@@ -170,7 +196,8 @@ def _int8(
             count = weights_to_fp16(model, only=digests)
             if count:
                 progress(f"{name}.onnx: {count} weight tensors of {owner} stored as fp16")
-        labels[owner] = "fp16" if not selects else "mixed"
+        if labels[owner] == "fp32":
+            labels[owner] = "fp16" if not selects else "mixed"
 
 
 #: graphs whose weights decide durations: kept fp32 by every recipe, so durations equal the fp32 bundle's
@@ -196,8 +223,10 @@ def derive_bundle(
     precision: str,
     *,
     progress: Progress = print,
+    recipe: Int8Recipe | None = None,
 ) -> DeriveResult:
-    """Write ``out``: ``source`` (an fp32 bundle) converted to ``precision``. Returns what was done."""
+    """Write ``out``: ``source`` (an fp32 bundle) converted to ``precision``. Returns what was done.
+    ``recipe``: what an INT8 bundle quantises beyond HiFi-GAN (default: :data:`.int8_recipe.SHIPPED`)."""
     if precision not in PRECISIONS:
         raise ExportError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
     t0 = time.perf_counter()
@@ -215,7 +244,8 @@ def derive_bundle(
             progress("split decoder.onnx into flow.onnx + vocoder.onnx")
         labels = {name: "fp32" for name in models}
         if precision == "int8":
-            _int8(src, models, labels, progress)
+            _int8(src, models, labels, progress, recipe or SHIPPED)
+            raw["int8_recipe"] = (recipe or SHIPPED).to_dict()
         elif precision == "fp16":
             _fp16(models, labels, progress)
         for name, model in models.items():

@@ -45,7 +45,7 @@ def descendants(graph: onnx.GraphProto, tensor: str) -> list[str]:
     return names
 
 
-def _name_nodes(graph: onnx.GraphProto) -> None:
+def name_nodes(graph: onnx.GraphProto) -> None:
     seen: set[str] = set()
     for i, node in enumerate(graph.node):
         if not node.name or node.name in seen:
@@ -83,8 +83,6 @@ def quantize_vocoder(
     for the graph's inputs (a few windows of real activations). ``op_types``, ``per_channel`` and ``rewrite``
     (the Div fold and polyphase rewrite) exist to compare recipes; the defaults are the shipped one.
     """
-    from onnxruntime.quantization import quantize_static
-
     m = onnx.ModelProto()
     m.CopyFrom(model)
     boundary = boundary or find_vocoder_input(m.graph)
@@ -92,11 +90,40 @@ def quantize_vocoder(
     if rewrite:
         fold_scalar_div(m)
         rewritten = conv_transpose_to_conv(m)
-    _name_nodes(m.graph)
+    name_nodes(m.graph)
     nodes = descendants(m.graph, boundary)
     log.info(
         "quantising %d nodes after %s (%d transposed convolutions rewritten)", len(nodes), boundary, rewritten
     )
+    return _static(m, model, calibration, nodes, op_types or QUANTISED_OPS, per_channel)
+
+
+def quantize_nodes(
+    model: onnx.ModelProto,
+    calibration: Iterable[Feeds],
+    nodes: list[str],
+    *,
+    op_types: list[str],
+    per_channel: bool = True,
+) -> onnx.ModelProto:
+    """A copy of ``model`` with the named nodes of ``op_types`` quantised to INT8 (static QDQ, weights int8
+    per output channel, activations uint8 per tensor, MinMax ranges from ``calibration``); everything else
+    stays fp32. Nodes must be named (:func:`name_nodes`)."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    return _static(m, model, calibration, nodes, op_types, per_channel)
+
+
+def _static(
+    m: onnx.ModelProto,
+    model: onnx.ModelProto,
+    calibration: Iterable[Feeds],
+    nodes: list[str],
+    op_types: list[str],
+    per_channel: bool,
+) -> onnx.ModelProto:
+    from onnxruntime.quantization import quantize_static
+
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # the quantiser's generic "consider pre-processing" advice
@@ -120,7 +147,7 @@ def _quantize(
     dst: Path,
     calibration: Iterable[Feeds],
     nodes: list[str],
-    op_types: list[str] | None,
+    op_types: list[str],
     per_channel: bool,
 ) -> None:
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType
@@ -130,7 +157,7 @@ def _quantize(
         os.fspath(dst),
         _Reader(calibration),
         quant_format=QuantFormat.QDQ,
-        op_types_to_quantize=op_types or QUANTISED_OPS,
+        op_types_to_quantize=op_types,
         nodes_to_quantize=nodes,
         per_channel=per_channel,
         activation_type=QuantType.QUInt8,

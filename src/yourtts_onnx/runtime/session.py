@@ -13,7 +13,9 @@ verification, the optimisers, voice export and the benchmark, is created by :fun
 * ``cache_dir``: where graphs optimised at the chosen level are saved and reloaded next time (faster
   session start); ``None`` (default) keeps nothing. The cache key is the graph's SHA-256 (from the
   bundle's ``config.json``, or the file's size and mtime), the onnxruntime version, the level and the
-  providers, so a changed graph or runtime never loads a stale optimised copy.
+  providers, so a changed graph or runtime never loads a stale optimised copy;
+* ``profile_prefix``: write ONNX Runtime's per-node profile (JSON, ``session.end_profiling()`` returns its
+  path) under this prefix; ``None`` (default) profiles nothing. For measurements (the vocoder kernel profile).
 
 Errors become :class:`~yourtts_onnx.errors.BundleError` (a graph that cannot be loaded) or
 :class:`~yourtts_onnx.errors.InputError` (an option that makes no sense).
@@ -76,6 +78,7 @@ class SessionOptions:
     spinning: bool = False
     arena: bool = True
     cache_dir: str | os.PathLike[str] | None = None
+    profile_prefix: str | None = None
 
     def __post_init__(self) -> None:
         if self.threads is not None and (
@@ -103,6 +106,9 @@ class SessionOptions:
         opts.enable_cpu_mem_arena = self.arena
         opts.log_severity_level = 3  # errors only; ORT's warnings are not for end users
         opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.spinning else "0")
+        if self.profile_prefix is not None:
+            opts.enable_profiling = True
+            opts.profile_file_prefix = self.profile_prefix
         return opts
 
     def resolved_providers(self) -> tuple[list[str], list[dict[str, Any]]]:
