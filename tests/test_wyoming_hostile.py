@@ -142,9 +142,7 @@ def test_idle_connections_are_closed_but_a_slow_synthesis_is_not(synth, caplog):
     slow = SlowSynth(synth, delay=0.4)
     with running_server(slow, idle_timeout=0.3) as server:
         with connect(server.port) as s:
-            start = time.monotonic()
-            assert s.recv(10) == b""  # closed by the server
-            assert time.monotonic() - start < TIMEOUT
+            assert s.recv(10) == b""  # closed by the server (state, not time: the log says why)
         assert log_lines(caplog, "idle for 0.3 s")
         # a request whose audio takes longer than the idle timeout is answered in full
         with connect(server.port) as s:
