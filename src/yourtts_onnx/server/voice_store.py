@@ -180,6 +180,16 @@ class VoiceStore:
             return record
         raise self.not_found(voice_id)
 
+    def _save_failed(self, voice_id: str, exc: InputError) -> Exception:
+        """The error for a profile that could not be written: taken meanwhile, or an unwritable directory."""
+        if self.exists(voice_id) and (self.directory / f"{voice_id}.json").is_file():
+            return VoiceExistsError(str(exc))
+        return VoiceStorageError(
+            f"cannot save voice '{voice_id}': {exc}",
+            "the voice cannot be saved: the server's voices directory is not writable",
+            "voices_dir_unwritable",
+        )
+
     def _blend_embedding(self, expression: str) -> np.ndarray:
         embedding = blend_embeddings(parse_blend(expression), self.embedding)
         return self.voices.check_embedding(embedding, f"voice blend '{expression}'")
@@ -201,13 +211,7 @@ class VoiceStore:
         try:
             profile = self.voices.save_embedding(voice_id, embedding, label=name, blend=expression.strip())
         except InputError as exc:
-            if self.exists(voice_id) and (self.directory / f"{voice_id}.json").is_file():
-                raise VoiceExistsError(str(exc)) from None
-            raise VoiceStorageError(
-                f"cannot save voice '{voice_id}': {exc}",
-                "the voice cannot be saved: the server's voices directory is not writable",
-                "voices_dir_unwritable",
-            ) from None
+            raise self._save_failed(voice_id, exc) from None
         return _record(profile, voice_id)
 
     def record(self, voice_id: str) -> VoiceRecord:
@@ -283,13 +287,7 @@ class VoiceStore:
         try:
             profile = self.voices.save(voice_id, cloned, label=name)
         except InputError as exc:
-            if self.exists(voice_id) and (self.directory / f"{voice_id}.json").is_file():
-                raise VoiceExistsError(str(exc)) from None
-            raise VoiceStorageError(
-                f"cannot save voice '{voice_id}': {exc}",
-                "the voice cannot be saved: the server's voices directory is not writable",
-                "voices_dir_unwritable",
-            ) from None
+            raise self._save_failed(voice_id, exc) from None
         return _record(profile, voice_id)
 
     def delete(self, voice_id: str) -> None:
