@@ -273,7 +273,10 @@ def test_seeded_noise_gives_the_same_audio_on_any_worker(
     summary = run_batch(
         BatchConfig(bundle=tiny_bundle, manifest=manifest, out=out, workers=2), stream=io.StringIO()
     )
-    assert summary["synthesized"] == 6 and summary["workers_used"] == 2
+    # Which worker takes which row is Ray's choice (a worker slow to start may leave all rows to the
+    # other); rows that share a seed must agree whichever worker ran them and in whatever order, and
+    # must equal an in-process synthesis (a different process from every worker).
+    assert summary["synthesized"] == 6 and 1 <= summary["workers_used"] <= 2
     same = [read_pcm(out / "wavs" / f"s{i}.wav") for i in range(4)]
     assert all(
         np.array_equal(same[0], a) for a in same[1:]
