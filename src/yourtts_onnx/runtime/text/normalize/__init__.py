@@ -45,14 +45,16 @@ __all__ = [
     "substitute",
 ]
 
-_WORD_RULES: dict[str, tuple[Rule, ...]] = {}
-_DIGIT_RULES: dict[str, tuple[Rule, ...]] = {}
+_RULES: dict[str, tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
 
 
 def _rules(code: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
-    if code not in _WORD_RULES:
-        _WORD_RULES[code] = abbreviation_rules(code)
-        _DIGIT_RULES[code] = (
+    """The word rules and the digit rules of ``code``, built once. Servers call this from many threads:
+    both tables go into the cache in one assignment, so no thread sees one without the other (a second
+    thread that misses builds them again, the same result)."""
+    rules = _RULES.get(code)
+    if rules is None:
+        digits = (
             *year_rules(code),
             *time_rules(code),
             *telephone_rules(code),
@@ -60,7 +62,8 @@ def _rules(code: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
             *unit_rules(code),
             *number_rules(code),
         )
-    return _WORD_RULES[code], _DIGIT_RULES[code]
+        rules = _RULES[code] = (abbreviation_rules(code), digits)
+    return rules
 
 
 def normalization_rules(language: str | None) -> tuple[Rule, ...]:
