@@ -73,8 +73,11 @@ MAX_EMBEDDING_DIM = 65_536
 MAX_CHECKPOINT_JSON_BYTES = 256 << 20  # a Coqui checkpoint's config.json, speakers.json, language_ids.json
 MAX_PROFILE_BYTES = 1 << 20  # a saved voice's .json (name, label, recipe, up to 32 sources)
 
-# -- batch -------------------------------------------------------------------------------------------------
+# -- batch (batch/config.py, batch/manifest.py) -------------------------------------------------------------
 MAX_MANIFEST_BYTES = 1 << 30  # a manifest file (regular files only; read as a stream, a row at most 4 MB)
+MAX_BATCH_WORKERS = 4096  # Ray worker actors of one run (--workers)
+MAX_THREADS_PER_BATCH_WORKER = 256  # ONNX Runtime threads per actor (--threads)
+MAX_BATCH_RETRIES = 100  # retries of an item whose worker failed (--retries)
 
 # -- Wyoming server (wyoming/frames.py, wyoming/settings.py) --------------------------------------------------
 MAX_WYOMING_HEADER_BYTES = 64 << 10  # one frame's JSON header line
@@ -96,13 +99,18 @@ def wyoming_data_limit(max_text_chars: int) -> int:
 MAX_OWNER_FILE_BYTES = 16 << 20  # the owner file that proves a directory ours
 MAX_OWNED_ENTRIES = 100_000  # files and directories listed in an output directory before it is replaced
 
-# -- HTTP service settings (serve) ------------------------------------------------------------------------
-MAX_WORKERS = 256
-MAX_THREADS = 1024
+# -- server load (serve and wyoming; serving/load.py) -------------------------------------------------------
+MAX_SERVER_WORKERS = 256  # syntheses at once (--workers): threads of one process
+MAX_THREADS = 1024  # ONNX Runtime intra-op threads per call (--threads; runtime/session.py)
 MAX_QUEUE_SIZE = 100_000
 MAX_TIMEOUT_SECONDS = 86_400.0
+
+# -- HTTP service (serve; server/settings.py, server/models.py) ----------------------------------------------
 MAX_UPLOAD_MB = 1024.0
 MAX_HTTP_CONNECTIONS = 100_000  # --max-connections at most (default 256)
+MIN_SPEED = 0.25  # OpenAI's speed range: length scale = the default / speed
+MAX_SPEED = 4.0
+MAX_INSTRUCTIONS_CHARS = 4096  # OpenAI's 'instructions' (accepted, not used)
 
 
 # -- the checks every front end uses ------------------------------------------------------------------------

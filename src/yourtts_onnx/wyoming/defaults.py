@@ -2,7 +2,6 @@
 importing anything else)."""
 
 DEFAULT_URI = "tcp://127.0.0.1:10200"  # the port Home Assistant's Wyoming integration suggests for TTS
-DEFAULT_QUEUE_SIZE = 16
 DEFAULT_TIMEOUT = 120.0  # seconds one synthesis (a request, or one sentence of a text stream) may take
 DEFAULT_SAMPLES_PER_CHUNK = 1024  # audio-chunk size, as wyoming-piper sends them
 DEFAULT_ZEROCONF_NAME = "yourtts-onnx"
