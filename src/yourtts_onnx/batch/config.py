@@ -68,7 +68,7 @@ class BatchConfig:
             raise InputError(f"--workers must be from 1 to {MAX_BATCH_WORKERS}, got {self.workers}")
         if not 1 <= self.threads_per_worker <= MAX_THREADS_PER_BATCH_WORKER:
             raise InputError(
-                f"--threads-per-worker must be from 1 to {MAX_THREADS_PER_BATCH_WORKER}, got {self.threads_per_worker}"
+                f"--threads (--threads-per-worker) must be from 1 to {MAX_THREADS_PER_BATCH_WORKER}, got {self.threads_per_worker}"
             )
         if not 0 <= self.retries <= MAX_BATCH_RETRIES:
             raise InputError(f"--retries must be from 0 to {MAX_BATCH_RETRIES}, got {self.retries}")

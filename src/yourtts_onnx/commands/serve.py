@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from yourtts_onnx.commands.engine_flags import add_engine_args, default_options, open_synthesizer
 from yourtts_onnx.server.settings import (
@@ -18,6 +19,9 @@ from yourtts_onnx.server.settings import (
     api_key_from_env,
 )
 from yourtts_onnx.serving.load import DEFAULT_MAX_TEXT_CHARS, DEFAULT_QUEUE_SIZE, available_cores
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -129,18 +133,26 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def build_app(args: argparse.Namespace) -> tuple[FastAPI, ServerSettings]:
+    """The application the arguments describe: settings checked first, then the engine of the engine flags
+    (bundle, backend, providers, threads: each worker's share of the cores unless ``--threads``)."""
     from yourtts_onnx.errors import require
 
     require("fastapi", "server")
-    require("uvicorn", "server")
     require("multipart", "server")
-    import uvicorn
-
     from yourtts_onnx.server.app import create_app
 
     settings = settings_from_args(args)
     synth = open_synthesizer(args, threads=settings.intra_op_threads)
-    app = create_app(settings, synth)
+    return create_app(settings, synth), settings
+
+
+def run(args: argparse.Namespace) -> int:
+    from yourtts_onnx.errors import require
+
+    require("uvicorn", "server")
+    import uvicorn
+
+    app, settings = build_app(args)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **settings.uvicorn_options())
     return 0

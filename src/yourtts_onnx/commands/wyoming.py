@@ -18,6 +18,7 @@ from yourtts_onnx.wyoming.defaults import (
 )
 
 if TYPE_CHECKING:
+    from yourtts_onnx.wyoming.service import WyomingService
     from yourtts_onnx.wyoming.settings import WyomingSettings
 
 
@@ -139,7 +140,9 @@ def settings_from_args(args: argparse.Namespace) -> WyomingSettings:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def build_service(args: argparse.Namespace) -> WyomingService:
+    """The service the arguments describe: settings checked first (before the extra is needed), then the
+    engine of the engine flags (bundle, backend, providers, threads: each worker's share of the cores)."""
     from yourtts_onnx.wyoming import require_wyoming
 
     settings = settings_from_args(args)  # bad arguments fail before anything is loaded
@@ -148,9 +151,15 @@ def run(args: argparse.Namespace) -> int:
         from yourtts_onnx.errors import require
 
         require("zeroconf", "wyoming")
-    from yourtts_onnx.wyoming.server import run as serve
     from yourtts_onnx.wyoming.service import WyomingService
 
     synth = open_synthesizer(args, threads=settings.intra_op_threads)
-    serve(WyomingService(synth, settings))
+    return WyomingService(synth, settings)
+
+
+def run(args: argparse.Namespace) -> int:
+    service = build_service(args)
+    from yourtts_onnx.wyoming.server import run as serve
+
+    serve(service)
     return 0
