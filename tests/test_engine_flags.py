@@ -172,3 +172,28 @@ def test_wyoming_backend_reaches_the_engine(backend, tmp_path):
         assert service.options.coqui_exact
     finally:
         service.close()
+
+
+def test_batch_threads_and_provider_reach_the_workers(tmp_path):
+    """``--threads`` (alias ``--threads-per-worker``, default 1) and ``--provider`` go into the config and,
+    through the worker spec, into each worker's sessions (a worker built here, without Ray)."""
+    from yourtts_onnx.batch.shipping import config_sha256
+    from yourtts_onnx.batch.worker import BatchWorker, WorkerSpec
+    from yourtts_onnx.commands.batch import config_from_args
+
+    manifest = tmp_path / "rows.jsonl"
+    manifest.write_text('{"text": "hi"}\n')
+    base = ["batch", "--bundle", str(STUB_BUNDLE), "--manifest", str(manifest), "--out", str(tmp_path / "o")]
+    assert config_from_args(parse_args(base)).threads_per_worker == 1
+    assert config_from_args(parse_args([*base, "--threads-per-worker", "3"])).threads_per_worker == 3
+    config = config_from_args(
+        parse_args([*base, "--threads", "2", "--provider", "cpu", "--backend", "model"])
+    )
+    assert config.threads_per_worker == 2 and config.backend == "model"
+    assert config.session_options is not None and config.session_options.providers == ["CPUExecutionProvider"]
+    spec = WorkerSpec(
+        str(STUB_BUNDLE), config_sha256(STUB_BUNDLE), config.backend, "stamp", 2, "wav",
+        session_options=config.session_options,
+    )  # fmt: skip
+    worker = BatchWorker(spec)
+    assert worker.synth.backend.name == "model"
