@@ -47,6 +47,7 @@ from yourtts_onnx.runtime.limits import MAX_VOICE_FIELD_CHARS
 from yourtts_onnx.runtime.loudness import RunningNormalizer
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.serving.jobs import JobCancelledError, JobTimeoutError, QueueFullError, StreamJob
+from yourtts_onnx.serving.request_options import request_options
 from yourtts_onnx.serving.text_checks import (
     EMPTY_TEXT,
     INVALID_TEXT,
@@ -369,7 +370,9 @@ class SpeechEventHandler(AsyncEventHandler):
             raise RequestError(UNKNOWN_LANGUAGE, str(exc)) from None
         except (InputError, AudioError) as exc:
             raise RequestError(INVALID_REQUEST, str(exc)) from None
-        return self.service.options.with_(embedding=selection.embedding, language=selection.language)
+        return request_options(
+            self.service.options, embedding=selection.embedding, language=selection.language
+        )
 
     # -- audio out (the sender task) ----------------------------------------------------------------------
 
