@@ -34,7 +34,6 @@ from yourtts_onnx.server.errors import ServerFault
 
 VOICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LOOKUP_ID = VOICE_NAME  # the names the CLI saves
-MAX_NAME_CHARS = 100
 
 
 class VoiceNotFoundError(InputError):

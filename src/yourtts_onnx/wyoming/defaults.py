@@ -7,4 +7,3 @@ DEFAULT_SAMPLES_PER_CHUNK = 1024  # audio-chunk size, as wyoming-piper sends the
 DEFAULT_ZEROCONF_NAME = "yourtts-onnx"
 DEFAULT_IDLE_TIMEOUT = 60.0  # seconds a connection may send nothing while nothing is being said for it
 DEFAULT_MAX_CONNECTIONS = 64  # open client connections; more are told the server is busy and closed
-MAX_PENDING = 1024  # requests and streamed sentences waiting on one connection

@@ -43,7 +43,7 @@ from wyoming.server import AsyncEventHandler
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped
 
 from yourtts_onnx.errors import AudioError, InputError
-from yourtts_onnx.runtime.limits import MAX_VOICE_FIELD_CHARS
+from yourtts_onnx.runtime.limits import MAX_VOICE_FIELD_CHARS, MAX_WYOMING_PENDING
 from yourtts_onnx.runtime.loudness import RunningNormalizer
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.serving.jobs import JobCancelledError, JobTimeoutError, QueueFullError, StreamJob
@@ -57,7 +57,6 @@ from yourtts_onnx.serving.text_checks import (
     json_type,
 )
 from yourtts_onnx.wyoming.catalog import UnknownLanguageError, UnknownVoiceError
-from yourtts_onnx.wyoming.defaults import MAX_PENDING
 from yourtts_onnx.wyoming.frames import FrameError, FrameLimits, parse_header, read_body
 from yourtts_onnx.wyoming.sentences import SentenceAssembler
 from yourtts_onnx.wyoming.speech import CHANNELS, SAMPLE_WIDTH, Speech, produce
@@ -147,7 +146,7 @@ class SpeechEventHandler(AsyncEventHandler):
     ) -> None:
         super().__init__(reader, writer)
         self.service = service
-        self._outbox: asyncio.Queue[Item] = asyncio.Queue(MAX_PENDING)
+        self._outbox: asyncio.Queue[Item] = asyncio.Queue(MAX_WYOMING_PENDING)
         self._sender: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
         self._stream: TextStream | None = None

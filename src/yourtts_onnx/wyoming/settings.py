@@ -13,6 +13,7 @@ from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.limits import (
     MAX_WYOMING_CONNECTIONS,
     MAX_WYOMING_IDLE_SECONDS,
+    MAX_WYOMING_SAMPLES_PER_CHUNK,
     check_float,
     check_int,
 )
@@ -28,7 +29,6 @@ from yourtts_onnx.wyoming.defaults import (
 )
 
 SCHEMES = ("tcp", "unix")
-MAX_SAMPLES_PER_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class WyomingSettings(LoadControl):
             if not self.zeroconf.strip():
                 raise InputError("the --zeroconf name must not be empty")
         self.check_load()
-        check_int("samples_per_chunk", self.samples_per_chunk, 1, MAX_SAMPLES_PER_CHUNK)
+        check_int("samples_per_chunk", self.samples_per_chunk, 1, MAX_WYOMING_SAMPLES_PER_CHUNK)
         check_float("idle_timeout", self.idle_timeout, 0.0, MAX_WYOMING_IDLE_SECONDS, low_open=True)
         check_int("max_connections", self.max_connections, 1, MAX_WYOMING_CONNECTIONS)
         check_server_defaults(self.options)
