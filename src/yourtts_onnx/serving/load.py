@@ -1,6 +1,7 @@
 """Load control shared by the servers: how many syntheses run at once (``workers``), how many may wait
 (``queue_size``), how long one may take (``timeout``), ONNX Runtime threads per call (``threads``) and the
-longest text of a request (``max_text_chars``); with their defaults and bounds (:mod:`~yourtts_onnx.runtime.limits`).
+longest text of a request (``max_text_chars``); with their defaults and bounds. Light to import (the
+command-line parser reads the defaults): the worker pool is imported when one is made. (:mod:`~yourtts_onnx.runtime.limits`).
 
 :class:`LoadControl` is the part of a front end's frozen settings dataclass that holds these: the HTTP
 service's :class:`~yourtts_onnx.server.settings.ServerSettings` and the Wyoming server's
@@ -10,6 +11,7 @@ service's :class:`~yourtts_onnx.server.settings.ServerSettings` and the Wyoming 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from yourtts_onnx.runtime.limits import (
     MAX_QUEUE_SIZE,
@@ -20,7 +22,9 @@ from yourtts_onnx.runtime.limits import (
     check_float,
     check_int,
 )
-from yourtts_onnx.serving.jobs import JobRunner
+
+if TYPE_CHECKING:
+    from yourtts_onnx.serving.jobs import JobRunner
 
 DEFAULT_QUEUE_SIZE = 16  # syntheses that may wait for a worker
 DEFAULT_MAX_TEXT_CHARS = 5000  # longest text of one request (HTTP) or one request / text stream (Wyoming)
@@ -71,4 +75,6 @@ class LoadControl:
 
     def job_runner(self) -> JobRunner:
         """A worker pool of these settings' size."""
+        from yourtts_onnx.serving.jobs import JobRunner  # not at import: the CLI parser reads this module
+
         return JobRunner(self.workers, self.queue_size)
