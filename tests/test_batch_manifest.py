@@ -133,7 +133,7 @@ def test_manifest_must_be_a_bounded_regular_file(tmp_path, kind, monkeypatch):
 def test_a_long_line_is_its_rows_error_and_read_in_blocks(tmp_path, monkeypatch):
     import yourtts_onnx.batch.manifest as manifest
 
-    monkeypatch.setattr(manifest, "MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(manifest, "MAX_MANIFEST_LINE_BYTES", 64)
     path = tmp_path / "m.jsonl"
     path.write_text('{"text": "ok"}\n{"text": "' + "x" * 5000 + '"}\n{"text": "next"}\n')
     rows = read_manifest(path)

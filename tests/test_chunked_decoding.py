@@ -15,8 +15,12 @@ from yourtts_onnx.runtime.chunked_decoding import (
     ReceptiveField,
     Stage,
     decode_chunks,
-    stitch,
 )
+
+
+def stitch(chunks: list[np.ndarray]) -> np.ndarray:
+    """The windows' waveforms ``[1, 1, n]`` end to end, as one 1-D array."""
+    return np.concatenate([c.reshape(-1) for c in chunks])
 
 
 @pytest.mark.parametrize("frames", [1, 7, 16, 17, 100, 1000])

@@ -13,7 +13,7 @@ import soundfile as sf
 
 from runtime_helpers import write_tone
 from yourtts_onnx.cli import main
-from yourtts_onnx.commands._runtime_common import ProgressBar
+from yourtts_onnx.progress import ProgressBar
 
 pytest_plugins = ["runtime_fixtures"]
 

@@ -17,7 +17,7 @@ from conftest import STUB_BUNDLE
 from server_support import client_for, make_app
 from yourtts_onnx.errors import BundleError, InputError
 from yourtts_onnx.runtime.npy import read_float_npy
-from yourtts_onnx.runtime.voices import VOICE_FORMAT, VOICE_FORMAT_VERSION, load_profile_file
+from yourtts_onnx.runtime.voice_profiles import VOICE_FORMAT, VOICE_FORMAT_VERSION, load_profile_file
 
 HUGE = 10**13
 

@@ -410,7 +410,7 @@ def test_voices_directory_that_is_a_file(server_synth, tmp_path):
 
 
 def test_failed_save_leaves_no_orphan(server_synth, tmp_path, monkeypatch):
-    from yourtts_onnx.runtime import voices as voice_files
+    from yourtts_onnx.runtime import voice_profiles as voice_files
 
     real = voice_files.atomic_write_bytes
 
@@ -601,7 +601,7 @@ def test_coqui_voice_precedence(server_synth, tmp_path):
         )
         two = [("speaker_wav", ("a.wav", a)), ("speaker_wav", ("b.wav", b))]
         assert c.post("/api/tts", data={"text": TEXT}, files=two).status_code == 200
-    from yourtts_onnx.runtime.voices import load_profile
+    from yourtts_onnx.runtime.voice_profiles import load_profile
 
     by_id, by_upload, by_two = (call.embedding for call in recorder.calls)
     assert np.array_equal(by_id, load_profile("saved", tmp_path / "voices").embedding)  # speaker_wav won

@@ -221,10 +221,10 @@ def test_cli_bad_loudness_is_one_line(tmp_path):
 def test_http_serve_setting(tmp_path):
     pytest.importorskip("fastapi")
     from server_support import client_for, make_app
-    from yourtts_onnx.runtime import Synthesizer
+    from yourtts_onnx.runtime import SynthesisOptions, Synthesizer
 
     synth = Synthesizer.from_bundle(STUB_BUNDLE, threads=1)
-    with client_for(make_app(synth, tmp_path, loudness=-20.0)) as client:
+    with client_for(make_app(synth, tmp_path, options=SynthesisOptions(loudness=-20.0))) as client:
         r = client.post("/v1/audio/speech", json={"input": TEXT, "response_format": "wav", **QUIET})
         assert r.status_code == 200, r.text
         samples, rate = sf.read(io.BytesIO(r.content), dtype="float32")
@@ -235,7 +235,7 @@ def test_http_serve_setting(tmp_path):
     from server_support import make_settings
 
     with pytest.raises(InputError, match="loudness"):
-        make_settings(tmp_path, loudness=-1.0)
+        make_settings(tmp_path, options=SynthesisOptions(loudness=-1.0))
 
 
 def test_serve_flag_maps_to_the_setting():
@@ -246,7 +246,7 @@ def test_serve_flag_maps_to_the_setting():
     parser = argparse.ArgumentParser()
     serve.register(parser.add_subparsers())
     args = parser.parse_args(["serve", "--bundle", str(STUB_BUNDLE), "--loudness", "-19"])
-    assert serve.settings_from_args(args).loudness == -19.0
+    assert serve.settings_from_args(args).options.loudness == -19.0
 
 
 def test_wyoming_loudness_whole_and_streamed_text(tmp_path):

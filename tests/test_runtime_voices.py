@@ -13,7 +13,7 @@ import soundfile as sf
 from runtime_helpers import embedding_error, write_tone
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime import Synthesizer, VoiceProfile, default_voices_dir, list_profiles, load_profile
-from yourtts_onnx.runtime.voices import save_profile
+from yourtts_onnx.runtime.voice_profiles import save_profile
 
 pytest_plugins = ["runtime_fixtures"]
 

@@ -32,7 +32,7 @@ async def until(condition, timeout: float = 10.0) -> None:
 
 
 def test_runner_admission_and_cancel_before_start():
-    from yourtts_onnx.server.jobs import JobRunner, QueueFullError
+    from yourtts_onnx.serving.jobs import JobRunner, QueueFullError
 
     async def scenario():
         runner = JobRunner(workers=1, queue_size=1, poll_seconds=0.01)
@@ -75,7 +75,7 @@ def test_runner_admission_and_cancel_before_start():
 
 
 def test_runner_stream_and_deadline():
-    from yourtts_onnx.server.jobs import JobRunner, JobTimeoutError
+    from yourtts_onnx.serving.jobs import JobRunner, JobTimeoutError
 
     async def scenario():
         runner = JobRunner(workers=1, queue_size=0, poll_seconds=0.01)

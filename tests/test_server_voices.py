@@ -75,7 +75,7 @@ def test_clone_use_delete(client, tmp_path):
 
 def test_voice_files_are_runtime_profiles(client, server_synth, tmp_path):
     """A voice saved by the server is a normal voice profile: the CLI and library can use it by name."""
-    from yourtts_onnx.runtime.voices import load_profile
+    from yourtts_onnx.runtime.voice_profiles import load_profile
 
     create(client, "Shared", voice_id="shared")
     profile = load_profile("shared", tmp_path / "voices")

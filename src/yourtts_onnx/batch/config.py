@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.limits import MAX_BATCH_RETRIES, MAX_BATCH_WORKERS, MAX_THREADS_PER_BATCH_WORKER
 from yourtts_onnx.runtime.options import SynthesisOptions
 
+if TYPE_CHECKING:
+    from yourtts_onnx.runtime.session import SessionOptions
+
 AUDIO_FORMATS = ("wav", "flac")
-MAX_WORKERS = 4096
-MAX_THREADS_PER_WORKER = 256
-MAX_RETRIES = 100
 SHIP_CHOICES = ("auto", "always", "never")
 
 
@@ -28,6 +30,8 @@ class BatchConfig:
         threads_per_worker: ONNX Runtime intra-op threads per actor (and the CPUs each actor reserves).
         retries: how many times an item whose worker failed is tried again (on another worker).
         backend, integrity: as for :meth:`~yourtts_onnx.runtime.Synthesizer.from_bundle`.
+        session_options: how each worker runs the graphs (execution providers, optimisation level, cache);
+            its ``threads`` are ``threads_per_worker``.
         voices_dir: saved voices (default: the usual voices directory).
         defaults: synthesis options for fields a row leaves out (its voice is the default voice).
         ship_bundle: ``"auto"`` ships the bundle through Ray's object store when joining a cluster (nodes
@@ -55,18 +59,19 @@ class BatchConfig:
     progress_interval: float = 10.0
     timestamps: bool = False
     lexicon: Path | None = None
+    session_options: SessionOptions | None = None
 
     def __post_init__(self) -> None:
         if self.audio_format not in AUDIO_FORMATS:
             raise InputError(f"--format must be one of {', '.join(AUDIO_FORMATS)}, got {self.audio_format!r}")
-        if self.workers is not None and not 1 <= self.workers <= MAX_WORKERS:
-            raise InputError(f"--workers must be from 1 to {MAX_WORKERS}, got {self.workers}")
-        if not 1 <= self.threads_per_worker <= MAX_THREADS_PER_WORKER:
+        if self.workers is not None and not 1 <= self.workers <= MAX_BATCH_WORKERS:
+            raise InputError(f"--workers must be from 1 to {MAX_BATCH_WORKERS}, got {self.workers}")
+        if not 1 <= self.threads_per_worker <= MAX_THREADS_PER_BATCH_WORKER:
             raise InputError(
-                f"--threads-per-worker must be from 1 to {MAX_THREADS_PER_WORKER}, got {self.threads_per_worker}"
+                f"--threads (--threads-per-worker) must be from 1 to {MAX_THREADS_PER_BATCH_WORKER}, got {self.threads_per_worker}"
             )
-        if not 0 <= self.retries <= MAX_RETRIES:
-            raise InputError(f"--retries must be from 0 to {MAX_RETRIES}, got {self.retries}")
+        if not 0 <= self.retries <= MAX_BATCH_RETRIES:
+            raise InputError(f"--retries must be from 0 to {MAX_BATCH_RETRIES}, got {self.retries}")
         if self.ship_bundle not in SHIP_CHOICES:
             raise InputError(
                 f"--ship-bundle must be one of {', '.join(SHIP_CHOICES)}, got {self.ship_bundle!r}"

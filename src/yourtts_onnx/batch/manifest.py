@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from yourtts_onnx.errors import InputError
-from yourtts_onnx.runtime.limits import MAX_MANIFEST_BYTES
+from yourtts_onnx.runtime.limits import MAX_MANIFEST_BYTES, MAX_MANIFEST_LINE_BYTES, MAX_MANIFEST_LINE_CHARS
 
 TEXT_FIELDS = ("id", "text", "language", "voice")
 FLOAT_FIELDS = ("noise_scale", "length_scale", "noise_scale_dp")
@@ -33,8 +33,6 @@ INT_FIELDS = ("seed",)
 FIELDS = (*TEXT_FIELDS, *FLOAT_FIELDS, *INT_FIELDS)
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
-MAX_LINE_CHARS = 1_000_000  # one row; a row's text is capped lower, in items.MAX_TEXT_CHARS
-MAX_LINE_BYTES = 4 * MAX_LINE_CHARS  # one row as read (UTF-8)
 
 
 @dataclass(frozen=True)
@@ -164,7 +162,7 @@ def _lines(fh: BinaryIO, path: Path, bad: dict[int, str]) -> Iterator[str]:
     number = 0
     while True:
         try:
-            raw = fh.readline(MAX_LINE_BYTES + 1)
+            raw = fh.readline(MAX_MANIFEST_LINE_BYTES + 1)
         except OSError as exc:
             raise InputError(f"cannot read manifest '{path}': {exc.strerror or exc}") from None
         if not raw:
@@ -173,8 +171,8 @@ def _lines(fh: BinaryIO, path: Path, bad: dict[int, str]) -> Iterator[str]:
         total += len(raw)
         if total > MAX_MANIFEST_BYTES:
             raise InputError(f"manifest '{path}' grew past {MAX_MANIFEST_BYTES} bytes while it was read")
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            bad[number] = f"line longer than {MAX_LINE_BYTES} bytes"
+        if len(raw) > MAX_MANIFEST_LINE_BYTES and not raw.endswith(b"\n"):
+            bad[number] = f"line longer than {MAX_MANIFEST_LINE_BYTES} bytes"
             while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a block at a time
                 raw = fh.readline(1 << 20)
                 total += len(raw)
@@ -200,8 +198,8 @@ def _jsonl_rows(lines: Iterator[str], bad: dict[int, str]) -> Iterator[ManifestR
             continue
         if not line.strip():
             continue
-        if len(line) > MAX_LINE_CHARS:
-            yield RowError(number, None, f"line longer than {MAX_LINE_CHARS} characters")
+        if len(line) > MAX_MANIFEST_LINE_CHARS:
+            yield RowError(number, None, f"line longer than {MAX_MANIFEST_LINE_CHARS} characters")
             continue
         try:
             raw = json.loads(line)

@@ -1,11 +1,12 @@
-"""Progress of a batch run (a bar on a terminal, else a log line every ``interval`` seconds) and the final
-summary in words."""
+"""Progress of a batch run (a bar on a terminal, drawn with :mod:`yourtts_onnx.progress`, else a log line
+every ``interval`` seconds) and the final summary in words."""
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any, TextIO
+
+from yourtts_onnx.progress import TerminalLine, bar_text
 
 
 def _clock(seconds: float) -> str:
@@ -13,13 +14,6 @@ def _clock(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s" if m else f"{s}s"
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 class BatchProgress:
@@ -34,15 +28,15 @@ class BatchProgress:
         width: int = 24,
     ) -> None:
         self.total = total
-        self.stream = stream if stream is not None else sys.stderr
+        self.line = TerminalLine(stream, bar)
+        self.stream = self.line.stream
         self.interval = interval
-        self.bar = _isatty(self.stream) if bar is None else bar
+        self.bar = self.line.enabled  # a bar on a terminal, else a line every `interval` seconds
         self.width = width
         self.done = 0
         self.audio_seconds = 0.0
         self.start = time.monotonic()
         self.last_line = self.start
-        self.drawn = False
 
     def item_done(self, audio_seconds: float) -> None:
         self.done += 1
@@ -70,16 +64,10 @@ class BatchProgress:
         )
 
     def draw(self) -> None:
-        filled = round(self.width * self.done / self.total) if self.total else self.width
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.status()}\x1b[K")
-        self.stream.flush()
-        self.drawn = True
+        self.line.draw(f"[{bar_text(self.done, self.total, self.width)}] {self.status()}")
 
     def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = False
+        self.line.close()
 
 
 def summary_text(s: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ from yourtts_onnx.runtime.backends import DP_NOISE, WholeGraph, choose_backend
 from yourtts_onnx.runtime.bundle import GRAPH_DURATION_PREDICTOR, Bundle
 from yourtts_onnx.runtime.session import SessionOptions
 from yourtts_onnx.runtime.text.lexicon import resolve_lexicon
-from yourtts_onnx.runtime.voice_service import Voices
+from yourtts_onnx.runtime.voices import Voices
 
 from .config import BatchConfig
 from .items import ItemPlan, ItemPlanner, RunIdentity, WorkItem
@@ -236,6 +236,7 @@ class _Run:
                     prefer_path=config.ship_bundle != "always",
                     needs_seed=any(item.scales.noisy for item in todo),
                     lexicon=self.lexicon,
+                    session_options=config.session_options,
                 )
                 self.extra.update(nodes=rt.nodes, cluster_cpus=rt.cpus, shipped_bytes=shipped_bytes)
                 pool = WorkerPool(

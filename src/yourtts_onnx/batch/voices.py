@@ -21,8 +21,8 @@ import numpy as np
 from yourtts_onnx.errors import AudioError, InputError, YourTTSError
 from yourtts_onnx.runtime.limits import MAX_REFERENCE_BYTES
 from yourtts_onnx.runtime.voice_blend import is_blend
-from yourtts_onnx.runtime.voice_service import Voices
-from yourtts_onnx.runtime.voices import VOICE_NAME, looks_like_path
+from yourtts_onnx.runtime.voice_profiles import VOICE_NAME, looks_like_path
+from yourtts_onnx.runtime.voices import Voices
 
 from .keys import array_digest
 

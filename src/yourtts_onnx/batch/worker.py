@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yourtts_onnx import __version__
 from yourtts_onnx.errors import AudioError, BundleError, InputError
@@ -22,6 +22,9 @@ from yourtts_onnx.runtime.text.lexicon import Lexicon
 
 from .outputs import encode_audio
 from .shipping import Packed, locate_bundle
+
+if TYPE_CHECKING:
+    from yourtts_onnx.runtime.session import SessionOptions
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class WorkerSpec:
     prefer_path: bool = True  # False: always use the shipped copy (--ship-bundle always)
     needs_seed: bool = False  # some items have noise: the backend must draw it on the host
     lexicon: Lexicon | None = None  # as the driver resolved it (None: none, not even the bundle's)
+    session_options: SessionOptions | None = (
+        None  # providers, optimisation (None: the defaults); threads: ``threads``
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class BatchWorker:
     """Loads the bundle once (``shipped``: ``[ObjectRef]`` of the packed bundle, or ``None``)."""
 
     def __init__(self, spec: WorkerSpec, shipped: list[Any] | None = None) -> None:
+        from yourtts_onnx.runtime.session import SessionOptions
         from yourtts_onnx.runtime.synthesizer import Synthesizer
 
         t0 = time.perf_counter()
@@ -80,7 +87,7 @@ class BatchWorker:
         located = locate_bundle(spec.bundle, spec.config_sha256, _fetcher(shipped), spec.prefer_path)
         self.synth = Synthesizer.from_bundle(
             located.path,
-            threads=spec.threads,
+            session_options=(spec.session_options or SessionOptions()).with_(threads=spec.threads),
             backend=spec.backend,
             integrity=spec.integrity,
             lexicon=spec.lexicon if spec.lexicon is not None else Lexicon(),

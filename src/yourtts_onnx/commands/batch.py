@@ -13,13 +13,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from yourtts_onnx.commands._runtime_common import (
-    add_bundle_arg,
-    add_lexicon_arg,
-    add_scale_args,
-    add_voices_dir_arg,
+from yourtts_onnx.commands.engine_flags import (
+    add_engine_args,
+    default_options,
     integrity_mode,
-    scale_fields,
+    session_options,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "metadata.jsonl (Hugging Face audiofolder), metadata_ljspeech.csv, errors.jsonl, summary.json. "
         "Runs on a local Ray started here, or joins a cluster with --address. Re-running resumes.",
     )
-    add_bundle_arg(p)
     p.add_argument(
         "--manifest", "-m", required=True, metavar="FILE", help="rows to synthesise (.jsonl or .csv)"
     )
@@ -54,10 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument(
         "--threads-per-worker",
+        dest="threads",
         type=int,
-        default=1,
         metavar="T",
-        help="ONNX Runtime threads per worker (default 1)",
+        help="the same as --threads: ONNX Runtime threads per worker, the CPUs each reserves (default 1)",
     )
     r.add_argument(
         "--retries",
@@ -80,39 +77,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME|PATH",
         help="built-in speaker, saved voice, profile or recording (default: first built-in)",
     )
-    add_voices_dir_arg(p)
-    add_lexicon_arg(p)
-    d = add_scale_args(p)  # the defaults of the scales, pause and utterance cap for rows that leave them out
-    d.add_argument(
-        "--coqui-exact", action="store_true", help="tokenise as Coqui: no number expansion, no splitting"
-    )
     p.add_argument(
         "--timestamps",
         action="store_true",
         help="store each row's word timestamps in metadata.jsonl ('words': word, start_time, end_time, "
         "start_char, end_char)",
     )
-    g = p.add_argument_group("bundle")
-    g.add_argument(
-        "--backend", choices=["auto", "split", "components", "model"], default="auto", help="decoding graphs"
-    )
-    h = g.add_mutually_exclusive_group()
-    h.add_argument("--verify-hashes", action="store_true", help="hash every bundle file")
-    h.add_argument("--skip-hash-check", action="store_true", help="check presence and sizes only")
+    # the engine flags; the "synthesis" ones are the defaults for rows that leave a field out
+    add_engine_args(p, threads_default="1 per worker, the CPUs each worker reserves")
 
 
 def config_from_args(args: argparse.Namespace) -> BatchConfig:
     from yourtts_onnx.batch.config import BatchConfig
-    from yourtts_onnx.runtime.options import make_options
 
-    exact = bool(args.coqui_exact)
-    defaults = make_options(
-        language=args.language,
-        voice=args.voice,
-        normalize_numbers=False if exact else None,
-        split_sentences=False if exact else None,
-        **scale_fields(args),
-    )
+    defaults = default_options(args, language=args.language, voice=args.voice)
+    threads = args.threads if args.threads is not None else 1
+    session = session_options(args, threads)  # the provider is checked here, before Ray starts
     return BatchConfig(
         bundle=Path(args.bundle),
         manifest=Path(args.manifest),
@@ -120,7 +100,8 @@ def config_from_args(args: argparse.Namespace) -> BatchConfig:
         audio_format=args.format,
         address=args.address,
         workers=args.workers,
-        threads_per_worker=args.threads_per_worker,
+        threads_per_worker=threads,
+        session_options=session,
         retries=args.retries,
         backend=args.backend,
         integrity=integrity_mode(args),

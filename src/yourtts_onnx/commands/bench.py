@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from yourtts_onnx.commands.engine_flags import add_bundle_arg, add_threads_arg
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -26,11 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--work", default="build/bench", help="cache for checkpoints and bundles (default build/bench)"
     )
     p.add_argument("--checkpoint", help="Coqui checkpoint directory (default: a random one of --size)")
-    p.add_argument("--bundle", help="fp32 bundle exported from --checkpoint (default: exported here)")
+    add_bundle_arg(p, required=False, help="fp32 bundle exported from --checkpoint (default: exported here)")
     p.add_argument(
         "--size", default="full", choices=["tiny", "small", "full"], help="random model size (default full)"
     )
-    p.add_argument("--threads", type=int, default=2, help="intra-op threads for every variant (default 2)")
+    add_threads_arg(p, default=2, per="2, for every variant")
     p.add_argument("--reps", type=int, default=5, help="timed repetitions per measurement (default 5)")
     p.add_argument("--cli-reps", type=int, default=9, help="new CLI processes per configuration (default 9)")
     p.add_argument("--decoder-frames", type=int, default=250, help="frames for the decoder-alone section")

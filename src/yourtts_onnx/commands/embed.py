@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from yourtts_onnx.commands._runtime_common import (
-    ProgressBar,
+from yourtts_onnx.commands.engine_flags import (
     add_bundle_arg,
     add_session_args,
     add_voices_dir_arg,
     open_voices,
 )
+from yourtts_onnx.progress import ProgressBar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from yourtts_onnx.runtime.voices import check_voice_name
+    from yourtts_onnx.runtime.voice_profiles import check_voice_name
 
     check_voice_name(args.name)
     voices = open_voices(args)

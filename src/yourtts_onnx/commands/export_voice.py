@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from yourtts_onnx.commands.engine_flags import add_bundle_arg, add_voices_dir_arg
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -16,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "their text frontends differ from YourTTS's."
         ),
     )
-    p.add_argument("--bundle", required=True, help="bundle directory")
+    add_bundle_arg(p)
     p.add_argument(
         "--voice", required=True, help="built-in speaker name, saved voice name, or voice profile path"
     )
@@ -24,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", required=True, choices=["piper", "sherpa-onnx"], help="target host")
     p.add_argument("--out", required=True, help="output directory (replaced atomically)")
     p.add_argument("--name", help="model file name without .onnx (default: yourtts-LANGUAGE-VOICE)")
-    p.add_argument("--voices-dir", help="where saved voices are looked up by name")
+    add_voices_dir_arg(p)
     p.add_argument(
         "--no-compose-marks",
         action="store_true",

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from yourtts_onnx.commands._runtime_common import add_lexicon_arg
+from yourtts_onnx.commands.engine_flags import add_engine_args, default_options, open_synthesizer
 from yourtts_onnx.server.settings import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HOST,
     DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_TEXT_CHARS,
     DEFAULT_MAX_UPLOAD_MB,
     DEFAULT_PORT,
-    DEFAULT_QUEUE_SIZE,
     DEFAULT_TIMEOUT,
     ENV_API_KEY,
     ServerSettings,
     api_key_from_env,
-    available_cores,
 )
+from yourtts_onnx.serving.load import DEFAULT_MAX_TEXT_CHARS, DEFAULT_QUEUE_SIZE, available_cores
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,16 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="serve text to speech over HTTP: Coqui tts-server and OpenAI compatible API, web page at / "
         "(needs the 'server' extra)",
     )
-    p.add_argument("--bundle", required=True, help="bundle directory (from 'yourtts-onnx export')")
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     p.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}, as Coqui's server)"
-    )
-    p.add_argument(
-        "--voices-dir",
-        type=Path,
-        default=None,
-        help="where cloned voices are saved (default: $YOURTTS_ONNX_VOICES or ~/.local/share/yourtts-onnx/voices)",
     )
     p.add_argument(
         "--api-key",
@@ -45,12 +40,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"require this key (Authorization: Bearer KEY or X-API-Key) on all but /health; default ${ENV_API_KEY}",
     )
     p.add_argument("--workers", type=int, default=None, help="inference threads (default: the CPU cores)")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="ONNX Runtime threads per inference (default: cores / workers)",
-    )
     p.add_argument(
         "--queue-size",
         type=int,
@@ -109,21 +98,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="also serve a site built by 'yourtts-onnx web-export' at /local/ (speech in the browser)",
     )
-    add_lexicon_arg(p)
-    p.add_argument(
-        "--loudness",
-        type=float,
-        default=None,
-        metavar="LUFS",
-        help="normalise every response's integrated loudness (ITU-R BS.1770) to LUFS, e.g. -16, true peaks "
-        "at most -1 dBTP; streamed responses follow a running measure (default: off)",
-    )
     p.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
         help="uvicorn log level",
     )
+    add_engine_args(p, threads_default="the CPU cores / --workers")
 
 
 def settings_from_args(args: argparse.Namespace) -> ServerSettings:
@@ -135,7 +116,7 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         bundle=Path(args.bundle),
         host=args.host,
         port=args.port,
-        voices_dir=args.voices_dir,
+        voices_dir=Path(args.voices_dir) if args.voices_dir else None,
         api_key=api_key_from_env(args.api_key),
         workers=args.workers if args.workers is not None else available_cores(),
         threads=args.threads,
@@ -147,22 +128,31 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         body_timeout=args.body_timeout,
         voice_aliases=aliases,
         web_site=args.web_site,
-        loudness=getattr(args, "loudness", None),
+        options=default_options(args),
         lexicon=Path(args.lexicon) if getattr(args, "lexicon", None) else None,
     )
+
+
+def build_app(args: argparse.Namespace) -> tuple[FastAPI, ServerSettings]:
+    """The application the arguments describe: settings checked first, then the engine of the engine flags
+    (bundle, backend, providers, threads: each worker's share of the cores unless ``--threads``)."""
+    from yourtts_onnx.errors import require
+
+    require("fastapi", "server")
+    require("multipart", "server")
+    from yourtts_onnx.server.app import create_app
+
+    settings = settings_from_args(args)
+    synth = open_synthesizer(args, threads=settings.intra_op_threads)
+    return create_app(settings, synth), settings
 
 
 def run(args: argparse.Namespace) -> int:
     from yourtts_onnx.errors import require
 
-    require("fastapi", "server")
     require("uvicorn", "server")
-    require("multipart", "server")
     import uvicorn
 
-    from yourtts_onnx.server.app import create_app
-
-    settings = settings_from_args(args)
-    app = create_app(settings)
+    app, settings = build_app(args)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **settings.uvicorn_options())
     return 0

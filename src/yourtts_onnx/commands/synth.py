@@ -24,16 +24,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
-from yourtts_onnx.commands._runtime_common import (
-    ProgressBar,
-    add_bundle_arg,
-    add_session_args,
-    add_synthesis_args,
-    open_synthesizer,
-    silence_stdout,
-    synthesis_options,
-)
+from yourtts_onnx.commands._runtime_common import add_synthesis_args, silence_stdout, synthesis_options
+from yourtts_onnx.commands.engine_flags import open_synthesizer
 from yourtts_onnx.errors import InputError
+from yourtts_onnx.progress import ProgressBar
 from yourtts_onnx.runtime.atomic import atomic_open, check_writable, is_special_file
 from yourtts_onnx.runtime.limits import MAX_TEXT_BYTES, MAX_WAV_SAMPLES
 
@@ -51,7 +45,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Synthesise speech from text with an exported bundle; writes a 16-bit PCM WAV.",
     )
     p.add_argument("text", nargs="?", help="text to speak (default: --text-file or standard input)")
-    add_bundle_arg(p)
     p.add_argument(
         "--text-file", metavar="FILE", help="read the text from FILE (UTF-8; '-' for standard input)"
     )
@@ -69,7 +62,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="also write each word's start and end time: .json, .srt or .vtt captions (by the extension)",
     )
-    add_session_args(p)
 
 
 def _decode(data: bytes, what: str) -> str:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from yourtts_onnx.commands._runtime_common import add_bundle_arg, add_lexicon_arg
+from yourtts_onnx.commands.engine_flags import add_bundle_arg, add_lexicon_arg
 from yourtts_onnx.errors import InputError
 
 

@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import Any
 
-from yourtts_onnx.commands._runtime_common import add_bundle_arg, add_voices_dir_arg
+from yourtts_onnx.commands.engine_flags import add_bundle_arg, add_voices_dir_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,12 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _save_blend(args: argparse.Namespace) -> int:
     from yourtts_onnx.errors import InputError
-    from yourtts_onnx.runtime.voices import check_voice_name
+    from yourtts_onnx.runtime.voice_profiles import check_voice_name
 
     if args.blend is None or args.save is None or args.bundle is None:
         raise InputError("saving a blend needs --bundle, --blend EXPR and --save NAME together")
     from yourtts_onnx.runtime.bundle import Bundle
-    from yourtts_onnx.runtime.voice_service import Voices
+    from yourtts_onnx.runtime.voices import Voices
 
     check_voice_name(args.save)
     voices = Voices(Bundle.open(args.bundle), args.voices_dir)
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.blend is not None or args.save is not None:
         return _save_blend(args)
     from yourtts_onnx.runtime.bundle import Bundle
-    from yourtts_onnx.runtime.voices import list_profiles, voices_dir
+    from yourtts_onnx.runtime.voice_profiles import list_profiles, voices_dir
 
     builtin: list[str] = []
     dim: int | None = None

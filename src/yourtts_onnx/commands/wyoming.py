@@ -6,20 +6,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from yourtts_onnx.commands._runtime_common import (
-    add_bundle_arg,
-    add_lexicon_arg,
-    add_scale_args,
-    add_session_args,
-    integrity_mode,
-    scale_fields,
-    session_options,
-)
-from yourtts_onnx.server.settings import DEFAULT_MAX_TEXT_CHARS
+from yourtts_onnx.commands.engine_flags import add_engine_args, default_options, open_synthesizer
+from yourtts_onnx.serving.load import DEFAULT_MAX_TEXT_CHARS, DEFAULT_QUEUE_SIZE
 from yourtts_onnx.wyoming.defaults import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_QUEUE_SIZE,
     DEFAULT_SAMPLES_PER_CHUNK,
     DEFAULT_TIMEOUT,
     DEFAULT_URI,
@@ -27,6 +18,7 @@ from yourtts_onnx.wyoming.defaults import (
 )
 
 if TYPE_CHECKING:
+    from yourtts_onnx.wyoming.service import WyomingService
     from yourtts_onnx.wyoming.settings import WyomingSettings
 
 
@@ -41,19 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Add integration > Wyoming Protocol, with this machine's host and port."
         ),
     )
-    add_bundle_arg(p)
     p.add_argument(
         "--uri",
         default=DEFAULT_URI,
         help=f"where to listen: tcp://HOST:PORT or unix://PATH (default {DEFAULT_URI}; "
         "tcp://0.0.0.0:10200 to be reached from other machines)",
-    )
-    p.add_argument(
-        "--voices-dir",
-        type=Path,
-        metavar="DIR",
-        help="saved voices (see 'embed'; default: $YOURTTS_ONNX_VOICES or ~/.local/share/yourtts-onnx/voices); "
-        "voices added or removed while the server runs are offered at the next describe",
     )
     p.add_argument(
         "--default-voice",
@@ -128,21 +112,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"client connections open at once; more are told the server is busy (default {DEFAULT_MAX_CONNECTIONS})",
     )
-    add_scale_args(p)
-    add_lexicon_arg(p)
-    add_session_args(p)
+    add_engine_args(p, threads_default="the CPU cores / --workers")
 
 
 def settings_from_args(args: argparse.Namespace) -> WyomingSettings:
     """The one mapping from arguments to :class:`WyomingSettings` (checked there)."""
-    from yourtts_onnx.runtime.options import make_options
-    from yourtts_onnx.server.settings import available_cores
+    from yourtts_onnx.serving.load import available_cores
     from yourtts_onnx.wyoming.settings import WyomingSettings
 
-    options = make_options(**scale_fields(args))
     return WyomingSettings(
         uri=args.uri,
-        voices_dir=args.voices_dir,
+        voices_dir=Path(args.voices_dir) if args.voices_dir else None,
         default_voice=args.default_voice,
         default_language=args.default_language,
         zeroconf=args.zeroconf,
@@ -156,11 +136,13 @@ def settings_from_args(args: argparse.Namespace) -> WyomingSettings:
         close_on_error=args.close_on_error,
         idle_timeout=args.idle_timeout,
         max_connections=args.max_connections,
-        options=options,
+        options=default_options(args),
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def build_service(args: argparse.Namespace) -> WyomingService:
+    """The service the arguments describe: settings checked first (before the extra is needed), then the
+    engine of the engine flags (bundle, backend, providers, threads: each worker's share of the cores)."""
     from yourtts_onnx.wyoming import require_wyoming
 
     settings = settings_from_args(args)  # bad arguments fail before anything is loaded
@@ -169,19 +151,15 @@ def run(args: argparse.Namespace) -> int:
         from yourtts_onnx.errors import require
 
         require("zeroconf", "wyoming")
-    import dataclasses
-
-    from yourtts_onnx.runtime.synthesizer import Synthesizer
-    from yourtts_onnx.wyoming.server import run as serve
     from yourtts_onnx.wyoming.service import WyomingService
 
-    synth = Synthesizer.from_bundle(
-        args.bundle,
-        session_options=dataclasses.replace(session_options(args), threads=settings.intra_op_threads),
-        backend=args.backend,
-        integrity=integrity_mode(args),
-        voices_dir=settings.voices_dir,
-        lexicon=args.lexicon,
-    )
-    serve(WyomingService(synth, settings))
+    synth = open_synthesizer(args, threads=settings.intra_op_threads)
+    return WyomingService(synth, settings)
+
+
+def run(args: argparse.Namespace) -> int:
+    service = build_service(args)
+    from yourtts_onnx.wyoming.server import run as serve
+
+    serve(service)
     return 0

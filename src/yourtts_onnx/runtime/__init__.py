@@ -26,12 +26,12 @@ _EXPORTS: dict[str, str] = {
     "SynthesisOptions": "options",
     "Synthesizer": "synthesizer",
     "Utterance": "utterances",
-    "VoiceProfile": "voices",
-    "Voices": "voice_service",
+    "VoiceProfile": "voice_profiles",
+    "Voices": "voices",
     "Word": "words",
-    "default_voices_dir": "voices",
-    "list_profiles": "voices",
-    "load_profile": "voices",
+    "default_voices_dir": "voice_profiles",
+    "list_profiles": "voice_profiles",
+    "load_profile": "voice_profiles",
 }
 
 __all__ = [
@@ -66,8 +66,13 @@ if TYPE_CHECKING:
     from yourtts_onnx.runtime.speaker_encoder import ClipInfo, Cloned, SpeakerEncoder
     from yourtts_onnx.runtime.synthesizer import Scales, Synthesizer
     from yourtts_onnx.runtime.utterances import Utterance
-    from yourtts_onnx.runtime.voice_service import Voices
-    from yourtts_onnx.runtime.voices import VoiceProfile, default_voices_dir, list_profiles, load_profile
+    from yourtts_onnx.runtime.voice_profiles import (
+        VoiceProfile,
+        default_voices_dir,
+        list_profiles,
+        load_profile,
+    )
+    from yourtts_onnx.runtime.voices import Voices
     from yourtts_onnx.runtime.waveform import Audio
     from yourtts_onnx.runtime.words import Word
 

@@ -203,13 +203,6 @@ def flow_vocoder_stages(
     return [Stage(run_flow, flow_field, 1), Stage(run_vocoder, vocoder_field, hop)]
 
 
-def stitch(chunks: Sequence[np.ndarray]) -> np.ndarray:
-    """Concatenate chunk waveforms ``[1, 1, n]`` (or 1-D) into one 1-D float32 array."""
-    if not chunks:
-        return np.zeros(0, dtype=np.float32)
-    return np.concatenate([np.asarray(c, dtype=np.float32).reshape(-1) for c in chunks])
-
-
 # The default windows when streaming: a short first one for a quick start (~0.25 s of audio), then doubling
 # up to ~4 s. Each seam re-decodes the context, so short later windows cost throughput: for a 10.5 s sentence
 # with the full-size model (2 threads) decoder.onnx took 1.9 s in all with windows capped at 2 s, 2.0 s with

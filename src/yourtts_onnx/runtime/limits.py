@@ -73,8 +73,13 @@ MAX_EMBEDDING_DIM = 65_536
 MAX_CHECKPOINT_JSON_BYTES = 256 << 20  # a Coqui checkpoint's config.json, speakers.json, language_ids.json
 MAX_PROFILE_BYTES = 1 << 20  # a saved voice's .json (name, label, recipe, up to 32 sources)
 
-# -- batch -------------------------------------------------------------------------------------------------
+# -- batch (batch/config.py, batch/manifest.py) -------------------------------------------------------------
 MAX_MANIFEST_BYTES = 1 << 30  # a manifest file (regular files only; read as a stream, a row at most 4 MB)
+MAX_MANIFEST_LINE_CHARS = 1_000_000  # one row; a row's text is capped lower (batch/items.py)
+MAX_MANIFEST_LINE_BYTES = 4 * MAX_MANIFEST_LINE_CHARS  # one row as read (UTF-8)
+MAX_BATCH_WORKERS = 4096  # Ray worker actors of one run (--workers)
+MAX_THREADS_PER_BATCH_WORKER = 256  # ONNX Runtime threads per actor (--threads)
+MAX_BATCH_RETRIES = 100  # retries of an item whose worker failed (--retries)
 
 # -- Wyoming server (wyoming/frames.py, wyoming/settings.py) --------------------------------------------------
 MAX_WYOMING_HEADER_BYTES = 64 << 10  # one frame's JSON header line
@@ -84,6 +89,8 @@ MAX_WYOMING_IDLE_SECONDS = 86_400.0  # --idle-timeout at most (default 60 s)
 MAX_VOICE_FIELD_CHARS = (
     256  # a requested voice name, speaker or language; longer ones are refused, not echoed
 )
+MAX_WYOMING_SAMPLES_PER_CHUNK = 1 << 20  # --samples-per-chunk at most (default 1024)
+MAX_WYOMING_PENDING = 1024  # requests and streamed sentences waiting on one connection
 
 
 def wyoming_data_limit(max_text_chars: int) -> int:
@@ -96,13 +103,20 @@ def wyoming_data_limit(max_text_chars: int) -> int:
 MAX_OWNER_FILE_BYTES = 16 << 20  # the owner file that proves a directory ours
 MAX_OWNED_ENTRIES = 100_000  # files and directories listed in an output directory before it is replaced
 
-# -- HTTP service settings (serve) ------------------------------------------------------------------------
-MAX_WORKERS = 256
-MAX_THREADS = 1024
+# -- server load (serve and wyoming; serving/load.py) -------------------------------------------------------
+MAX_SERVER_WORKERS = 256  # syntheses at once (--workers): threads of one process
+MAX_THREADS = 1024  # ONNX Runtime intra-op threads per call (--threads; runtime/session.py)
 MAX_QUEUE_SIZE = 100_000
 MAX_TIMEOUT_SECONDS = 86_400.0
+
+# -- HTTP service (serve; server/settings.py, server/models.py) ----------------------------------------------
 MAX_UPLOAD_MB = 1024.0
 MAX_HTTP_CONNECTIONS = 100_000  # --max-connections at most (default 256)
+MIN_SPEED = 0.25  # OpenAI's speed range: length scale = the default / speed
+MAX_SPEED = 4.0
+MAX_INSTRUCTIONS_CHARS = 4096  # OpenAI's 'instructions' (accepted, not used)
+MAX_VOICE_LABEL_CHARS = 100  # a saved voice's display name (POST /v1/voices 'name')
+MAX_VOICE_MAP_BYTES = 1 << 20  # a --voice-map file
 
 
 # -- the checks every front end uses ------------------------------------------------------------------------

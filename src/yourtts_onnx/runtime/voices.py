@@ -1,255 +1,291 @@
-"""Saved voices: a speaker embedding cloned once, stored as files, and used by name afterwards.
+""":class:`Voices`, the one voice service: built-in speakers, saved voices, cloning, and writing voice profiles.
 
-A voice profile is two files in a voices directory:
+Every front end (Python API, CLI, HTTP service, Wyoming, batch jobs) asks :class:`Voices` for a speaker
+embedding, so a name means the same voice everywhere:
 
-* ``NAME.npy`` — the float32 ``[dim]`` embedding (``numpy.save`` format);
-* ``NAME.json`` — ``{"format": "yourtts-onnx-voice", "format_version": 1, "name", "embedding": "NAME.npy",
-  "dim", "created" (ISO-8601 UTC), "sources": [{"source", "sha256", "duration", "sample_rate"}],
-  "recipe" (the EmbeddingRecipe used), "speaker_encoder_sha256" (of the graph that made it, or null),
-  "label" (a display name, or null), "blend" (only for a saved blend: its expression)}``.
+* a **built-in speaker** of the bundle (``speakers.npy``, named in ``config.json``);
+* a **saved voice**: a profile ``NAME.json`` + ``NAME.npy`` in the voices directory (:mod:`~.voice_profiles`);
+* a **profile path** (``.json``/``.npy``);
+* **recordings** to clone from, through ``speaker_encoder.onnx`` (loaded on first use);
+* a **blend** of any of the first three, ``name(weight)+name(weight)…`` (:mod:`~.voice_blend`).
 
-Both are written atomically, the JSON last, so a listed profile is always complete. The voices directory
-is, in order: the ``voices_dir`` argument, ``$YOURTTS_ONNX_VOICES``, ``$XDG_DATA_HOME/yourtts-onnx/voices``,
-``~/.local/share/yourtts-onnx/voices``. A profile is given by name (looked up there) or by the path of its
-``.json`` (or of a bare ``.npy`` embedding).
+Built-in names win over saved ones of the same name. Thread-safe: the encoder is loaded once under a lock;
+writing and deleting profiles are serialised.
 """
 
 from __future__ import annotations
 
-import io
-import json
+import contextlib
+import dataclasses
 import logging
 import os
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from yourtts_onnx.errors import InputError
-from yourtts_onnx.runtime.atomic import atomic_write_bytes, check_writable
-from yourtts_onnx.runtime.limits import MAX_EMBEDDING_DIM, MAX_PROFILE_BYTES
-from yourtts_onnx.runtime.npy import read_float_npy
-from yourtts_onnx.runtime.speaker_encoder import ClipInfo
+from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.runtime.audio import AudioSource
+from yourtts_onnx.runtime.bundle import GRAPH_SPEAKER_ENCODER, Bundle
+from yourtts_onnx.runtime.options import SynthesisOptions
+from yourtts_onnx.runtime.session import SessionOptions, create_session
+from yourtts_onnx.runtime.speaker_encoder import Cloned, SpeakerEncoder, recipe_from_bundle
+from yourtts_onnx.runtime.voice_blend import blend_embeddings, is_blend, parse_blend
+from yourtts_onnx.runtime.voice_profiles import (
+    VoiceProfile,
+    check_voice_name,
+    list_profiles,
+    load_profile,
+    load_profile_file,
+    looks_like_path,
+    now_utc,
+    profile_names,
+    profile_paths,
+    save_profile,
+    voices_dir,
+)
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
-VOICE_FORMAT = "yourtts-onnx-voice"
-VOICE_FORMAT_VERSION = 1
-ENV_VOICES = "YOURTTS_ONNX_VOICES"
-#: A voice name: it can hold no path separator and cannot start with a dot, so it never leaves the directory.
-VOICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def default_voices_dir() -> Path:
-    """``$YOURTTS_ONNX_VOICES``, else ``$XDG_DATA_HOME/yourtts-onnx/voices`` (``~/.local/share`` by default)."""
-    env = os.environ.get(ENV_VOICES)
-    if env:
-        return Path(env).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(data_home) / "yourtts-onnx" / "voices"
-
-
-def voices_dir(directory: str | os.PathLike[str] | None = None) -> Path:
-    return Path(directory).expanduser() if directory is not None else default_voices_dir()
+Progress = Callable[[int, int], None]
 
 
-def check_voice_name(name: str) -> str:
-    if not isinstance(name, str) or not VOICE_NAME.match(name) or name.endswith((".json", ".npy")):
-        raise InputError(
-            f"invalid voice name {name!r}: use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit"
-        )
-    return name
+class Voices:
+    """Voices of one bundle, and saved voices in ``directory`` (default: :func:`~.voices.voices_dir`)."""
 
-
-@dataclass(frozen=True)
-class VoiceProfile:
-    """A saved voice: its embedding and where it came from."""
-
-    name: str
-    embedding: np.ndarray
-    sources: tuple[ClipInfo, ...] = ()
-    created: str = ""
-    recipe: Mapping[str, Any] = field(default_factory=dict)
-    speaker_encoder_sha256: str | None = None
-    path: Path | None = None  # the JSON (or bare .npy) it was loaded from
-    label: str | None = None  # a display name (the HTTP service's "name"); the file name is the id
-    blend: str | None = None  # the blend expression it was mixed from ("a(2)+b(1)"), if any
+    def __init__(
+        self,
+        bundle: Bundle,
+        directory: str | os.PathLike[str] | None = None,
+        session_options: SessionOptions | None = None,
+        encoder: SpeakerEncoder | None = None,
+    ) -> None:
+        self.bundle = bundle
+        self.dim = bundle.config.embedding_dim
+        self._directory = directory
+        self._session_options = session_options
+        self._builtin: dict[str, np.ndarray] | None = None
+        self._encoder = encoder
+        self._encoder_lock = threading.Lock()
+        self._write_lock = threading.Lock()
 
     @property
-    def dim(self) -> int:
-        return int(self.embedding.shape[0])
+    def directory(self) -> Path:
+        """The saved voices' directory (given, else ``$YOURTTS_ONNX_VOICES`` etc. at the time of asking)."""
+        return voices_dir(self._directory)
 
-    def metadata(self) -> dict[str, Any]:
-        return {
-            "format": VOICE_FORMAT,
-            "format_version": VOICE_FORMAT_VERSION,
-            "name": self.name,
-            "embedding": f"{self.name}.npy",
-            "dim": self.dim,
-            "created": self.created,
-            "sources": [c.to_dict() for c in self.sources],
-            "recipe": dict(self.recipe),
-            "speaker_encoder_sha256": self.speaker_encoder_sha256,
-            "label": self.label,
-            **({"blend": self.blend} if self.blend is not None else {}),
-        }
+    # -- built-in speakers --------------------------------------------------------------------------
 
+    def builtin(self) -> dict[str, np.ndarray]:
+        """Built-in speaker name → embedding, in the bundle's order (loaded on first use)."""
+        if self._builtin is None:
+            self._builtin = self.bundle.speaker_embeddings()
+        return self._builtin
 
-def now_utc() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    def builtin_names(self) -> list[str]:
+        return list(self.bundle.config.speakers.names)
 
+    def speaker(self, name: str) -> np.ndarray:
+        """A built-in speaker's embedding; the error lists the built-in speakers."""
+        table = self.builtin()
+        if name not in table:
+            raise InputError(f"unknown speaker '{name}' (built-in speakers: {', '.join(table) or 'none'})")
+        return table[name]
 
-def profile_paths(name: str, directory: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
-    root = voices_dir(directory)
-    check_voice_name(name)
-    return root / f"{name}.json", root / f"{name}.npy"
+    # -- saved voices -------------------------------------------------------------------------------
 
+    def saved_names(self) -> list[str]:
+        """Names of the saved voices (profiles whose JSON is present, readable or not)."""
+        return [n for n in profile_names(self.directory) if n not in self.builtin()]
 
-def save_profile(
-    profile: VoiceProfile, directory: str | os.PathLike[str] | None = None, *, overwrite: bool = False
-) -> Path:
-    """Write ``NAME.npy`` then ``NAME.json`` atomically into the voices directory; returns the JSON path."""
-    json_path, npy_path = profile_paths(profile.name, directory)
-    if json_path.exists() and not overwrite:
-        raise InputError(
-            f"voice '{profile.name}' already exists at {json_path}; choose another name or overwrite it"
-        )
-    emb = np.asarray(profile.embedding, dtype=np.float32)
-    if emb.ndim != 1 or emb.size == 0 or not np.all(np.isfinite(emb)):
-        raise InputError(
-            f"voice '{profile.name}': the embedding must be a finite 1-D vector, got shape {emb.shape}"
-        )
-    try:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"cannot create voices directory '{json_path.parent}': {exc.strerror or exc}"
-        ) from exc
-    check_writable(json_path)
-    buf = io.BytesIO()
-    np.save(buf, emb, allow_pickle=False)
-    existed = json_path.exists()
-    atomic_write_bytes(npy_path, buf.getvalue())
-    text = json.dumps(profile.metadata(), indent=2, ensure_ascii=False) + "\n"
-    try:
-        atomic_write_bytes(json_path, text.encode("utf-8"))
-    except BaseException:
-        if not existed:  # no orphan embedding without its profile
-            npy_path.unlink(missing_ok=True)
-        raise
-    return json_path
+    def saved(self) -> list[VoiceProfile]:
+        """Every readable saved voice; damaged ones are logged and skipped."""
+        builtin = self.builtin()
+        return [p for p in list_profiles(self.directory) if _profile_id(p) not in builtin]
 
+    def profile(self, name: str) -> VoiceProfile:
+        """A saved voice by name or by profile path."""
+        return load_profile(name, self.directory)
 
-def _load_npy(path: Path) -> np.ndarray:
-    try:  # the header is checked (dtype, size) before anything is allocated
-        emb = read_float_npy(path, max_elements=MAX_EMBEDDING_DIM)
-    except ValueError as exc:
-        raise InputError(f"voice embedding '{path}' cannot be read: {exc}") from None
-    emb = np.asarray(emb, dtype=np.float32).reshape(-1) if emb.ndim == 2 and emb.shape[0] == 1 else emb
-    if (
-        emb.ndim != 1
-        or emb.size == 0
-        or not np.issubdtype(emb.dtype, np.floating)
-        or not np.all(np.isfinite(emb))
-    ):
-        raise InputError(
-            f"voice embedding '{path}' must hold a finite 1-D float vector, got shape {emb.shape}"
-        )
-    return np.asarray(emb, dtype=np.float32)
-
-
-def load_profile_file(path: str | os.PathLike[str]) -> VoiceProfile:
-    """Load a profile from its ``.json`` (or a bare ``.npy`` embedding, which has no metadata)."""
-    p = Path(path)
-    if p.suffix == ".npy" and not p.with_suffix(".json").is_file():
-        if not p.is_file():
-            raise InputError(f"voice file '{p}' not found")
-        return VoiceProfile(name=p.stem, embedding=_load_npy(p), path=p)
-    if p.suffix == ".npy":
-        p = p.with_suffix(".json")
-    if not p.is_file():
-        raise InputError(f"voice file '{p}' not found")
-    size = p.stat().st_size
-    if size > MAX_PROFILE_BYTES:
-        raise InputError(f"voice profile '{p}' is {size} bytes; at most {MAX_PROFILE_BYTES}")
-    try:
-        meta = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"voice profile '{p}' cannot be read: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != VOICE_FORMAT:
-        raise InputError(
-            f"voice profile '{p}' is not a yourtts-onnx voice (field 'format' is not '{VOICE_FORMAT}')"
-        )
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > VOICE_FORMAT_VERSION:
-        raise InputError(
-            f"voice profile '{p}' has format_version {version!r}; this version reads {VOICE_FORMAT_VERSION}"
-        )
-    emb_name = meta.get("embedding")
-    if not isinstance(emb_name, str) or os.path.basename(emb_name) != emb_name:
-        raise InputError(f"voice profile '{p}': field 'embedding' must name a file beside it")
-    emb = _load_npy(p.parent / emb_name)
-    sources = []
-    for s in meta.get("sources") or []:
-        if isinstance(s, dict):
-            sources.append(
-                ClipInfo(
-                    str(s.get("source", "")),
-                    str(s.get("sha256", "")),
-                    float(s.get("duration", 0.0)),
-                    int(s.get("sample_rate", 0)),
-                )
-            )
-    return VoiceProfile(
-        name=str(meta.get("name") or p.stem),
-        embedding=emb,
-        sources=tuple(sources),
-        created=str(meta.get("created", "")),
-        recipe=dict(meta.get("recipe") or {}),
-        speaker_encoder_sha256=meta.get("speaker_encoder_sha256"),
-        path=p,
-        label=meta["label"] if isinstance(meta.get("label"), str) and meta["label"] else None,
-        blend=meta["blend"] if isinstance(meta.get("blend"), str) and meta["blend"] else None,
-    )
-
-
-def list_profiles(directory: str | os.PathLike[str] | None = None) -> list[VoiceProfile]:
-    """Every readable profile in the voices directory, by name; unreadable ones are logged and skipped."""
-    root = voices_dir(directory)
-    if not root.is_dir():
-        return []
-    out = []
-    for json_path in sorted(root.glob("*.json")):
+    def exists(self, name: str) -> bool:
+        if name in self.builtin():
+            return True
         try:
-            out.append(load_profile_file(json_path))
-        except InputError as exc:
-            logger.warning("skipping %s", exc)
-    return out
+            json_path, npy_path = profile_paths(name, self.directory)
+        except InputError:
+            return False
+        return json_path.is_file() or npy_path.is_file()
+
+    # -- embeddings ---------------------------------------------------------------------------------
+
+    def check_embedding(self, embedding: np.ndarray, what: str = "embedding") -> np.ndarray:
+        emb = np.asarray(embedding, dtype=np.float32).reshape(-1)
+        if emb.shape != (self.dim,):
+            raise InputError(f"{what} must have {self.dim} values, got {emb.shape[0]}")
+        if not np.all(np.isfinite(emb)) or not np.any(emb):
+            raise InputError(f"{what} must be finite and not all zero")
+        return emb
+
+    def embedding(self, voice: str | os.PathLike[str]) -> np.ndarray:
+        """A built-in speaker, a saved voice, a profile path, or a blend of those; the error lists what
+        exists."""
+        table = self.builtin()
+        if isinstance(voice, str) and voice in table:
+            return table[voice]
+        if is_blend(voice) and not Path(voice).is_file():  # a file named "a+b.json" stays a path
+            return self.blend(str(voice))
+        if isinstance(voice, os.PathLike) or looks_like_path(voice):
+            return self.check_embedding(load_profile_file(voice).embedding, f"voice '{voice}'")
+        if voice in profile_names(self.directory):
+            return self.check_embedding(self.profile(voice).embedding, f"voice '{voice}'")
+        saved = ", ".join(self.saved_names()) or "none"
+        raise InputError(
+            f"unknown voice '{voice}' (built-in speakers: {', '.join(table) or 'none'}; saved voices: {saved})"
+        )
+
+    def blend(self, expression: str) -> np.ndarray:
+        """The weighted mean of the embeddings of ``"name(weight)+name(weight)…"`` (:mod:`~.voice_blend`)."""
+        terms = parse_blend(expression)
+
+        def term_embedding(name: str) -> np.ndarray:
+            try:
+                return self.embedding(name)
+            except InputError as exc:
+                raise InputError(f"voice blend '{expression}': {exc}") from None
+
+        return self.check_embedding(blend_embeddings(terms, term_embedding), f"voice blend '{expression}'")
+
+    def default_embedding(self) -> np.ndarray:
+        table = self.builtin()
+        if not table:
+            raise InputError("this model has no built-in speakers: give a voice, speaker_wav or embedding")
+        return next(iter(table.values()))
+
+    def resolve(self, options: SynthesisOptions, progress: Progress | None = None) -> np.ndarray:
+        """The embedding ``options`` asks for (its voice, recordings or embedding; else the default)."""
+        if options.embedding is not None:
+            return self.check_embedding(np.asarray(options.embedding))
+        if options.speaker_wav is not None:
+            return self.clone(options.speaker_wav, progress).embedding  # type: ignore[arg-type]
+        if options.voice is not None:
+            return self.embedding(options.voice)
+        return self.default_embedding()
+
+    # -- cloning ------------------------------------------------------------------------------------
+
+    @property
+    def can_clone(self) -> bool:
+        return self._encoder is not None or (
+            self.bundle.has_graph(GRAPH_SPEAKER_ENCODER) and self.bundle.config.speaker_encoder is not None
+        )
+
+    def encoder(self) -> SpeakerEncoder:
+        """The speaker encoder, loaded on first use."""
+        with self._encoder_lock:
+            if self._encoder is None:
+                if not self.can_clone:
+                    raise BundleError(
+                        f"{self.bundle.root}: this bundle has no speaker encoder, so it cannot clone voices "
+                        "from audio; use a built-in speaker or a saved voice"
+                    )
+                session = create_session(
+                    self.bundle.graph_path(GRAPH_SPEAKER_ENCODER),
+                    self._session_options,
+                    sha256=self.bundle.file_sha256(GRAPH_SPEAKER_ENCODER),
+                )
+                recipe = recipe_from_bundle(self.bundle.config.speaker_encoder, str(self.bundle.root))
+                self._encoder = SpeakerEncoder(session, recipe, self.dim)
+            return self._encoder
+
+    def clone(self, sources: AudioSource | Sequence[AudioSource], progress: Progress | None = None) -> Cloned:
+        """Embedding of one or more recordings (averaged), with what a profile records about them."""
+        return self.encoder().clone(sources, progress)
+
+    def embed(self, sources: AudioSource | Sequence[AudioSource]) -> np.ndarray:
+        return self.clone(sources).embedding
+
+    # -- writing ------------------------------------------------------------------------------------
+
+    def save(
+        self,
+        name: str,
+        voice: Cloned | AudioSource | Sequence[AudioSource],
+        *,
+        label: str | None = None,
+        overwrite: bool = False,
+        progress: Progress | None = None,
+    ) -> VoiceProfile:
+        """Save a voice profile named ``name``: from a :class:`Cloned` result, or cloned from recordings."""
+        check_voice_name(name)
+        if name in self.builtin():
+            raise InputError(f"'{name}' is a built-in speaker of the model; choose another name")
+        if not overwrite and self.exists(name):
+            raise InputError(f"voice '{name}' already exists; choose another name or overwrite it")
+        cloned = voice if isinstance(voice, Cloned) else self.clone(voice, progress)
+        profile = VoiceProfile(
+            name=name,
+            embedding=self.check_embedding(cloned.embedding),
+            sources=cloned.clips,
+            created=now_utc(),
+            recipe=self.encoder().recipe.to_dict() if self.can_clone else {},
+            speaker_encoder_sha256=self.bundle.file_sha256(GRAPH_SPEAKER_ENCODER),
+            label=label,
+        )
+        with self._write_lock:
+            if not overwrite and self.exists(name):
+                raise InputError(f"voice '{name}' already exists; choose another name or overwrite it")
+            path = save_profile(profile, self.directory, overwrite=True)
+        return dataclasses.replace(profile, path=path)
+
+    def save_blend(
+        self, name: str, expression: str, *, label: str | None = None, overwrite: bool = False
+    ) -> VoiceProfile:
+        """Save the blend ``expression`` as the voice ``name`` (its embedding; the expression is recorded)."""
+        return self.save_embedding(
+            name, self.blend(expression), label=label, blend=expression.strip(), overwrite=overwrite
+        )
+
+    def save_embedding(
+        self,
+        name: str,
+        embedding: np.ndarray,
+        *,
+        label: str | None = None,
+        blend: str | None = None,
+        overwrite: bool = False,
+    ) -> VoiceProfile:
+        """Save an embedding (e.g. a blend's) as the voice ``name``."""
+        check_voice_name(name)
+        if name in self.builtin():
+            raise InputError(f"'{name}' is a built-in speaker of the model; choose another name")
+        profile = VoiceProfile(
+            name=name,
+            embedding=self.check_embedding(embedding),
+            created=now_utc(),
+            label=label,
+            blend=blend,
+        )
+        with self._write_lock:
+            if not overwrite and self.exists(name):
+                raise InputError(f"voice '{name}' already exists; choose another name or overwrite it")
+            path = save_profile(profile, self.directory, overwrite=True)
+        return dataclasses.replace(profile, path=path)
+
+    def delete(self, name: str) -> None:
+        """Remove a saved voice, readable or damaged (its JSON first, so it stops being listed at once)."""
+        if name in self.builtin():
+            raise InputError(f"'{name}' is a built-in speaker of the model; it cannot be deleted")
+        json_path, npy_path = profile_paths(name, self.directory)
+        with self._write_lock:
+            if not json_path.exists() and not npy_path.exists():
+                raise InputError(
+                    f"unknown voice '{name}' (saved voices: {', '.join(self.saved_names()) or 'none'})"
+                )
+            for path in (json_path, npy_path):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
 
 
-def profile_names(directory: str | os.PathLike[str] | None = None) -> list[str]:
-    root = voices_dir(directory)
-    return sorted(p.stem for p in root.glob("*.json")) if root.is_dir() else []
-
-
-def looks_like_path(voice: str | os.PathLike[str]) -> bool:
-    s = os.fspath(voice)
-    return os.sep in s or (os.altsep is not None and os.altsep in s) or s.endswith((".json", ".npy"))
-
-
-def load_profile(
-    voice: str | os.PathLike[str], directory: str | os.PathLike[str] | None = None
-) -> VoiceProfile:
-    """A profile by name (in the voices directory) or by path; the error lists the saved voices."""
-    if isinstance(voice, os.PathLike) or looks_like_path(voice):
-        return load_profile_file(voice)
-    json_path = voices_dir(directory) / f"{voice}.json"
-    if VOICE_NAME.match(voice) and json_path.is_file():
-        return load_profile_file(json_path)
-    names = profile_names(directory)
-    listed = ", ".join(names) if names else "none"
-    raise InputError(f"unknown voice '{voice}' (saved voices in {voices_dir(directory)}: {listed})")
+def _profile_id(profile: VoiceProfile) -> str:
+    return profile.path.stem if isinstance(profile.path, Path) else profile.name

@@ -2,8 +2,8 @@
 
 Layout: public routes (``/health``, the web page, docs) and protected routes (everything else; an API
 key when one is set), error handlers that turn every failure into ``{"error": {...}}``, a request-body
-limit and a metrics middleware around it all. Inference runs on a :class:`JobRunner` sized by the
-settings; the model is loaded here when no synthesizer is given.
+limit and a metrics middleware around it all. Inference runs on a :class:`~yourtts_onnx.serving.jobs.JobRunner`
+sized by the settings; the model is loaded here when no synthesizer is given.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from yourtts_onnx import __version__
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.session import SessionOptions
 from yourtts_onnx.runtime.synthesizer import Synthesizer
-from yourtts_onnx.runtime.voice_service import Voices
-from yourtts_onnx.runtime.voices import voices_dir
+from yourtts_onnx.runtime.voice_profiles import voices_dir
+from yourtts_onnx.runtime.voices import Voices
 from yourtts_onnx.server.auth import api_key_dependency
+from yourtts_onnx.server.body_limit import BodyLimitMiddleware
 from yourtts_onnx.server.errors import install_error_handlers, route_methods
-from yourtts_onnx.server.jobs import JobRunner
-from yourtts_onnx.server.limits import BodyLimitMiddleware
 from yourtts_onnx.server.metrics import Metrics, MetricsMiddleware
 from yourtts_onnx.server.openapi import install_openapi
 from yourtts_onnx.server.routes import captioned, coqui, marytts, openai, system, voices, web
@@ -79,7 +78,7 @@ def check_voices_dir(store: VoiceStore) -> None:
 
 def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None) -> FastAPI:
     synth = synthesizer if synthesizer is not None else load_synthesizer(settings)
-    runner = JobRunner(settings.workers, settings.queue_size)
+    runner = settings.job_runner()
     metrics = Metrics()
     library = synth.voices
     if library.directory != voices_dir(settings.voices_dir):
@@ -91,8 +90,9 @@ def create_app(settings: ServerSettings, synthesizer: Synthesizer | None = None)
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         logger.info(
-            "serving %s: %d workers x %d threads, queue %d, voices in %s",
+            "serving %s (backend %s): %d workers x %d threads, queue %d, voices in %s",
             synth.bundle.root,
+            synth.backend.name,
             settings.workers,
             settings.intra_op_threads,
             settings.queue_size,

@@ -6,9 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MIN_SPEED = 0.25
-MAX_SPEED = 4.0
-MAX_INSTRUCTIONS_CHARS = 4096
+from yourtts_onnx.runtime.limits import MAX_INSTRUCTIONS_CHARS, MAX_SPEED, MIN_SPEED
 
 
 class VoiceRef(BaseModel):
@@ -213,6 +211,7 @@ class DetailsModel(BaseModel):
     default_language: str | None
     speakers: list[str]
     can_clone: bool
+    backend: str = Field(description="The decoding graphs in use: split, components or model (--backend)")
     formats: list[str]
     default_format: str
     streaming_formats: list[str]

@@ -17,10 +17,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from yourtts_onnx.runtime.limits import MAX_UPLOAD_FILES
+from yourtts_onnx.runtime.limits import MAX_UPLOAD_FILES, MAX_VOICE_LABEL_CHARS
 from yourtts_onnx.server.formats import openai_formats
 from yourtts_onnx.server.settings import ServerSettings
-from yourtts_onnx.server.voice_store import MAX_NAME_CHARS, VOICE_ID
+from yourtts_onnx.server.voice_store import VOICE_ID
 
 # texts must hold more than white space (as Python's str.strip() sees it: also U+001C-U+001F and U+0085,
 # which JSON Schema's ECMAScript \s does not count)
@@ -115,7 +115,10 @@ def adjust(schema: dict[str, Any], settings: ServerSettings) -> dict[str, Any]:
             target["anyOf"] = [{"required": ["files"]}, {"required": ["file"]}]
             props = target.get("properties", {})
             if "name" in props:
-                props["name"] = {**_text(MAX_NAME_CHARS, "A name for people"), "maxLength": MAX_NAME_CHARS}
+                props["name"] = {
+                    **_text(MAX_VOICE_LABEL_CHARS, "A name for people"),
+                    "maxLength": MAX_VOICE_LABEL_CHARS,
+                }
             if "id" in props:
                 props["id"] = {
                     "type": "string",

@@ -2,7 +2,7 @@
 
 Cheap checks (text length, language, voice, format) run on the event loop before anything is queued,
 so a bad request is refused at once even when the server is busy; model work (synthesis, cloning) runs
-on the :class:`~yourtts_onnx.server.jobs.JobRunner` and checks its cancel token between sentences.
+on the :class:`~yourtts_onnx.serving.jobs.JobRunner` and checks its cancel token between sentences.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ from yourtts_onnx.runtime.synthesizer import Synthesizer
 from yourtts_onnx.runtime.waveform import Audio
 from yourtts_onnx.server.errors import ApiError
 from yourtts_onnx.server.formats import AudioFormat, default_format, get_format, supported_formats
-from yourtts_onnx.server.jobs import (
+from yourtts_onnx.server.metrics import Metrics
+from yourtts_onnx.server.settings import ServerSettings
+from yourtts_onnx.server.voice_store import VoiceNotFoundError, VoiceStore
+from yourtts_onnx.serving.jobs import (
     CancelToken,
     ClientGoneError,
     Disconnected,
@@ -33,9 +36,8 @@ from yourtts_onnx.server.jobs import (
     QueueFullError,
     StreamJob,
 )
-from yourtts_onnx.server.metrics import Metrics
-from yourtts_onnx.server.settings import ServerSettings
-from yourtts_onnx.server.voice_store import VoiceNotFoundError, VoiceStore
+from yourtts_onnx.serving.request_options import request_options
+from yourtts_onnx.serving.text_checks import TextRefused, check_length, check_text
 
 logger = logging.getLogger(__name__)
 
@@ -70,21 +72,10 @@ class TtsService:
     # -- checks (event loop, cheap) ---------------------------------------------------------------
 
     def check_text(self, text: str | None, field: str = "input") -> str:
-        if text is None or not text.strip():
-            raise ApiError(422, f"'{field}' must be a non-empty text", "empty_text", param=field)
-        if len(text) > self.settings.max_text_chars:
-            raise self._too_long(field, len(text))
-        return text
-
-    def _too_long(self, field: str, chars: int, spoken: bool = False) -> ApiError:
-        how = " once numbers are written out as words" if spoken else ""
-        return ApiError(
-            422,
-            f"'{field}' is {chars} characters long{how}; this server accepts at most "
-            f"{self.settings.max_text_chars} per request (split the text, or raise --max-text-chars)",
-            "text_too_long",
-            param=field,
-        )
+        try:
+            return check_text(text, self.settings.max_text_chars, f"'{field}'")
+        except TextRefused as exc:
+            raise ApiError(422, str(exc), exc.code, param=field) from None
 
     async def check_spoken(self, text: str, options: SynthesisOptions, field: str = "input") -> None:
         """The text as it will be spoken (numbers written out) must fit the limit too, and hold something
@@ -97,8 +88,15 @@ class TtsService:
                 raise ApiError(422, f"'{field}': {exc}", "invalid_text", param=field) from None
 
         chars = await anyio.to_thread.run_sync(spoken_chars)
-        if chars > self.settings.max_text_chars:
-            raise self._too_long(field, chars, spoken=True)
+        try:
+            check_length(
+                chars,
+                self.settings.max_text_chars,
+                f"'{field}'",
+                how=" once numbers are written out as words",
+            )
+        except TextRefused as exc:
+            raise ApiError(422, str(exc), exc.code, param=field) from None
 
     def check_word_times(self, field: str) -> None:
         """422 when the synthesizer cannot time words (``model.onnx`` alone)."""
@@ -133,13 +131,21 @@ class TtsService:
         voice_field: str = "voice",
         **fields: Any,
     ) -> SynthesisOptions:
-        """Checked options for one request: the language resolved now, the voice as its embedding."""
-        return self.synth.options(
+        """Checked options for one request: the server's defaults, the language resolved now, the voice as
+        its embedding, and the request's other fields."""
+        return request_options(
+            self.settings.options,
             language=self.language(language, language_field),
             embedding=self.embedding(voice, voice_field),
-            loudness=self.settings.loudness,
             **fields,
         )
+
+    @property
+    def default_length_scale(self) -> float:
+        """The length scale of a request that sets none: the server's (``--length-scale``), else the
+        bundle's (OpenAI's ``speed`` divides it)."""
+        given = self.settings.options.length_scale
+        return given if given is not None else self.synth.defaults.length_scale
 
     def audio_format(
         self, requested: str | None, *, offered: Sequence[str] | None = None, field: str = "response_format"

@@ -14,24 +14,24 @@ from typing import Any
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.limits import (
     MAX_HTTP_CONNECTIONS,
-    MAX_LOUDNESS_LUFS,
-    MAX_QUEUE_SIZE,
-    MAX_SERVER_TEXT_CHARS,
-    MAX_THREADS,
     MAX_TIMEOUT_SECONDS,
     MAX_UPLOAD_MB,
-    MAX_WORKERS,
-    MIN_LOUDNESS_LUFS,
     check_float,
     check_int,
 )
+from yourtts_onnx.runtime.options import SynthesisOptions
+from yourtts_onnx.serving.load import (
+    DEFAULT_MAX_TEXT_CHARS,
+    DEFAULT_QUEUE_SIZE,
+    LoadControl,
+    available_cores,
+)
+from yourtts_onnx.serving.request_options import check_server_defaults
 
 ENV_API_KEY = "YOURTTS_ONNX_API_KEY"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5002  # Coqui's tts-server port, so existing clients keep their URL
-DEFAULT_QUEUE_SIZE = 16
 DEFAULT_TIMEOUT = 60.0
-DEFAULT_MAX_TEXT_CHARS = 5000
 DEFAULT_MAX_UPLOAD_MB = 20.0
 RETRY_AFTER_SECONDS = 1
 DEFAULT_MAX_CONNECTIONS = 256  # connections and requests at once (uvicorn's limit_concurrency)
@@ -39,19 +39,12 @@ DEFAULT_BODY_TIMEOUT = 30.0  # seconds between two pieces of a request body
 DEFAULT_KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open (uvicorn's default)
 
 
-def available_cores() -> int:
-    """CPU cores this process may run on (the affinity mask where the OS has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
-
 @dataclass(frozen=True)
-class ServerSettings:
+class ServerSettings(LoadControl):
     """Everything ``create_app`` needs besides the model.
 
-    ``workers``: inference threads (default: the cores); ``threads``: ONNX Runtime intra-op threads per
+    The load fields (:class:`~yourtts_onnx.serving.load.LoadControl`): ``workers``: inference threads
+    (default: the cores); ``threads``: ONNX Runtime intra-op threads per
     call (default: cores // workers, at least 1); ``queue_size``: requests that may wait for a worker
     beyond those running (more get 503); ``timeout``: seconds a request may take in all, queueing
     included (504 past it); ``max_text_chars``: longest text per request, counted as spoken (numbers written
@@ -60,9 +53,10 @@ class ServerSettings:
     ``web_site``: a site written by ``yourtts-onnx web-export``, served at ``/local/``.
     ``max_connections``: connections and requests uvicorn serves at once (503 beyond); ``body_timeout``:
     seconds between two pieces of a request body (408 past it: a client trickling a body holds no worker);
-    ``keep_alive``: seconds an idle keep-alive connection stays open. ``loudness``: the
-    integrated loudness (LUFS) every response is normalised to (streamed responses: a running measure);
-    ``lexicon``: a pronunciation lexicon file (default: the bundle's ``lexicon.json``, if any).
+    ``keep_alive``: seconds an idle keep-alive connection stays open. ``options``: the defaults of every
+    request (scales, sentence pause, utterance cap, Coqui-exact tokenisation; ``loudness``: the integrated
+    loudness, LUFS, every response is normalised to, streamed responses by a running measure), what a
+    request sets goes on top (:mod:`~yourtts_onnx.serving.request_options`); ``lexicon``: a pronunciation lexicon file (default: the bundle's ``lexicon.json``, if any).
     """
 
     bundle: Path | None = None
@@ -82,33 +76,22 @@ class ServerSettings:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     keep_alive: float = DEFAULT_KEEP_ALIVE
-    loudness: float | None = None  # LUFS target of every response (BS.1770, -1 dBTP ceiling); None: off
+    options: SynthesisOptions = field(default_factory=SynthesisOptions)  # every request's defaults
     lexicon: Path | None = None  # pronunciation lexicon; None: the bundle's lexicon.json, if any
 
     def __post_init__(self) -> None:
-        check_int("workers", self.workers, 1, MAX_WORKERS)
-        if self.threads is not None:
-            check_int("threads", self.threads, 1, MAX_THREADS)
-        check_int("queue_size", self.queue_size, 0, MAX_QUEUE_SIZE)
-        check_int("max_text_chars", self.max_text_chars, 1, MAX_SERVER_TEXT_CHARS)
+        self.check_load()
         check_int("retry_after", self.retry_after, 1, 3600)
         check_int("port", self.port, 0, 65535)
-        check_float("timeout", self.timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
         check_float("max_upload_mb", self.max_upload_mb, 0.0, MAX_UPLOAD_MB, low_open=True)
         check_int("max_connections", self.max_connections, 1, MAX_HTTP_CONNECTIONS)
         check_float("body_timeout", self.body_timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
         check_float("keep_alive", self.keep_alive, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
-        if self.loudness is not None:
-            check_float("loudness", self.loudness, MIN_LOUDNESS_LUFS, MAX_LOUDNESS_LUFS)
+        check_server_defaults(self.options)
         if self.api_key is not None and not self.api_key.strip():
             raise InputError("the API key must not be empty (leave it unset to serve without one)")
         if self.api_key is not None and any(ord(c) < 32 or ord(c) == 127 for c in self.api_key):
             raise InputError("the API key must not hold control characters (it travels in an HTTP header)")
-
-    @property
-    def intra_op_threads(self) -> int:
-        """ONNX Runtime threads per model call, so that all workers together use the cores once."""
-        return self.threads if self.threads is not None else max(1, available_cores() // self.workers)
 
     def uvicorn_options(self) -> dict[str, Any]:
         """The connection bounds for ``uvicorn.run``/``uvicorn.Config`` (the body timeout is the app's)."""
@@ -117,11 +100,6 @@ class ServerSettings:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
-
-    @property
-    def capacity(self) -> int:
-        """Requests admitted at once: running plus queued."""
-        return self.workers + self.queue_size
 
 
 def api_key_from_env(given: str | None) -> str | None:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime.limits import MAX_VOICE_MAP_BYTES
 
 OPENAI_VOICES = (
     "alloy",
@@ -36,7 +37,6 @@ OPENAI_VOICES = (
     "cedar",
 )
 ALIAS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-MAX_MAP_BYTES = 1 << 20
 
 
 def default_aliases(builtin: Sequence[str]) -> dict[str, str]:
@@ -64,8 +64,8 @@ def read_voice_map(path: str | os.PathLike[str]) -> dict[str, str]:
     try:
         if not p.is_file():
             raise InputError(f"{where} not found (or not a regular file)")
-        if p.stat().st_size > MAX_MAP_BYTES:
-            raise InputError(f"{where} is larger than {MAX_MAP_BYTES >> 20} MB")
+        if p.stat().st_size > MAX_VOICE_MAP_BYTES:
+            raise InputError(f"{where} is larger than {MAX_VOICE_MAP_BYTES >> 20} MB")
         raw = json.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"{where} is not valid JSON: {exc}") from None

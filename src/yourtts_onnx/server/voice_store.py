@@ -1,4 +1,4 @@
-"""The server's view of the voice service: ids for HTTP clients over :class:`~yourtts_onnx.runtime.voice_service.Voices`.
+"""The server's view of the voice service: ids for HTTP clients over :class:`~yourtts_onnx.runtime.voices.Voices`.
 
 Saved voices are the runtime's voice profiles (``ID.npy`` + ``ID.json``), so ``yourtts-onnx synth --voice ID``
 uses them too; the human-readable name a client gives is the profile's ``label``. Ids the server creates
@@ -28,13 +28,12 @@ import numpy as np
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.speaker_encoder import ClipInfo, Cloned
 from yourtts_onnx.runtime.voice_blend import blend_embeddings, is_blend, parse_blend
-from yourtts_onnx.runtime.voice_service import Voices
-from yourtts_onnx.runtime.voices import VOICE_NAME, VoiceProfile
+from yourtts_onnx.runtime.voice_profiles import VOICE_NAME, VoiceProfile
+from yourtts_onnx.runtime.voices import Voices
 from yourtts_onnx.server.errors import ServerFault
 
 VOICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LOOKUP_ID = VOICE_NAME  # the names the CLI saves
-MAX_NAME_CHARS = 100
 
 
 class VoiceNotFoundError(InputError):

@@ -28,7 +28,7 @@ import numpy as np
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.languages import resolve_language
 from yourtts_onnx.runtime.voice_blend import is_blend
-from yourtts_onnx.runtime.voice_service import Voices
+from yourtts_onnx.runtime.voices import Voices
 
 LANGUAGE_VOICE_PREFIX = "yourtts-"
 BUILTIN, SAVED, LANGUAGE = "builtin", "saved", "language"

@@ -2,7 +2,7 @@
 
 Requests are checked on the event loop as they arrive (voice, language, text); what they ask to say goes,
 in order, into the connection's outbox, and one sender task per connection runs each item on the shared
-worker pool (:class:`~yourtts_onnx.server.jobs.JobRunner`) and writes its audio as the chunks come. The
+worker pool (:class:`~yourtts_onnx.serving.jobs.JobRunner`) and writes its audio as the chunks come. The
 event loop never runs a model, so other clients (and this client's next ``synthesize-chunk``) are served
 while audio is made. When the client goes, the sender is cancelled and so is its job, at the next chunk.
 
@@ -43,17 +43,25 @@ from wyoming.server import AsyncEventHandler
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped
 
 from yourtts_onnx.errors import AudioError, InputError
-from yourtts_onnx.runtime.limits import MAX_VOICE_FIELD_CHARS
+from yourtts_onnx.runtime.limits import MAX_VOICE_FIELD_CHARS, MAX_WYOMING_PENDING
 from yourtts_onnx.runtime.loudness import RunningNormalizer
 from yourtts_onnx.runtime.options import SynthesisOptions
-from yourtts_onnx.server.jobs import JobCancelledError, JobTimeoutError, QueueFullError, StreamJob
+from yourtts_onnx.serving.jobs import JobCancelledError, JobTimeoutError, QueueFullError, StreamJob
+from yourtts_onnx.serving.request_options import request_options
+from yourtts_onnx.serving.text_checks import (
+    EMPTY_TEXT,
+    INVALID_TEXT,
+    TextRefused,
+    check_length,
+    check_text,
+    json_type,
+)
 from yourtts_onnx.wyoming.catalog import UnknownLanguageError, UnknownVoiceError
-from yourtts_onnx.wyoming.defaults import MAX_PENDING
 from yourtts_onnx.wyoming.frames import FrameError, FrameLimits, parse_header, read_body
 from yourtts_onnx.wyoming.sentences import SentenceAssembler
 from yourtts_onnx.wyoming.speech import CHANNELS, SAMPLE_WIDTH, Speech, produce
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the service does not import this module: no cycle either way
     from yourtts_onnx.wyoming.service import WyomingService
 
 log = logging.getLogger(__name__)
@@ -61,12 +69,10 @@ log = logging.getLogger(__name__)
 LINGER_SECONDS = 1.0  # after a malformed frame: how long its rest is read and dropped before closing
 LINGER_BYTES = 1 << 20  # ... and how much of it at most
 
-# error codes (the ``code`` of an ``error`` event)
-EMPTY_TEXT = "empty_text"
-TEXT_TOO_LONG = "text_too_long"
+# error codes (the ``code`` of an ``error`` event; the text ones are serving.text_checks')
 UNKNOWN_VOICE = "unknown_voice"
 UNKNOWN_LANGUAGE = "unknown_language"
-INVALID_REQUEST = "invalid_request"
+INVALID_REQUEST = INVALID_TEXT  # "invalid_request"
 SERVER_BUSY = "server_busy"
 TIMEOUT = "timeout"
 SYNTHESIS_FAILED = "synthesis_failed"
@@ -132,13 +138,6 @@ def peer_name(writer: asyncio.StreamWriter) -> str:
     return "unix socket client"
 
 
-_JSON_TYPES = {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}
-
-
-def json_type(value: object) -> str:
-    return _JSON_TYPES.get(type(value), type(value).__name__)
-
-
 class SpeechEventHandler(AsyncEventHandler):
     """The events of one client connection (created by the server for each)."""
 
@@ -147,7 +146,7 @@ class SpeechEventHandler(AsyncEventHandler):
     ) -> None:
         super().__init__(reader, writer)
         self.service = service
-        self._outbox: asyncio.Queue[Item] = asyncio.Queue(MAX_PENDING)
+        self._outbox: asyncio.Queue[Item] = asyncio.Queue(MAX_WYOMING_PENDING)
         self._sender: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
         self._stream: TextStream | None = None
@@ -304,9 +303,10 @@ class SpeechEventHandler(AsyncEventHandler):
             await self._fail_stream(stream, INVALID_REQUEST, "synthesize-chunk needs a text")
             return
         stream.chars += len(text)
-        limit = self.service.settings.max_text_chars
-        if stream.chars > limit:
-            await self._fail_stream(stream, TEXT_TOO_LONG, _too_long(stream.chars, limit, streamed=True))
+        try:
+            check_length(stream.chars, self.service.settings.max_text_chars, "the streamed text")
+        except TextRefused as exc:
+            await self._fail_stream(stream, exc.code, str(exc))
             return
         stream.has_text = stream.has_text or bool(text.strip())
         for sentence in stream.assembler.add(text):
@@ -334,16 +334,10 @@ class SpeechEventHandler(AsyncEventHandler):
     # -- request checks (event loop, cheap) ---------------------------------------------------------------
 
     def _text(self, text: object) -> str:
-        if text is None:
-            raise RequestError(EMPTY_TEXT, "the request has no text")
-        if not isinstance(text, str):
-            raise RequestError(INVALID_REQUEST, f"text must be a string, got {json_type(text)}")
-        if not text.strip():
-            raise RequestError(EMPTY_TEXT, "the text to speak is empty")
-        limit = self.service.settings.max_text_chars
-        if len(text) > limit:
-            raise RequestError(TEXT_TOO_LONG, _too_long(len(text), limit, streamed=False))
-        return text
+        try:
+            return check_text(text, self.service.settings.max_text_chars)
+        except TextRefused as exc:
+            raise RequestError(exc.code, str(exc)) from None
 
     def _options(self, data: dict[str, Any]) -> SynthesisOptions:
         text_format = data.get("text_format")
@@ -375,7 +369,9 @@ class SpeechEventHandler(AsyncEventHandler):
             raise RequestError(UNKNOWN_LANGUAGE, str(exc)) from None
         except (InputError, AudioError) as exc:
             raise RequestError(INVALID_REQUEST, str(exc)) from None
-        return self.service.options.with_(embedding=selection.embedding, language=selection.language)
+        return request_options(
+            self.service.options, embedding=selection.embedding, language=selection.language
+        )
 
     # -- audio out (the sender task) ----------------------------------------------------------------------
 
@@ -504,11 +500,3 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, asyncio.IncompleteReadError):
         return "in the middle of a frame"
     return type(exc).__name__ + (f": {exc.strerror}" if isinstance(exc, OSError) and exc.strerror else "")
-
-
-def _too_long(length: int, limit: int, *, streamed: bool) -> str:
-    what = "the streamed text has reached" if streamed else "the text is"
-    return (
-        f"{what} {length} characters; this server accepts at most {limit} per request "
-        "(split the text, or raise --max-text-chars)"
-    )

@@ -89,7 +89,7 @@ class Connections:
                 )
             writer.close()
             return
-        handler = self.service.handler(reader, writer)
+        handler = SpeechEventHandler(self.service, reader, writer)
         self.handlers.add(handler)
         try:
             await handler.run()
@@ -123,7 +123,7 @@ async def serve(service: WyomingService) -> None:
         loop.add_signal_handler(signal.SIGTERM, stopped.set)
         signalled = True
     await announce(settings)
-    log.info("serving Wyoming on %s", settings.uri)
+    log.info("serving Wyoming on %s (backend %s)", settings.uri, service.synth.backend.name)
     try:
         await server.start_serving()
         await stopped.wait()

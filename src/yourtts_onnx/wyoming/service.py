@@ -1,15 +1,15 @@
-"""What every connection of the Wyoming server shares: the synthesizer, the voice catalog, the worker pool."""
+"""What every connection of the Wyoming server shares: the synthesizer, the voice catalog, the worker pool.
+
+The connections' handler (:mod:`.handler`) reads this; this module does not know the handler (the server,
+:mod:`.server`, makes one per connection), so the two do not import each other."""
 
 from __future__ import annotations
-
-import asyncio
 
 from wyoming.info import Info
 
 from yourtts_onnx.runtime.synthesizer import Synthesizer
-from yourtts_onnx.server.jobs import JobRunner
+from yourtts_onnx.serving.jobs import JobRunner
 from yourtts_onnx.wyoming.catalog import VoiceCatalog
-from yourtts_onnx.wyoming.handler import SpeechEventHandler
 from yourtts_onnx.wyoming.info import build_info
 from yourtts_onnx.wyoming.settings import WyomingSettings
 
@@ -33,15 +33,11 @@ class WyomingService:
             default_voice=settings.default_voice,
             default_language=settings.default_language,
         )
-        self.runner = runner if runner is not None else JobRunner(settings.workers, settings.queue_size)
+        self.runner = runner if runner is not None else settings.job_runner()
 
     def info(self) -> Info:
         """The ``info`` event's content, with the voices as they are now."""
         return build_info(self.catalog, model=self.synth.config.model, streaming=self.settings.streaming)
-
-    def handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> SpeechEventHandler:
-        """The handler of one new connection (the wyoming server's handler factory)."""
-        return SpeechEventHandler(self, reader, writer)
 
     def close(self) -> None:
         self.runner.shutdown()

@@ -11,33 +11,28 @@ from urllib.parse import urlparse
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.limits import (
-    MAX_QUEUE_SIZE,
-    MAX_SERVER_TEXT_CHARS,
-    MAX_THREADS,
-    MAX_TIMEOUT_SECONDS,
-    MAX_WORKERS,
     MAX_WYOMING_CONNECTIONS,
     MAX_WYOMING_IDLE_SECONDS,
+    MAX_WYOMING_SAMPLES_PER_CHUNK,
     check_float,
     check_int,
 )
 from yourtts_onnx.runtime.options import SynthesisOptions
-from yourtts_onnx.server.settings import DEFAULT_MAX_TEXT_CHARS, available_cores
+from yourtts_onnx.serving.load import DEFAULT_MAX_TEXT_CHARS, DEFAULT_QUEUE_SIZE, LoadControl, available_cores
+from yourtts_onnx.serving.request_options import check_server_defaults
 from yourtts_onnx.wyoming.defaults import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_QUEUE_SIZE,
     DEFAULT_SAMPLES_PER_CHUNK,
     DEFAULT_TIMEOUT,
     DEFAULT_URI,
 )
 
 SCHEMES = ("tcp", "unix")
-MAX_SAMPLES_PER_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
-class WyomingSettings:
+class WyomingSettings(LoadControl):
     """Everything the server needs besides the model.
 
     ``uri``: ``tcp://HOST:PORT`` or ``unix://PATH``. ``default_voice``: a built-in speaker
@@ -96,19 +91,11 @@ class WyomingSettings:
                 raise InputError("--zeroconf announces a TCP service: use a tcp:// --uri")
             if not self.zeroconf.strip():
                 raise InputError("the --zeroconf name must not be empty")
-        check_int("workers", self.workers, 1, MAX_WORKERS)
-        if self.threads is not None:
-            check_int("threads", self.threads, 1, MAX_THREADS)
-        check_int("queue_size", self.queue_size, 0, MAX_QUEUE_SIZE)
-        check_int("max_text_chars", self.max_text_chars, 1, MAX_SERVER_TEXT_CHARS)
-        check_int("samples_per_chunk", self.samples_per_chunk, 1, MAX_SAMPLES_PER_CHUNK)
-        check_float("timeout", self.timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
+        self.check_load()
+        check_int("samples_per_chunk", self.samples_per_chunk, 1, MAX_WYOMING_SAMPLES_PER_CHUNK)
         check_float("idle_timeout", self.idle_timeout, 0.0, MAX_WYOMING_IDLE_SECONDS, low_open=True)
         check_int("max_connections", self.max_connections, 1, MAX_WYOMING_CONNECTIONS)
-        if not isinstance(self.options, SynthesisOptions):
-            raise InputError(f"options must be SynthesisOptions, got {type(self.options).__name__}")
-        if any(v is not None for v in (self.options.voice, self.options.speaker_wav, self.options.embedding)):
-            raise InputError("the server's voice is set with default_voice, not in options")
+        check_server_defaults(self.options)
 
     @property
     def scheme(self) -> str:
@@ -121,8 +108,3 @@ class WyomingSettings:
             return None
         parsed = urlparse(self.uri)
         return parsed.hostname or "", parsed.port or 0  # both present: checked in __post_init__
-
-    @property
-    def intra_op_threads(self) -> int:
-        """ONNX Runtime threads per model call, so that all workers together use the cores once."""
-        return self.threads if self.threads is not None else max(1, available_cores() // self.workers)

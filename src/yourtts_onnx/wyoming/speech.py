@@ -17,7 +17,7 @@ from yourtts_onnx.runtime.loudness import RunningNormalizer
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.runtime.synthesizer import Synthesizer
 from yourtts_onnx.runtime.waveform import pcm16
-from yourtts_onnx.server.jobs import CancelToken
+from yourtts_onnx.serving.jobs import CancelToken
 
 SAMPLE_WIDTH = 2  # bytes: 16-bit PCM
 CHANNELS = 1

@@ -72,7 +72,7 @@ async def captioned_speech(body: CaptionedSpeechRequest, request: Request, servi
         language=language,
         language_field=field,
         voice=body.voice,
-        length_scale=service.synth.defaults.length_scale / body.speed,
+        length_scale=service.default_length_scale / body.speed,
         noise_scale=body.noise_scale,
         noise_scale_dp=body.noise_scale_dp,
     )

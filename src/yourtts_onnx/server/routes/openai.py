@@ -72,7 +72,7 @@ async def create_speech(body: SpeechRequest, request: Request, service: ServiceD
     options = service.options(
         language=body.language,
         voice=body.voice_id,
-        length_scale=service.synth.defaults.length_scale / body.speed,
+        length_scale=service.default_length_scale / body.speed,
         noise_scale=body.noise_scale,
         noise_scale_dp=body.noise_scale_dp,
     )

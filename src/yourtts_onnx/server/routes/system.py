@@ -45,6 +45,7 @@ async def details(service: ServiceDep) -> DetailsModel:
         default_language=synth.default_language,
         speakers=synth.speakers,
         can_clone=synth.can_clone,
+        backend=synth.backend.name,
         formats=list(formats),
         default_format=default_format(),
         streaming_formats=[n for n, f in formats.items() if f.streamable],

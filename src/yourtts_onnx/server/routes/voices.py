@@ -5,13 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from yourtts_onnx.errors import InputError
-from yourtts_onnx.runtime.limits import MAX_BLEND_CHARS, MAX_UPLOAD_FILES
+from yourtts_onnx.runtime.limits import MAX_BLEND_CHARS, MAX_UPLOAD_FILES, MAX_VOICE_LABEL_CHARS
 from yourtts_onnx.server.errors import ApiError
 from yourtts_onnx.server.models import DeletedVoice, VoiceList, VoiceModel
 from yourtts_onnx.server.routes.deps import ServiceDep, error_responses
 from yourtts_onnx.server.service import TtsService
 from yourtts_onnx.server.voice_store import (
-    MAX_NAME_CHARS,
     BuiltinVoiceError,
     VoiceExistsError,
     VoiceNotFoundError,
@@ -50,7 +49,7 @@ async def get_voice(voice_id: str, service: ServiceDep) -> VoiceModel:
 async def create_voice(
     request: Request,
     service: ServiceDep,
-    name: str = Form(..., max_length=MAX_NAME_CHARS, description="A name for people (not blank)"),
+    name: str = Form(..., max_length=MAX_VOICE_LABEL_CHARS, description="A name for people (not blank)"),
     voice_id: str | None = Form(
         None,
         alias="id",

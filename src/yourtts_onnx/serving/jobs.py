@@ -1,4 +1,5 @@
-"""Inference off the event loop: a worker pool behind a bounded queue, with timeouts and cancellation.
+"""Inference off the event loop (HTTP and Wyoming): a worker pool behind a bounded queue, with timeouts and
+cancellation.
 
 A request is *admitted* when fewer than ``workers + queue_size`` requests are admitted already, else
 :class:`QueueFullError` (503). Admitted work runs on one of ``workers`` threads. Work is cancelled
