@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     require("torch", "export")
     require("onnx", "export")
     from yourtts_onnx.export.bundle_writer import export_bundle
-    from yourtts_onnx.runtime.download import resolve_checkpoint
+    from yourtts_onnx.export.download import resolve_checkpoint
 
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)

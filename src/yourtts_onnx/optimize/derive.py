@@ -55,6 +55,7 @@ from yourtts_onnx.optimize.fp16 import MIN_ELEMENTS, tensor_digest, weights_to_f
 from yourtts_onnx.optimize.int8_recipe import SHIPPED, Int8Recipe, flow_nodes, op_types, text_encoder_nodes
 from yourtts_onnx.optimize.quantize import name_nodes, quantize_nodes, quantize_vocoder
 from yourtts_onnx.optimize.split_decoder import split_decoder
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     GRAPH_DECODER,
@@ -105,8 +106,8 @@ def vocoder_feeds(
     feeds = []
     for z_p, emb in latents:
         lengths = np.array([z_p.shape[2]], dtype=np.int64)
-        (z,) = session.run(None, {Z_P: z_p, "frame_lengths": lengths, "speaker_embedding": emb})
-        feeds.append({Z: z, "speaker_embedding": emb})
+        (z,) = session.run(None, {Z_P: z_p, cat.FRAME_LENGTHS: lengths, cat.SPEAKER_EMBEDDING: emb})
+        feeds.append({Z: z, cat.SPEAKER_EMBEDDING: emb})
     return feeds
 
 
@@ -158,7 +159,11 @@ def _int8(
         nodes = flow_nodes(models[GRAPH_FLOW].graph, recipe.flow)
         progress(f"quantising {len(nodes)} convolutions of flow.onnx ({recipe.flow})")
         feeds = [
-            {Z_P: z_p, "frame_lengths": np.array([z_p.shape[2]], dtype=np.int64), "speaker_embedding": emb}
+            {
+                Z_P: z_p,
+                cat.FRAME_LENGTHS: np.array([z_p.shape[2]], dtype=np.int64),
+                cat.SPEAKER_EMBEDDING: emb,
+            }
             for z_p, emb in cal.vocoder_latents
         ]
         models[GRAPH_FLOW] = quantize_nodes(models[GRAPH_FLOW], feeds, nodes, op_types=["Conv"])
@@ -167,7 +172,7 @@ def _int8(
         name_nodes(models[GRAPH_TEXT_ENCODER].graph)
         nodes = text_encoder_nodes(models[GRAPH_TEXT_ENCODER].graph, recipe.text_encoder)
         progress(f"quantising {len(nodes)} nodes of text_encoder.onnx ({recipe.text_encoder})")
-        feeds = [{k: f[k] for k in ("input", "input_lengths", "language_id")} for f in cal.model]
+        feeds = [{k: f[k] for k in (cat.INPUT_IDS, cat.INPUT_LENGTHS, cat.LANGUAGE_ID)} for f in cal.model]
         models[GRAPH_TEXT_ENCODER] = quantize_nodes(
             models[GRAPH_TEXT_ENCODER], feeds, nodes, op_types=op_types(recipe.text_encoder)
         )

@@ -68,7 +68,7 @@ def _onnx_details(path: Path) -> _OnnxDetails:
         import onnx
     except ImportError:
         return _OnnxDetails()
-    from yourtts_onnx.export.graph_files import external_files, initializers
+    from yourtts_onnx.runtime.onnx_structure import external_files, initializers
 
     try:
         model = onnx.load(str(path), load_external_data=False)
