@@ -53,7 +53,7 @@ from yourtts_onnx.runtime.bundle import (
     SpeakersInfo,
     sha256_file,
 )
-from yourtts_onnx.runtime.graph_catalog import CATALOG, COMPONENT_EXPORTS, DECODER_STAGES
+from yourtts_onnx.runtime.graph_catalog import CATALOG, COMPONENT_EXPORTS, DECODER_STAGES, EXPORT_GROUPS
 from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.speaker_windows import EmbeddingRecipe
 from yourtts_onnx.runtime.text import TextFrontendConfig
@@ -61,7 +61,7 @@ from yourtts_onnx.runtime.text import TextFrontendConfig
 log = logging.getLogger(__name__)
 
 #: the ``--only`` values: the catalogue's export groups
-ONLY_CHOICES = tuple(dict.fromkeys(e.export_group for e in CATALOG.values()))
+ONLY_CHOICES = EXPORT_GROUPS
 #: what ``--only components`` exports: the model in parts, the decoder both whole and split in two
 EXPORTED_COMPONENTS = COMPONENT_EXPORTS
 SPEAKERS_FILE = "speakers.npy"

@@ -305,6 +305,8 @@ CATALOG: dict[str, GraphEntry] = {
 }
 
 GRAPH_FILES: dict[str, str] = {name: entry.file for name, entry in CATALOG.items()}
+#: the ``export --only`` values
+EXPORT_GROUPS: tuple[str, ...] = tuple(dict.fromkeys(e.export_group for e in CATALOG.values()))
 #: what ``export --only components`` writes, in export order
 COMPONENT_EXPORTS: tuple[str, ...] = tuple(n for n, e in CATALOG.items() if e.export_group == "components")
 #: the graphs decoded in windows (receptive fields in config.json)
