@@ -95,8 +95,13 @@ def make_calibration(bundle: Bundle, *, window: int = 96, seed: int = 0, max_ite
         enc, m_p, logs_p, mask = te.run(
             None, {cat.INPUT_IDS: ids, cat.INPUT_LENGTHS: lengths, cat.LANGUAGE_ID: language}
         )
-        dp_feeds = {cat.ENCODER_STATES: enc, cat.TEXT_MASK: mask, cat.SPEAKER_EMBEDDING: emb, cat.LANGUAGE_ID: language,
-                    cat.SCALES: scales}  # fmt: skip
+        dp_feeds = {
+            cat.ENCODER_STATES: enc,
+            cat.TEXT_MASK: mask,
+            cat.SPEAKER_EMBEDDING: emb,
+            cat.LANGUAGE_ID: language,
+            cat.SCALES: scales,
+        }
         if dp_has_noise:
             dp_feeds[DP_NOISE] = rng.standard_normal((1, DP_NOISE_CHANNELS, enc.shape[2])).astype(np.float32)
         (logw,) = dp.run(None, dp_feeds)
