@@ -53,7 +53,13 @@ from yourtts_onnx.runtime.bundle import (
     SpeakersInfo,
     sha256_file,
 )
-from yourtts_onnx.runtime.graph_catalog import CATALOG, COMPONENT_EXPORTS, DECODER_STAGES, EXPORT_GROUPS
+from yourtts_onnx.runtime.graph_catalog import (
+    CATALOG,
+    COMPONENT_EXPORTS,
+    DECODER_STAGES,
+    EXPORT_GROUPS,
+    SCALES,
+)
 from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.speaker_windows import EmbeddingRecipe
 from yourtts_onnx.runtime.text import TextFrontendConfig
@@ -133,7 +139,7 @@ def graph_metadata(
         "add_blank": json.dumps(text.add_blank),
         "pad_id": str(text.pad_id),
         "blank_id": json.dumps(text.blank_id),
-        "scales": "[noise_scale, length_scale, noise_scale_dp]",
+        SCALES: "[noise_scale, length_scale, noise_scale_dp]",
         "opset": str(opset),
         "precision": precision,
         "producer": f"yourtts-onnx {__version__}",

@@ -143,7 +143,7 @@ def _fmt_db(x: float) -> str:
 
 
 def _describe(inputs: dict[str, np.ndarray]) -> str:
-    return ", ".join(f"{k}{list(v.shape)}" for k, v in inputs.items() if v.ndim >= 1 and k != "scales")
+    return ", ".join(f"{k}{list(v.shape)}" for k, v in inputs.items() if v.ndim >= 1 and k != SCALES)
 
 
 def _run_torch(
