@@ -66,8 +66,8 @@ from yourtts_onnx.runtime.bundle import (
     Bundle,
     sha256_file,
 )
-from yourtts_onnx.runtime.graph_catalog import CATALOG
-from yourtts_onnx.runtime.graph_contract import Z_P, Z, graph_contracts
+from yourtts_onnx.runtime.graph_catalog import CATALOG, Z_P, Z
+from yourtts_onnx.runtime.graph_contract import graph_contracts
 from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
