@@ -1,7 +1,9 @@
 """The package's import graph, read with ``ast`` (nothing is imported): no cycles, no import from a lower layer
 to a higher one, the runtime imports nothing above it, and no front end imports another front end.
 
-Every import counts, those inside functions too (a lazy import is still a dependency)."""
+Every import counts, those inside functions too (a lazy import is still a dependency). Also: every name
+imported from the package exists where it is imported from (a moved or removed name, which ruff cannot see
+across modules, fails here rather than at the first import in a slow test)."""
 
 from __future__ import annotations
 
@@ -126,6 +128,57 @@ def cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def _defined(body: list[ast.stmt]) -> set[str]:
+    """Names a module's top level binds (through ``if``/``try`` blocks too, not inside functions)."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.If | ast.Try | ast.With):
+            for block in ("body", "orelse", "finalbody", "handlers"):
+                for part in getattr(node, block, []):
+                    names |= _defined(part.body if isinstance(part, ast.ExceptHandler) else [part])
+    return names
+
+
+def unresolved_imports(root: Path, package: str = PACKAGE) -> list[str]:
+    """``from yourtts_onnx.m import name`` where ``m`` neither defines ``name`` nor has a submodule of that
+    name (a name moved or removed, which ruff cannot see across modules)."""
+    paths = {module_name(p, root): p for p in sorted((root / package).rglob("*.py"))}
+    trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in paths.items()}
+    defined = {name: _defined(tree.body) for name, tree in trees.items()}
+    problems = []
+    for name, tree in trees.items():
+        is_package = paths[name].name == "__init__.py"
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = name.split(".") if is_package else name.split(".")[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                target = node.module or ""
+            if target not in defined:
+                continue
+            for alias in node.names:
+                if (
+                    alias.name != "*"
+                    and alias.name not in defined[target]
+                    and f"{target}.{alias.name}" not in paths
+                ):
+                    problems.append(f"{name}:{node.lineno}: {target} has no {alias.name!r}")
+    return problems
+
+
 def subpackage(module: str) -> str:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
@@ -183,6 +236,10 @@ def test_the_runtime_imports_nothing_above_it(graph: Graph) -> None:
     assert [f"{m} -> {t}" for m in sorted(runtime) for t in graph[m] if subpackage(t) in ABOVE_RUNTIME] == []
 
 
+def test_every_imported_name_exists() -> None:
+    assert unresolved_imports(SRC) == []
+
+
 def _write(root: Path, modules: Mapping[str, str]) -> None:
     for name, source in modules.items():
         path = root / Path(*name.split("."))
@@ -198,7 +255,7 @@ def test_the_checks_catch_each_kind_of_violation(tmp_path: Path) -> None:
         tmp_path,
         {
             "yourtts_onnx": "",
-            "yourtts_onnx.errors": "",
+            "yourtts_onnx.errors": "class E(Exception):\n    pass\n",
             "yourtts_onnx.runtime": "",
             "yourtts_onnx.runtime.a": "def f():\n    from yourtts_onnx.export import b\n",
             "yourtts_onnx.runtime.c": "from . import d\n",
@@ -220,5 +277,6 @@ def test_the_checks_catch_each_kind_of_violation(tmp_path: Path) -> None:
         "yourtts_onnx.wyoming.w -> yourtts_onnx.server.s: front end wyoming imports front end server",
         "import cycle: yourtts_onnx.runtime.c <-> yourtts_onnx.runtime.d",
     ]
+    assert unresolved_imports(tmp_path) == ["yourtts_onnx.runtime.d:1: yourtts_onnx.runtime.c has no 'x'"]
     allowed = frozenset({("yourtts_onnx.runtime.c", "yourtts_onnx.runtime.d")})
     assert "import cycle: yourtts_onnx.runtime.c <-> yourtts_onnx.runtime.d" in violations(graph, allowed)
