@@ -39,18 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from yourtts_onnx.bench.texts import STREAMING_SENTENCE  # noqa: E402
+from yourtts_onnx.web.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 from yourtts_onnx.web.preview import serve_site  # noqa: E402
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 FIRST_AUDIO = """async (request) => {
   const t0 = performance.now();
@@ -123,7 +113,7 @@ def browser_run(site: Path, threads: int, text: str, repeats: int) -> dict[str, 
 
     request = {"text": text, "language": "en", "noiseScale": 0, "noiseScaleDp": 0}
     with serve_site(site) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium_executable(), args=list(CHROMIUM_ARGS))
         context = browser.new_context()
         page_url = f"{url}?ep=wasm&threads={threads}"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from yourtts_onnx.errors import CheckpointError
-from yourtts_onnx.runtime import download as dl
+from yourtts_onnx.export import download as dl
 from yourtts_onnx.runtime.user_cache import ENV_CACHE
 
 NESTED = "tts_models--multilingual--multi-dataset--your_tts"

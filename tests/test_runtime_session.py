@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from yourtts_onnx.errors import BundleError
+from yourtts_onnx.runtime.atomic import cache_temp_path
 from yourtts_onnx.runtime.bundle import Bundle
 from yourtts_onnx.runtime.session import CPU_OPTIONS, SessionOptions, create_session
 
@@ -55,3 +56,30 @@ def test_spinning_and_arena_reach_onnxruntime():
     assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "1"
     assert not opts.enable_cpu_mem_arena
     assert SessionOptions().ort_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_an_unwritable_cache_only_costs_speed(stub_bundle, tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    bundle = Bundle.open(stub_bundle)
+    options = SessionOptions(threads=1, cache_dir=blocked / "cache")
+    session = create_session(bundle.graph_path("model"), options, sha256=bundle.file_sha256("model"))
+    assert session.get_inputs() and blocked.read_text() == ""
+
+
+def test_the_cache_entry_appears_whole_or_not_at_all(tmp_path):
+    entry = tmp_path / "cache" / "graph.onnx"
+    with cache_temp_path(entry) as tmp:
+        assert tmp is not None and tmp.parent == entry.parent
+        tmp.write_bytes(b"first")
+    assert entry.read_bytes() == b"first"
+    with cache_temp_path(entry):
+        pass  # the producer wrote nothing: the entry stays
+    assert entry.read_bytes() == b"first"
+    with pytest.raises(ValueError), cache_temp_path(entry) as tmp:
+        tmp.write_bytes(b"half")
+        raise ValueError("producer failed")
+    assert entry.read_bytes() == b"first"
+    assert sorted(p.name for p in entry.parent.iterdir()) == ["graph.onnx"]
+    with cache_temp_path(tmp_path / "cache" / "graph.onnx" / "below-a-file") as tmp:
+        assert tmp is None

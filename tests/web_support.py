@@ -8,27 +8,17 @@ in CI (``$CI`` set), where they fail.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from yourtts_onnx.web.chromium import CHROMIUM_ARGS as BASE_CHROMIUM_ARGS
+from yourtts_onnx.web.chromium import FAKE_MEDIA_ARGS, chromium_executable
 
-CHROMIUM = os.environ.get("YOURTTS_ONNX_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = chromium_executable()
 ORT_WEB = ROOT / "web" / "node_modules" / "onnxruntime-web"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
+CHROMIUM_ARGS = [*BASE_CHROMIUM_ARGS, *FAKE_MEDIA_ARGS]
 READY = "() => document.body.dataset.ready"
 
 

@@ -23,8 +23,9 @@ from typing import Any, TextIO
 
 from yourtts_onnx import __version__
 from yourtts_onnx.errors import InputError, Terminated
-from yourtts_onnx.runtime.backends import DP_NOISE, WholeGraph, choose_backend
+from yourtts_onnx.runtime.backends import WholeGraph, choose_backend
 from yourtts_onnx.runtime.bundle import GRAPH_DURATION_PREDICTOR, Bundle
+from yourtts_onnx.runtime.graph_catalog import DP_NOISE
 from yourtts_onnx.runtime.session import SessionOptions
 from yourtts_onnx.runtime.text.lexicon import resolve_lexicon
 from yourtts_onnx.runtime.voices import Voices

@@ -19,8 +19,9 @@ import numpy as np
 import onnx
 
 from yourtts_onnx.optimize.surgery import conv_transpose_to_conv
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.bundle import GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER, Bundle
-from yourtts_onnx.runtime.graph_contract import Z_P, Z
+from yourtts_onnx.runtime.graph_catalog import Z_P, Z
 from yourtts_onnx.runtime.session import SessionOptions, create_session
 
 Runner = Callable[[], Any]
@@ -37,11 +38,11 @@ class DecoderInputs:
 
     def decoder_feeds(self) -> dict[str, np.ndarray]:
         return {
-            "m_p": self.z_p,
-            "logs_p": np.zeros_like(self.z_p),
-            "frame_lengths": np.array([self.frames], dtype=np.int64),
-            "speaker_embedding": self.embedding,
-            "scales": np.array([0.0, 1.0, 0.0], dtype=np.float32),
+            cat.M_P: self.z_p,
+            cat.LOGS_P: np.zeros_like(self.z_p),
+            cat.FRAME_LENGTHS: np.array([self.frames], dtype=np.int64),
+            cat.SPEAKER_EMBEDDING: self.embedding,
+            cat.SCALES: np.array([0.0, 1.0, 0.0], dtype=np.float32),
         }
 
 
@@ -74,20 +75,20 @@ def bundle_runner(
     flow, vocoder = sessions[GRAPH_FLOW], sessions[GRAPH_VOCODER]
     flow_feeds = {
         Z_P: inputs.z_p,
-        "frame_lengths": np.array([inputs.frames], np.int64),
-        "speaker_embedding": inputs.embedding,
+        cat.FRAME_LENGTHS: np.array([inputs.frames], np.int64),
+        cat.SPEAKER_EMBEDDING: inputs.embedding,
     }
 
     def run() -> Any:
         (z,) = flow.run([Z], flow_feeds)
-        return vocoder.run(["output"], {Z: z, "speaker_embedding": inputs.embedding})
+        return vocoder.run([cat.WAVEFORM], {Z: z, cat.SPEAKER_EMBEDDING: inputs.embedding})
 
     return run, load_s, "flow.onnx + vocoder.onnx"
 
 
 def session_runner(session: Any, inputs: DecoderInputs) -> Runner:
     feeds = inputs.decoder_feeds()
-    return lambda: session.run(["output"], feeds)
+    return lambda: session.run([cat.WAVEFORM], feeds)
 
 
 def torch_runner(model: Any, inputs: DecoderInputs, threads: int) -> Runner:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from yourtts_onnx.bench.texts import LANGUAGE
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.bundle import GRAPH_MODEL
 from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.runtime.session import SessionOptions, create_session
@@ -173,13 +174,13 @@ class BareModelEngine(_Planned):
         pieces = []
         for utterance in plan.utterances:
             feeds = {
-                "input": np.asarray([utterance.ids], dtype=np.int64),
-                "input_lengths": np.array([len(utterance.ids)], dtype=np.int64),
-                "scales": plan.scales.array(),
-                "speaker_embedding": embedding,
-                "language_id": np.array([plan.language_id], dtype=np.int64),
+                cat.INPUT_IDS: np.asarray([utterance.ids], dtype=np.int64),
+                cat.INPUT_LENGTHS: np.array([len(utterance.ids)], dtype=np.int64),
+                cat.SCALES: plan.scales.array(),
+                cat.SPEAKER_EMBEDDING: embedding,
+                cat.LANGUAGE_ID: np.array([plan.language_id], dtype=np.int64),
             }
-            wav, lengths = self.session.run(["output", "output_lengths"], feeds)
+            wav, lengths = self.session.run([cat.WAVEFORM, cat.WAVEFORM_LENGTHS], feeds)
             pieces.append(wav.reshape(-1)[: int(lengths[0])])
         return _join(pieces, plan.pause)
 

@@ -20,7 +20,7 @@ from yourtts_onnx.optimize.calibration import make_calibration
 from yourtts_onnx.optimize.derive import vocoder_feeds
 from yourtts_onnx.optimize.quantize import QUANTISED_OPS, quantize_dynamic_convs, quantize_vocoder
 from yourtts_onnx.runtime.bundle import GRAPH_FLOW, GRAPH_VOCODER, Bundle
-from yourtts_onnx.runtime.graph_contract import Z
+from yourtts_onnx.runtime.graph_catalog import Z
 from yourtts_onnx.runtime.session import SessionOptions, create_session
 from yourtts_onnx.runtime.similarity import snr_db
 

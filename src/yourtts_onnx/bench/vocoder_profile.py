@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from yourtts_onnx.bench.flops import per_node
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.session import SessionOptions, create_session
 
 CONV_KERNELS = {"Conv", "QLinearConv", "FusedConv", "ConvTranspose", "NhwcFusedConv", "NhwcConv"}
@@ -82,8 +83,8 @@ def profile_graph(path: Path, feeds: dict[str, np.ndarray], threads: int, runs: 
             session.run(None, feeds)
         wall = (time.perf_counter() - t0) / runs
         events = json.loads(Path(session.end_profiling()).read_text())
-    frames = int(feeds["z"].shape[2])
-    flops = per_node(path, {"batch": 1, "frames": frames})
+    frames = int(feeds[cat.Z].shape[2])
+    flops = per_node(path, {cat.BATCH: 1, cat.FRAMES: frames})
     kernels = [e for e in events if e.get("cat") == "Node" and e["name"].endswith("_kernel_time")]
     per_run = len(kernels) // (runs + 1)
     kernels = kernels[per_run:]  # drop the warm-up run
@@ -121,8 +122,8 @@ def profile_graph(path: Path, feeds: dict[str, np.ndarray], threads: int, runs: 
 def vocoder_feeds(frames: int, hidden: int, embedding_dim: int, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     return {
-        "z": (0.6 * rng.standard_normal((1, hidden, frames))).astype(np.float32),
-        "speaker_embedding": rng.standard_normal((1, embedding_dim)).astype(np.float32),
+        cat.Z: (0.6 * rng.standard_normal((1, hidden, frames))).astype(np.float32),
+        cat.SPEAKER_EMBEDDING: rng.standard_normal((1, embedding_dim)).astype(np.float32),
     }
 
 
@@ -167,7 +168,7 @@ def profile_bundles(
             continue
         graph = bundle.graph_path(GRAPH_VOCODER)
         inputs = onnx.load(str(graph), load_external_data=False).graph.input
-        z = next(i for i in inputs if i.name == "z")
+        z = next(i for i in inputs if i.name == cat.Z)
         hidden = int(z.type.tensor_type.shape.dim[1].dim_value)
         feeds = vocoder_feeds(frames, hidden, bundle.config.embedding_dim)
         results[label] = profile_graph(graph, feeds, threads, runs)

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from yourtts_onnx.runtime.download import LICENSE_NOTICE, download_model
+    from yourtts_onnx.export.download import LICENSE_NOTICE, download_model
 
     result = download_model(
         args.model, url=args.url, sha256=args.sha256, cache=args.cache_dir, force=args.force,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from yourtts_onnx.runtime.graph_catalog import EXPORT_GROUPS
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -21,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--only",
         action="append",
-        choices=["model", "speaker_encoder", "components"],
+        choices=list(EXPORT_GROUPS),
         help="export only these graphs (repeatable; default: all)",
     )
     p.add_argument("--no-verify", action="store_true", help="skip numerical verification against PyTorch")
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     require("torch", "export")
     require("onnx", "export")
     from yourtts_onnx.export.bundle_writer import export_bundle
-    from yourtts_onnx.runtime.download import resolve_checkpoint
+    from yourtts_onnx.export.download import resolve_checkpoint
 
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)

@@ -46,18 +46,19 @@ from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     FORMAT_NAME,
     FORMAT_VERSION,
-    GRAPH_DECODER,
-    GRAPH_DURATION_PREDICTOR,
-    GRAPH_FLOW,
-    GRAPH_MODEL,
     GRAPH_SPEAKER_ENCODER,
-    GRAPH_TEXT_ENCODER,
-    GRAPH_VOCODER,
     BundleConfig,
     InferenceDefaults,
     ReceptiveField,
     SpeakersInfo,
     sha256_file,
+)
+from yourtts_onnx.runtime.graph_catalog import (
+    CATALOG,
+    COMPONENT_EXPORTS,
+    DECODER_STAGES,
+    EXPORT_GROUPS,
+    SCALES,
 )
 from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.speaker_windows import EmbeddingRecipe
@@ -65,10 +66,10 @@ from yourtts_onnx.runtime.text import TextFrontendConfig
 
 log = logging.getLogger(__name__)
 
-ONLY_CHOICES = ("model", "speaker_encoder", "components")
+#: the ``--only`` values: the catalogue's export groups
+ONLY_CHOICES = EXPORT_GROUPS
 #: what ``--only components`` exports: the model in parts, the decoder both whole and split in two
-EXPORTED_COMPONENTS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER)
-DECODER_STAGES = (GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER)
+EXPORTED_COMPONENTS = COMPONENT_EXPORTS
 SPEAKERS_FILE = "speakers.npy"
 RELEASED_LICENSE_NOTE = (
     "Exported weights keep the licence of the source checkpoint; the released Coqui YourTTS weights are "
@@ -107,12 +108,12 @@ def model_dims(ckpt: Checkpoint, text: TextFrontendConfig) -> ModelDims:
 
 def select_graphs(only: Sequence[str] | None) -> set[str]:
     if not only:
-        return {GRAPH_MODEL, GRAPH_SPEAKER_ENCODER, *EXPORTED_COMPONENTS}
+        return set(CATALOG)
     chosen: set[str] = set()
     for item in only:
         if item not in ONLY_CHOICES:
             raise ExportError(f"unknown --only value {item!r}: choose from {', '.join(ONLY_CHOICES)}")
-        chosen |= set(EXPORTED_COMPONENTS) if item == "components" else {item}
+        chosen |= {name for name, entry in CATALOG.items() if entry.export_group == item}
     return chosen
 
 
@@ -138,7 +139,7 @@ def graph_metadata(
         "add_blank": json.dumps(text.add_blank),
         "pad_id": str(text.pad_id),
         "blank_id": json.dumps(text.blank_id),
-        "scales": "[noise_scale, length_scale, noise_scale_dp]",
+        SCALES: "[noise_scale, length_scale, noise_scale_dp]",
         "opset": str(opset),
         "precision": precision,
         "producer": f"yourtts-onnx {__version__}",

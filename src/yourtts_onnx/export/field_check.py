@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from yourtts_onnx.export.verify import CaseResult, GraphReport, snr_db
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.bundle import GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER, ReceptiveField
-from yourtts_onnx.runtime.graph_contract import Z_P, Z
+from yourtts_onnx.runtime.graph_catalog import Z_P, Z
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session, run_session
 
 REPORT_NAME = "receptive_fields"
@@ -74,13 +75,13 @@ def _stages(
 
         def decoder(z_p: np.ndarray) -> np.ndarray:
             feeds = {
-                "m_p": z_p,
-                "logs_p": np.zeros_like(z_p),
-                "frame_lengths": np.array([z_p.shape[2]], dtype=np.int64),
-                "speaker_embedding": emb,
-                "scales": np.array([0.0, 1.0, 0.0], dtype=np.float32),
+                cat.M_P: z_p,
+                cat.LOGS_P: np.zeros_like(z_p),
+                cat.FRAME_LENGTHS: np.array([z_p.shape[2]], dtype=np.int64),
+                cat.SPEAKER_EMBEDDING: emb,
+                cat.SCALES: np.array([0.0, 1.0, 0.0], dtype=np.float32),
             }
-            return run_session(session, feeds, ["output"], GRAPH_DECODER)[0]
+            return run_session(session, feeds, [cat.WAVEFORM], GRAPH_DECODER)[0]
 
         stages[GRAPH_DECODER] = Stage(GRAPH_DECODER, decoder, fields[GRAPH_DECODER], hop)
     if GRAPH_FLOW in paths and GRAPH_VOCODER in paths:
@@ -89,12 +90,12 @@ def _stages(
 
         def flow(z_p: np.ndarray) -> np.ndarray:
             lengths = np.array([z_p.shape[2]], dtype=np.int64)
-            feeds = {Z_P: z_p, "frame_lengths": lengths, "speaker_embedding": emb}
+            feeds = {Z_P: z_p, cat.FRAME_LENGTHS: lengths, cat.SPEAKER_EMBEDDING: emb}
             return run_session(flow_session, feeds, [Z], GRAPH_FLOW)[0]
 
         def vocoder(z: np.ndarray) -> np.ndarray:
-            feeds = {Z: z, "speaker_embedding": emb}
-            return run_session(vocoder_session, feeds, ["output"], GRAPH_VOCODER)[0]
+            feeds = {Z: z, cat.SPEAKER_EMBEDDING: emb}
+            return run_session(vocoder_session, feeds, [cat.WAVEFORM], GRAPH_VOCODER)[0]
 
         stages[GRAPH_FLOW] = Stage(GRAPH_FLOW, flow, fields[GRAPH_FLOW])
         stages[GRAPH_VOCODER] = Stage(GRAPH_VOCODER, vocoder, fields[GRAPH_VOCODER], hop)

@@ -23,7 +23,7 @@ This module needs ``onnx``, not torch: :mod:`yourtts_onnx.optimize` writes deriv
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,26 @@ from onnx import TensorProto, numpy_helper
 
 from yourtts_onnx import __version__
 from yourtts_onnx.errors import ExportError
+from yourtts_onnx.runtime.onnx_structure import (  # re-exported for the export-side writers
+    external_files,
+    initializers,
+    uses_external_data,
+)
+
+__all__ = [
+    "INLINE_BELOW",
+    "PRODUCER_NAME",
+    "WEIGHTS_FILE",
+    "WeightsLayout",
+    "check_saved_graphs",
+    "external_files",
+    "initializers",
+    "save_graphs",
+    "set_metadata",
+    "stamp_producer",
+    "tensor_bytes",
+    "uses_external_data",
+]
 
 PRODUCER_NAME = "yourtts-onnx"
 WEIGHTS_FILE = "weights.bin"
@@ -61,27 +81,6 @@ def set_metadata(model: onnx.ModelProto, metadata: Mapping[str, str]) -> None:
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     stamp_producer(model)
-
-
-def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
-    """``graph`` and every subgraph (If/Loop/Scan bodies) inside it."""
-    yield graph
-    for node in graph.node:
-        for attr in node.attribute:
-            if attr.HasField("g"):
-                yield from _graphs(attr.g)
-            for sub in attr.graphs:
-                yield from _graphs(sub)
-
-
-def initializers(model: onnx.ModelProto) -> Iterator[TensorProto]:
-    """Every initializer of the model, subgraphs included, in graph order."""
-    for graph in _graphs(model.graph):
-        yield from graph.initializer
-
-
-def uses_external_data(tensor: TensorProto) -> bool:
-    return tensor.HasField("data_location") and tensor.data_location == TensorProto.EXTERNAL
 
 
 def tensor_bytes(tensor: TensorProto) -> bytes:
@@ -115,10 +114,6 @@ class WeightsLayout:
     distinct: int = 0  # tensors stored
     referenced_bytes: int = 0  # what the graphs' weights would take stored separately
     graph_bytes: dict[str, int] = field(default_factory=dict)  # .onnx file → its size
-
-    @property
-    def saved_bytes(self) -> int:
-        return self.referenced_bytes - self.bytes
 
 
 def save_graphs(
@@ -178,16 +173,3 @@ def check_saved_graphs(models: Mapping[str, onnx.ModelProto], root: Path) -> lis
             bad = sorted(name for name in want if got.get(name) != want[name])
             problems.append(f"{file}: {len(bad)} tensor(s) read back differently, first '{bad[0]}'")
     return problems
-
-
-def external_files(model: onnx.ModelProto) -> dict[str, int]:
-    """External files a model refers to → bytes of distinct ranges it reads from each (the model's weights
-    are not loaded: use ``onnx.load(path, load_external_data=False)``)."""
-    ranges: dict[str, set[tuple[int, int]]] = {}
-    for tensor in initializers(model):
-        if uses_external_data(tensor):
-            info = {e.key: e.value for e in tensor.external_data}
-            ranges.setdefault(info.get("location", ""), set()).add(
-                (int(info.get("offset", 0)), int(info.get("length", 0)))
-            )
-    return {location: sum(length for _, length in spans) for location, spans in ranges.items()}

@@ -1,8 +1,9 @@
-"""Each exported graph described declaratively: the module to trace, its I/O contract (names and
-named dynamic axes), dummy inputs for tracing, a validation grid, and its tolerance.
+"""What the exporter needs beyond the catalogue: for each graph the torch module to trace, dummy inputs for
+tracing and a validation grid.
 
-The contract itself (names, dtypes, axes) comes from :mod:`yourtts_onnx.runtime.graph_contract`,
-which the runtime reads too, so exporter and consumer cannot drift apart.
+The graph itself (names, dtypes, named dynamic axes, tolerance) is declared in
+:mod:`yourtts_onnx.runtime.graph_catalog`, which the runtime reads too, so exporter and consumer cannot drift
+apart.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from yourtts_onnx.export.model.alignment import expand_to_frames, frame_duration
 from yourtts_onnx.export.model.layers import sequence_mask
 from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder, SpeakerEncoderGraph
 from yourtts_onnx.export.model.yourtts import YourTTS
-from yourtts_onnx.runtime.bundle import (
+from yourtts_onnx.runtime import graph_catalog as cat
+from yourtts_onnx.runtime.bundle import GraphInfo
+from yourtts_onnx.runtime.graph_catalog import (
     GRAPH_DECODER,
     GRAPH_DURATION_PREDICTOR,
     GRAPH_FLOW,
@@ -27,9 +30,11 @@ from yourtts_onnx.runtime.bundle import (
     GRAPH_SPEAKER_ENCODER,
     GRAPH_TEXT_ENCODER,
     GRAPH_VOCODER,
-    GraphInfo,
+    Tolerance,
 )
-from yourtts_onnx.runtime.graph_contract import DP_NOISE, DP_NOISE_CHANNELS, Z_P, Z, graph_contracts
+from yourtts_onnx.runtime.graph_contract import graph_contracts
+
+__all__ = ["ExportSpec", "ModelDims", "Tolerance", "speaker_encoder_spec", "tts_specs"]
 
 Inputs = dict[str, np.ndarray]
 
@@ -141,24 +146,24 @@ def text_batch(dims: ModelDims, lengths: list[int], seed: int) -> Inputs:
         ids[i, :n] = rng.integers(1, dims.num_chars, size=n)
     emb = rng.standard_normal((batch, dims.embedding_dim)).astype(np.float32)
     return {
-        "input": ids,
-        "input_lengths": np.array(lengths, dtype=np.int64),
-        "speaker_embedding": emb,
-        "language_id": (np.arange(batch, dtype=np.int64) + seed) % dims.num_languages,
+        cat.INPUT_IDS: ids,
+        cat.INPUT_LENGTHS: np.array(lengths, dtype=np.int64),
+        cat.SPEAKER_EMBEDDING: emb,
+        cat.LANGUAGE_ID: (np.arange(batch, dtype=np.int64) + seed) % dims.num_languages,
     }
 
 
 def deterministic_scales(length_scale: float = 1.0, noise_scale_dp: float = 0.0) -> np.ndarray:
     """Noise scales that draw nothing random inside a graph, so torch and ONNX Runtime can be compared.
-    ``noise_scale_dp`` may be non-zero for graphs that take their noise as an input (``dp_noise``)."""
+    ``noise_scale_dp`` may be non-zero for graphs that take their noise as an input (the duration noise)."""
     return np.array([0.0, length_scale, noise_scale_dp], dtype=np.float32)
 
 
 def dp_noise_for(encoder_states: np.ndarray, seed: int) -> np.ndarray:
-    """Standard-normal ``dp_noise [B, 2, T]`` for the duration predictor graph."""
+    """Standard-normal duration noise ``[B, 2, T]`` for the duration predictor graph."""
     batch, _, tokens = encoder_states.shape
     rng = np.random.default_rng(1000 + seed)
-    return rng.standard_normal((batch, DP_NOISE_CHANNELS, tokens)).astype(np.float32)
+    return rng.standard_normal((batch, cat.DP_NOISE_CHANNELS, tokens)).astype(np.float32)
 
 
 # (batch lengths, length scale): a grid of batch sizes and lengths, not just the export shape
@@ -176,30 +181,22 @@ AUDIO_GRID: tuple[tuple[int, int], ...] = ((1, 40000), (1, 16000), (3, 40000), (
 
 
 @dataclass(frozen=True)
-class Tolerance:
-    """How close an exported graph must be to PyTorch (see :mod:`yourtts_onnx.export.verify`).
-
-    ``atol``: max-abs against PyTorch float32 that is accepted outright. Beyond it the point is judged against
-    PyTorch in float64 (the exact result): ONNX Runtime must be within ``noise_factor`` × PyTorch float32's
-    own distance from it — both are float32 programs summing in different orders, so a few times the one's
-    rounding covers the other's — and at least ``min_snr_db`` above it (80 dB: errors 10,000× below the
-    signal's RMS; every graph measures 86–150 dB, a weight off by 1e-3 lands far below)."""
-
-    atol: float = 1e-4
-    noise_factor: float = 4.0
-    min_snr_db: float = 80.0
-
-
-@dataclass(frozen=True)
 class ExportSpec:
     name: str
     contract: GraphInfo
     build: Callable[[], nn.Module]
     dummy: Callable[[], Inputs]
     grid: Callable[[], list[Inputs]]
-    tolerance: Tolerance = Tolerance()
-    #: the output holding log-durations, compared as frames after ceil (the graph has text_mask and scales)
-    durations_from: str | None = None
+
+    @property
+    def tolerance(self) -> Tolerance:
+        return cat.graph_entry(self.name).tolerance
+
+    @property
+    def durations_from(self) -> str | None:
+        """The output holding log-durations, compared as frames after ceil (the graph has the text mask and
+        scales)."""
+        return cat.graph_entry(self.name).durations_output
 
     @property
     def input_names(self) -> list[str]:
@@ -211,12 +208,7 @@ class ExportSpec:
 
     @property
     def dynamic_axes(self) -> dict[str, dict[int, str]]:
-        axes: dict[str, dict[int, str]] = {}
-        for t in (*self.contract.inputs, *self.contract.outputs):
-            named = {i: s for i, s in enumerate(t.shape) if isinstance(s, str)}
-            if named:
-                axes[t.name] = named
-        return axes
+        return cat.graph_entry(self.name).dynamic_axes
 
 
 def _torch_inputs(inputs: Inputs) -> dict[str, Tensor]:
@@ -230,9 +222,9 @@ def stage_inputs(model: YourTTS, text: Inputs, scales: np.ndarray, seed: int = 0
     t = _torch_inputs(text)
     sc = torch.from_numpy(scales)
     with torch.no_grad():
-        enc = model.encode_text(t["input"], t["input_lengths"], t["language_id"])
+        enc = model.encode_text(t[cat.INPUT_IDS], t[cat.INPUT_LENGTHS], t[cat.LANGUAGE_ID])
         noise = dp_noise_for(enc.hidden.numpy(), seed)
-        g = model.speaker_condition(t["speaker_embedding"])
+        g = model.speaker_condition(t[cat.SPEAKER_EMBEDDING])
         logw = model.predict_log_durations(
             enc.hidden, enc.x_mask, g, enc.lang_emb, sc[2], noise=torch.from_numpy(noise)
         )
@@ -242,26 +234,26 @@ def stage_inputs(model: YourTTS, text: Inputs, scales: np.ndarray, seed: int = 0
         eps = torch.from_numpy(rng.standard_normal(tuple(m_p.shape)).astype(np.float32))
         z_p = (m_p + eps * torch.exp(logs_p) * 0.667) * y_mask
         z = model.flow_reverse(z_p, y_mask, g)
-    emb = text["speaker_embedding"]
+    emb = text[cat.SPEAKER_EMBEDDING]
     decoder_scales = np.array([0.0, scales[1], 0.0], dtype=np.float32)
     return {
         GRAPH_DURATION_PREDICTOR: {
-            "encoder_states": enc.hidden.numpy(),
-            "text_mask": enc.x_mask.numpy(),
-            "speaker_embedding": emb,
-            "language_id": text["language_id"],
-            "scales": scales,
-            DP_NOISE: noise,
+            cat.ENCODER_STATES: enc.hidden.numpy(),
+            cat.TEXT_MASK: enc.x_mask.numpy(),
+            cat.SPEAKER_EMBEDDING: emb,
+            cat.LANGUAGE_ID: text[cat.LANGUAGE_ID],
+            cat.SCALES: scales,
+            cat.DP_NOISE: noise,
         },
         GRAPH_DECODER: {
-            "m_p": m_p.numpy(),
-            "logs_p": logs_p.numpy(),
-            "frame_lengths": y_lengths.numpy(),
-            "speaker_embedding": emb,
-            "scales": decoder_scales,
+            cat.M_P: m_p.numpy(),
+            cat.LOGS_P: logs_p.numpy(),
+            cat.FRAME_LENGTHS: y_lengths.numpy(),
+            cat.SPEAKER_EMBEDDING: emb,
+            cat.SCALES: decoder_scales,
         },
-        GRAPH_FLOW: {Z_P: z_p.numpy(), "frame_lengths": y_lengths.numpy(), "speaker_embedding": emb},
-        GRAPH_VOCODER: {Z: z.numpy(), "speaker_embedding": emb},
+        GRAPH_FLOW: {cat.Z_P: z_p.numpy(), cat.FRAME_LENGTHS: y_lengths.numpy(), cat.SPEAKER_EMBEDDING: emb},
+        GRAPH_VOCODER: {cat.Z: z.numpy(), cat.SPEAKER_EMBEDDING: emb},
     }
 
 
@@ -270,14 +262,14 @@ def tts_specs(model: YourTTS, dims: ModelDims) -> list[ExportSpec]:
     contracts = graph_contracts(dims.embedding_dim, dims.hidden, dims.language_dim)
 
     def model_inputs(lengths: list[int], scale: float, seed: int) -> Inputs:
-        return {**text_batch(dims, lengths, seed), "scales": deterministic_scales(scale)}
+        return {**text_batch(dims, lengths, seed), cat.SCALES: deterministic_scales(scale)}
 
     def grid_model() -> list[Inputs]:
         return [model_inputs(lengths, scale, seed) for seed, (lengths, scale) in enumerate(TEXT_GRID)]
 
     def grid_text() -> list[Inputs]:
         return [
-            {k: v for k, v in text_batch(dims, lengths, seed).items() if k != "speaker_embedding"}
+            {k: v for k, v in text_batch(dims, lengths, seed).items() if k != cat.SPEAKER_EMBEDDING}
             for seed, (lengths, _) in enumerate(TEXT_GRID)
         ]
 
@@ -293,16 +285,9 @@ def tts_specs(model: YourTTS, dims: ModelDims) -> list[ExportSpec]:
     def grid_stage(graph: str) -> list[Inputs]:
         return [point[graph] for point in stage_grid()]
 
-    def stage_spec(
-        graph: str, module: Callable[[], nn.Module], durations_from: str | None = None
-    ) -> ExportSpec:
+    def stage_spec(graph: str, module: Callable[[], nn.Module]) -> ExportSpec:
         return ExportSpec(
-            graph,
-            contracts[graph],
-            module,
-            lambda: grid_stage(graph)[3],
-            lambda: grid_stage(graph),
-            durations_from=durations_from,
+            graph, contracts[graph], module, lambda: grid_stage(graph)[3], lambda: grid_stage(graph)
         )
 
     return [
@@ -320,11 +305,7 @@ def tts_specs(model: YourTTS, dims: ModelDims) -> list[ExportSpec]:
             lambda: grid_text()[3],
             grid_text,
         ),
-        stage_spec(
-            GRAPH_DURATION_PREDICTOR,
-            lambda: DurationPredictorGraph(model),
-            durations_from=contracts[GRAPH_DURATION_PREDICTOR].outputs[0].name,
-        ),
+        stage_spec(GRAPH_DURATION_PREDICTOR, lambda: DurationPredictorGraph(model)),
         stage_spec(GRAPH_DECODER, lambda: DecoderGraph(model)),
         stage_spec(GRAPH_FLOW, lambda: FlowGraph(model)),
         stage_spec(GRAPH_VOCODER, lambda: VocoderGraph(model)),
@@ -340,7 +321,7 @@ def speaker_encoder_spec(encoder: ResNetSpeakerEncoder, embedding_dim: int, seed
         t = np.arange(samples) / 16000.0
         base = np.stack([np.sin(2 * np.pi * (120 + 40 * i) * t) for i in range(batch)])
         x = 0.1 * base + 0.02 * rng.standard_normal((batch, samples))
-        return {"audio": x.astype(np.float32)}
+        return {cat.AUDIO: x.astype(np.float32)}
 
     return ExportSpec(
         GRAPH_SPEAKER_ENCODER,

@@ -39,6 +39,7 @@ from torch import nn
 
 from yourtts_onnx.export.graphs import ExportSpec, Tolerance
 from yourtts_onnx.export.onnx_export import declared_dynamic_axes
+from yourtts_onnx.runtime.graph_catalog import SCALES, TEXT_MASK
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.similarity import snr_db
 
@@ -142,7 +143,7 @@ def _fmt_db(x: float) -> str:
 
 
 def _describe(inputs: dict[str, np.ndarray]) -> str:
-    return ", ".join(f"{k}{list(v.shape)}" for k, v in inputs.items() if v.ndim >= 1 and k != "scales")
+    return ", ".join(f"{k}{list(v.shape)}" for k, v in inputs.items() if v.ndim >= 1 and k != SCALES)
 
 
 def _run_torch(
@@ -233,8 +234,8 @@ class _Judge:
             agreement = compare_durations(
                 reference[index],
                 got[index],
-                inputs["text_mask"],
-                float(inputs["scales"][1]),
+                inputs[TEXT_MASK],
+                float(inputs[SCALES][1]),
                 bound,
             )
             case.durations = agreement

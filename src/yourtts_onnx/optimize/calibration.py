@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.alignment import expand_prior
 from yourtts_onnx.runtime.bundle import GRAPH_DURATION_PREDICTOR, GRAPH_TEXT_ENCODER, Bundle
-from yourtts_onnx.runtime.graph_contract import DP_NOISE, DP_NOISE_CHANNELS
+from yourtts_onnx.runtime.graph_catalog import DP_NOISE, DP_NOISE_CHANNELS
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 
@@ -84,18 +85,23 @@ def make_calibration(bundle: Bundle, *, window: int = 96, seed: int = 0, max_ite
         language = np.array([lang_id], dtype=np.int64)
         out.model.append(
             {
-                "input": ids,
-                "input_lengths": lengths,
-                "scales": scales,
-                "speaker_embedding": emb,
-                "language_id": language,
+                cat.INPUT_IDS: ids,
+                cat.INPUT_LENGTHS: lengths,
+                cat.SCALES: scales,
+                cat.SPEAKER_EMBEDDING: emb,
+                cat.LANGUAGE_ID: language,
             }
         )
         enc, m_p, logs_p, mask = te.run(
-            None, {"input": ids, "input_lengths": lengths, "language_id": language}
+            None, {cat.INPUT_IDS: ids, cat.INPUT_LENGTHS: lengths, cat.LANGUAGE_ID: language}
         )
-        dp_feeds = {"encoder_states": enc, "text_mask": mask, "speaker_embedding": emb, "language_id": language,
-                    "scales": scales}  # fmt: skip
+        dp_feeds = {
+            cat.ENCODER_STATES: enc,
+            cat.TEXT_MASK: mask,
+            cat.SPEAKER_EMBEDDING: emb,
+            cat.LANGUAGE_ID: language,
+            cat.SCALES: scales,
+        }
         if dp_has_noise:
             dp_feeds[DP_NOISE] = rng.standard_normal((1, DP_NOISE_CHANNELS, enc.shape[2])).astype(np.float32)
         (logw,) = dp.run(None, dp_feeds)
@@ -107,7 +113,13 @@ def make_calibration(bundle: Bundle, *, window: int = 96, seed: int = 0, max_ite
         s_w = np.ascontiguousarray(prior.logs_p[:, :, start:stop])
         n = np.array([stop - start], dtype=np.int64)
         out.decoder.append(
-            {"m_p": m_w, "logs_p": s_w, "frame_lengths": n, "speaker_embedding": emb, "scales": scales}
+            {
+                cat.M_P: m_w,
+                cat.LOGS_P: s_w,
+                cat.FRAME_LENGTHS: n,
+                cat.SPEAKER_EMBEDDING: emb,
+                cat.SCALES: scales,
+            }
         )
         out.vocoder_latents.append((_latent(m_w, s_w, float(scales[0]), rng), emb))
     return out

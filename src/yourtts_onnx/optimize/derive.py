@@ -55,19 +55,19 @@ from yourtts_onnx.optimize.fp16 import MIN_ELEMENTS, tensor_digest, weights_to_f
 from yourtts_onnx.optimize.int8_recipe import SHIPPED, Int8Recipe, flow_nodes, op_types, text_encoder_nodes
 from yourtts_onnx.optimize.quantize import name_nodes, quantize_nodes, quantize_vocoder
 from yourtts_onnx.optimize.split_decoder import split_decoder
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.bundle import (
     CONFIG_NAME,
     GRAPH_DECODER,
-    GRAPH_DURATION_PREDICTOR,
     GRAPH_FLOW,
     GRAPH_MODEL,
-    GRAPH_SPEAKER_ENCODER,
     GRAPH_TEXT_ENCODER,
     GRAPH_VOCODER,
     Bundle,
     sha256_file,
 )
-from yourtts_onnx.runtime.graph_contract import Z_P, Z, graph_contracts
+from yourtts_onnx.runtime.graph_catalog import CATALOG, Z_P, Z
+from yourtts_onnx.runtime.graph_contract import graph_contracts
 from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
@@ -78,7 +78,13 @@ RECIPE_VERSION = 6  # bump when the conversion changes, so cached derived bundle
 #: encoder is loaded only for cloning. Of the flow only its speaker-conditioning layers (12.6 of its 41 MB,
 #: run once per window on the embedding): all of the flow as fp16 saved 20 MB more, but folding its Casts
 #: cost ~35 ms of every start (full-size model, 2 cores) — first audio matters more than those 20 MB.
-INT8_FP16_WEIGHTS: dict[str, str] = {GRAPH_SPEAKER_ENCODER: "", GRAPH_FLOW: ".cond_layer."}
+INT8_FP16_WEIGHTS: dict[str, str] = {
+    name: entry.int8_fp16_select for name, entry in CATALOG.items() if entry.int8 == "fp16_weights"
+}
+#: graphs whose HiFi-GAN an INT8 bundle quantises inside the graph (labelled ``mixed``) and the graph
+#: quantised whole (``int8``)
+INT8_HIFIGAN = tuple(name for name, entry in CATALOG.items() if entry.int8 == "hifigan")
+INT8_VOCODER = tuple(name for name, entry in CATALOG.items() if entry.int8 == "vocoder")
 Progress = Callable[[str], None]
 
 
@@ -105,8 +111,8 @@ def vocoder_feeds(
     feeds = []
     for z_p, emb in latents:
         lengths = np.array([z_p.shape[2]], dtype=np.int64)
-        (z,) = session.run(None, {Z_P: z_p, "frame_lengths": lengths, "speaker_embedding": emb})
-        feeds.append({Z: z, "speaker_embedding": emb})
+        (z,) = session.run(None, {Z_P: z_p, cat.FRAME_LENGTHS: lengths, cat.SPEAKER_EMBEDDING: emb})
+        feeds.append({Z: z, cat.SPEAKER_EMBEDDING: emb})
     return feeds
 
 
@@ -158,7 +164,11 @@ def _int8(
         nodes = flow_nodes(models[GRAPH_FLOW].graph, recipe.flow)
         progress(f"quantising {len(nodes)} convolutions of flow.onnx ({recipe.flow})")
         feeds = [
-            {Z_P: z_p, "frame_lengths": np.array([z_p.shape[2]], dtype=np.int64), "speaker_embedding": emb}
+            {
+                Z_P: z_p,
+                cat.FRAME_LENGTHS: np.array([z_p.shape[2]], dtype=np.int64),
+                cat.SPEAKER_EMBEDDING: emb,
+            }
             for z_p, emb in cal.vocoder_latents
         ]
         models[GRAPH_FLOW] = quantize_nodes(models[GRAPH_FLOW], feeds, nodes, op_types=["Conv"])
@@ -167,21 +177,24 @@ def _int8(
         name_nodes(models[GRAPH_TEXT_ENCODER].graph)
         nodes = text_encoder_nodes(models[GRAPH_TEXT_ENCODER].graph, recipe.text_encoder)
         progress(f"quantising {len(nodes)} nodes of text_encoder.onnx ({recipe.text_encoder})")
-        feeds = [{k: f[k] for k in ("input", "input_lengths", "language_id")} for f in cal.model]
+        feeds = [{k: f[k] for k in (cat.INPUT_IDS, cat.INPUT_LENGTHS, cat.LANGUAGE_ID)} for f in cal.model]
         models[GRAPH_TEXT_ENCODER] = quantize_nodes(
             models[GRAPH_TEXT_ENCODER], feeds, nodes, op_types=op_types(recipe.text_encoder)
         )
         labels[GRAPH_TEXT_ENCODER] = "mixed"
-    for name, feeds in ((GRAPH_MODEL, cal.model), (GRAPH_DECODER, cal.decoder)):
+    calibration_feeds = {GRAPH_MODEL: cal.model, GRAPH_DECODER: cal.decoder}
+    for name in INT8_HIFIGAN:
         if name in models:
+            feeds = calibration_feeds[name]
             progress(f"quantising HiFi-GAN in {name}.onnx")
             models[name] = quantize_vocoder(models[name], feeds)
             labels[name] = "mixed"
-    if GRAPH_VOCODER in models and GRAPH_FLOW in models:
-        progress("quantising vocoder.onnx")
-        feeds = vocoder_feeds(models[GRAPH_FLOW], cal.vocoder_latents)
-        models[GRAPH_VOCODER] = quantize_vocoder(models[GRAPH_VOCODER], feeds, boundary=Z)
-        labels[GRAPH_VOCODER] = "int8"
+    for name in INT8_VOCODER:  # calibrated on the flow's output
+        if name in models and GRAPH_FLOW in models:
+            progress(f"quantising {name}.onnx")
+            feeds = vocoder_feeds(models[GRAPH_FLOW], cal.vocoder_latents)
+            models[name] = quantize_vocoder(models[name], feeds, boundary=Z)
+            labels[name] = "int8"
     for owner, selects in INT8_FP16_WEIGHTS.items():
         if owner not in models:
             continue
@@ -201,7 +214,7 @@ def _int8(
 
 
 #: graphs whose weights decide durations: kept fp32 by every recipe, so durations equal the fp32 bundle's
-DURATION_GRAPHS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR)
+DURATION_GRAPHS = tuple(name for name, entry in CATALOG.items() if entry.fp16 == "keep")
 
 
 def _fp16(models: dict[str, onnx.ModelProto], labels: dict[str, str], progress: Progress) -> None:

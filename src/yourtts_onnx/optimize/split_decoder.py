@@ -21,7 +21,8 @@ import onnx
 from onnx import utils as onnx_utils
 
 from yourtts_onnx.errors import ExportError
-from yourtts_onnx.runtime.graph_contract import Z_P, Z
+from yourtts_onnx.runtime import graph_catalog as cat
+from yourtts_onnx.runtime.graph_catalog import Z_P, Z
 
 
 def _producers(graph: onnx.GraphProto) -> dict[str, onnx.NodeProto]:
@@ -52,7 +53,7 @@ def _kernel(node: onnx.NodeProto) -> list[int]:
 def find_latent(graph: onnx.GraphProto) -> str:
     """The tensor ``z_p = m_p + noise``: the output of the ``Add`` that takes ``m_p`` directly."""
     for node in graph.node:
-        if node.op_type == "Add" and "m_p" in node.input:
+        if node.op_type == "Add" and cat.M_P in node.input:
             return node.output[0]
     raise ExportError("decoder graph: cannot find z_p = m_p + noise (an Add taking m_p)")
 
@@ -117,10 +118,10 @@ def split_decoder(decoder: onnx.ModelProto) -> tuple[onnx.ModelProto, onnx.Model
     for node in g.node:
         if node.output[0] not in upstream and node.output[0] != latent:
             for i, name in enumerate(node.input):
-                if name == "m_p":
+                if name == cat.M_P:
                     node.input[i] = latent
-    flow = _extract(model, [latent, "frame_lengths", "speaker_embedding"], [boundary])
-    vocoder = _extract(model, [boundary, "speaker_embedding"], ["output"])
+    flow = _extract(model, [latent, cat.FRAME_LENGTHS, cat.SPEAKER_EMBEDDING], [boundary])
+    vocoder = _extract(model, [boundary, cat.SPEAKER_EMBEDDING], [cat.WAVEFORM])
     _rename(flow, latent, Z_P)
     _rename(flow, boundary, Z)
     _rename(vocoder, boundary, Z)

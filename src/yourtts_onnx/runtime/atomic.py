@@ -114,6 +114,36 @@ def atomic_write_bytes(
         fh.write(data)
 
 
+@contextlib.contextmanager
+def cache_temp_path(dest: str | os.PathLike[str]) -> Iterator[Path | None]:
+    """For a cache entry written by a producer that takes a file name (ONNX Runtime's optimised model):
+    ``with cache_temp_path(p) as tmp: produce(tmp)`` — a fresh temporary file beside ``p``, renamed over ``p``
+    on a clean exit when the producer wrote something into it.
+
+    Best effort, as a cache may be: ``tmp`` is ``None`` when no temporary file can be created there (produce
+    without caching), and a failed rename leaves ``p`` as it was. The temporary file never outlives the block.
+    """
+    dest = Path(dest)
+    tmp: str | None = None
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        os.close(fd)
+    except OSError:
+        tmp = None
+    try:
+        yield None if tmp is None else Path(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                if os.path.getsize(tmp) > 0:
+                    os.replace(tmp, dest)
+                    tmp = None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def replace_dir(src: Path, dest: Path) -> None:
     """Move the finished directory ``src`` to ``dest``, replacing an older ``dest`` as one rename.
 

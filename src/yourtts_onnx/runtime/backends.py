@@ -28,6 +28,7 @@ import numpy as np
 import onnxruntime as ort
 
 from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.alignment import FramePrior, expand_prior
 from yourtts_onnx.runtime.bundle import (
     GRAPH_DECODER,
@@ -47,14 +48,16 @@ from yourtts_onnx.runtime.chunked_decoding import (
     flow_vocoder_stages,
     sample_latent,
 )
-from yourtts_onnx.runtime.graph_contract import Z_P, Z
 from yourtts_onnx.runtime.session import SessionOptions, check_io, create_session, input_dtypes, run_session
 
 log = logging.getLogger(__name__)
 
-MODEL_INPUTS = ("input", "input_lengths", "scales", "speaker_embedding", "language_id")
-MODEL_OUTPUTS = ("output", "output_lengths")
-DP_NOISE = "dp_noise"  # [B, 2, T] standard normal, in duration predictors that take their noise from the host
+_MODEL = cat.graph_entry(GRAPH_MODEL)
+_TEXT_ENCODER = cat.graph_entry(GRAPH_TEXT_ENCODER)
+_DURATION_PREDICTOR = cat.graph_entry(GRAPH_DURATION_PREDICTOR)
+_DECODER = cat.graph_entry(GRAPH_DECODER)
+_FLOW = cat.graph_entry(GRAPH_FLOW)
+_VOCODER = cat.graph_entry(GRAPH_VOCODER)
 
 Sessions = Mapping[str, ort.InferenceSession]
 
@@ -151,7 +154,7 @@ class WholeGraph(Backend):
     graphs = (GRAPH_MODEL,)
 
     def __init__(self, session: ort.InferenceSession, embedding_dim: int) -> None:
-        check_io(session, MODEL_INPUTS, MODEL_OUTPUTS, GRAPH_MODEL)
+        check_io(session, _MODEL.input_names, _MODEL.output_names, GRAPH_MODEL)
         self.session = session
         self.embedding_dim = embedding_dim
         self._dtypes = input_dtypes(session)
@@ -198,16 +201,16 @@ class WholeGraph(Backend):
             language_ids = np.repeat(language_ids, batch)
         if language_ids.shape != (batch,):
             raise InputError(f"language ids must hold {batch} values, got shape {list(language_ids.shape)}")
-        if scales.shape != (3,):
+        if scales.shape != (cat.SCALES_SIZE,):
             raise InputError("scales must be [noise_scale, length_scale, noise_scale_dp]")
         feeds = {
-            "input": ids,
-            "input_lengths": lengths,
-            "scales": scales,
-            "speaker_embedding": np.ascontiguousarray(embeddings),
-            "language_id": language_ids,
+            cat.INPUT_IDS: ids,
+            cat.INPUT_LENGTHS: lengths,
+            cat.SCALES: scales,
+            cat.SPEAKER_EMBEDDING: np.ascontiguousarray(embeddings),
+            cat.LANGUAGE_ID: language_ids,
         }
-        wav, out_lengths = run_session(self.session, feeds, MODEL_OUTPUTS, GRAPH_MODEL, self._dtypes)
+        wav, out_lengths = run_session(self.session, feeds, _MODEL.output_names, GRAPH_MODEL, self._dtypes)
         wav = np.asarray(wav, dtype=np.float32).reshape(batch, -1)
         return BatchOutput(wav, np.minimum(np.asarray(out_lengths, dtype=np.int64).reshape(-1), wav.shape[1]))
 
@@ -244,18 +247,14 @@ class _ComponentBackend(Backend):
         hop: int,
         fields: Mapping[str, ReceptiveField],
     ) -> None:
-        check_io(
-            text_encoder,
-            ("input", "input_lengths", "language_id"),
-            ("encoder_states", "m_p", "logs_p", "text_mask"),
-            GRAPH_TEXT_ENCODER,
-        )
-        dp_inputs = ("encoder_states", "text_mask", "speaker_embedding", "language_id", "scales")
-        self._dp_noise = DP_NOISE in {i.name for i in duration_predictor.get_inputs()}
+        check_io(text_encoder, _TEXT_ENCODER.input_names, _TEXT_ENCODER.output_names, GRAPH_TEXT_ENCODER)
+        # duration predictors of older exports take no noise input (they are not seedable)
+        self._dp_noise = cat.DP_NOISE in {i.name for i in duration_predictor.get_inputs()}
+        dp_inputs = _DURATION_PREDICTOR.input_names
         check_io(
             duration_predictor,
-            (*dp_inputs, DP_NOISE) if self._dp_noise else dp_inputs,
-            ("log_durations",),
+            dp_inputs if self._dp_noise else tuple(n for n in dp_inputs if n != cat.DP_NOISE),
+            _DURATION_PREDICTOR.output_names,
             GRAPH_DURATION_PREDICTOR,
         )
         self.text_encoder, self.duration_predictor = text_encoder, duration_predictor
@@ -285,29 +284,29 @@ class _ComponentBackend(Backend):
         enc, m_p, logs_p, mask = run_session(
             self.text_encoder,
             {
-                "input": ids,
-                "input_lengths": np.asarray(lengths, dtype=np.int64).reshape(-1),
-                "language_id": language_ids,
+                cat.INPUT_IDS: ids,
+                cat.INPUT_LENGTHS: np.asarray(lengths, dtype=np.int64).reshape(-1),
+                cat.LANGUAGE_ID: language_ids,
             },
-            ("encoder_states", "m_p", "logs_p", "text_mask"),
+            (cat.ENCODER_STATES, cat.M_P, cat.LOGS_P, cat.TEXT_MASK),
             GRAPH_TEXT_ENCODER,
             self._te_dtypes,
         )
         feeds = {
-            "encoder_states": enc,
-            "text_mask": mask,
-            "speaker_embedding": embeddings,
-            "language_id": language_ids,
-            "scales": scales,
+            cat.ENCODER_STATES: enc,
+            cat.TEXT_MASK: mask,
+            cat.SPEAKER_EMBEDDING: embeddings,
+            cat.LANGUAGE_ID: language_ids,
+            cat.SCALES: scales,
         }
         if self._dp_noise:
-            shape = (ids.shape[0], 2, ids.shape[1])
+            shape = (ids.shape[0], cat.DP_NOISE_CHANNELS, ids.shape[1])
             draw = scales[2] > 0 and rng is not None
-            feeds[DP_NOISE] = (
+            feeds[cat.DP_NOISE] = (
                 rng.standard_normal(shape, dtype=np.float32) if draw else np.zeros(shape, np.float32)
             )
         (log_durations,) = run_session(
-            self.duration_predictor, feeds, ("log_durations",), GRAPH_DURATION_PREDICTOR, self._dp_dtypes
+            self.duration_predictor, feeds, (cat.LOG_DURATIONS,), GRAPH_DURATION_PREDICTOR, self._dp_dtypes
         )
         return expand_prior(
             np.asarray(log_durations, dtype=np.float32),
@@ -394,12 +393,7 @@ class Components(_ComponentBackend):
 
     def __init__(self, text_encoder, duration_predictor, decoder, *, hop: int, fields) -> None:  # type: ignore[no-untyped-def]
         super().__init__(text_encoder, duration_predictor, hop=hop, fields=fields)
-        check_io(
-            decoder,
-            ("m_p", "logs_p", "frame_lengths", "speaker_embedding", "scales"),
-            ("output",),
-            GRAPH_DECODER,
-        )
+        check_io(decoder, _DECODER.input_names, (cat.WAVEFORM,), GRAPH_DECODER)
         self.decoder = decoder
 
     @property
@@ -429,8 +423,8 @@ class SplitComponents(_ComponentBackend):
 
     def __init__(self, text_encoder, duration_predictor, flow, vocoder, *, hop: int, fields) -> None:  # type: ignore[no-untyped-def]
         super().__init__(text_encoder, duration_predictor, hop=hop, fields=fields)
-        check_io(flow, (Z_P, "frame_lengths", "speaker_embedding"), (Z,), GRAPH_FLOW)
-        check_io(vocoder, (Z, "speaker_embedding"), ("output",), GRAPH_VOCODER)
+        check_io(flow, _FLOW.input_names, _FLOW.output_names, GRAPH_FLOW)
+        check_io(vocoder, _VOCODER.input_names, _VOCODER.output_names, GRAPH_VOCODER)
         self.flow, self.vocoder = flow, vocoder
 
     @property

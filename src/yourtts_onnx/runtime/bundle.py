@@ -17,25 +17,34 @@ import numpy as np
 
 from yourtts_onnx.errors import BundleError
 from yourtts_onnx.runtime import bundle_checks
+from yourtts_onnx.runtime.graph_catalog import (  # re-exported: the graph names readers of a bundle use
+    GRAPH_DECODER,
+    GRAPH_DURATION_PREDICTOR,
+    GRAPH_FLOW,
+    GRAPH_MODEL,
+    GRAPH_SPEAKER_ENCODER,
+    GRAPH_TEXT_ENCODER,
+    GRAPH_VOCODER,
+)
 from yourtts_onnx.runtime.integrity import check_integrity, sha256_file
 from yourtts_onnx.runtime.npy import read_float_npy
 
-__all__ = ["Bundle", "BundleConfig", "sha256_file"]
+__all__ = [
+    "GRAPH_DECODER",
+    "GRAPH_DURATION_PREDICTOR",
+    "GRAPH_FLOW",
+    "GRAPH_MODEL",
+    "GRAPH_SPEAKER_ENCODER",
+    "GRAPH_TEXT_ENCODER",
+    "GRAPH_VOCODER",
+    "Bundle",
+    "BundleConfig",
+    "sha256_file",
+]
 
 FORMAT_NAME = "yourtts-onnx-bundle"
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
-
-# graph names, in the order they are exported
-GRAPH_MODEL = "model"
-GRAPH_SPEAKER_ENCODER = "speaker_encoder"
-GRAPH_TEXT_ENCODER = "text_encoder"
-GRAPH_DURATION_PREDICTOR = "duration_predictor"
-GRAPH_DECODER = "decoder"
-# written by `quantize` for streaming: the decoder split into the flow and the HiFi-GAN vocoder
-GRAPH_FLOW = "flow"
-GRAPH_VOCODER = "vocoder"
-COMPONENT_GRAPHS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_DECODER)
 
 
 def _req(d: Any, key: str, where: str, kind: type | tuple[type, ...]) -> Any:

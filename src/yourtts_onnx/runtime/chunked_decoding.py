@@ -41,8 +41,9 @@ import numpy as np
 import onnxruntime as ort
 
 from yourtts_onnx.errors import InputError
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.bundle import GRAPH_DECODER, GRAPH_FLOW, GRAPH_VOCODER, ReceptiveField
-from yourtts_onnx.runtime.graph_contract import Z_P, Z
+from yourtts_onnx.runtime.graph_catalog import Z_P, Z
 from yourtts_onnx.runtime.session import input_dtypes, run_session
 
 # Frames (of the decoder's input) → waveform; ``run(z [1, C, W]) -> [1, 1, W * hop]`` or ``[1, C', W]``.
@@ -165,13 +166,13 @@ def decoder_stage(
 
     def run(z: np.ndarray) -> np.ndarray:
         feeds = {
-            "m_p": z,
-            "logs_p": np.zeros_like(z),
-            "frame_lengths": np.array([z.shape[2]], dtype=np.int64),
-            "speaker_embedding": emb,
-            "scales": scales,
+            cat.M_P: z,
+            cat.LOGS_P: np.zeros_like(z),
+            cat.FRAME_LENGTHS: np.array([z.shape[2]], dtype=np.int64),
+            cat.SPEAKER_EMBEDDING: emb,
+            cat.SCALES: scales,
         }
-        return run_session(session, feeds, ["output"], GRAPH_DECODER, dtypes)[0]
+        return run_session(session, feeds, [cat.WAVEFORM], GRAPH_DECODER, dtypes)[0]
 
     return Stage(run, field, hop)
 
@@ -193,12 +194,12 @@ def flow_vocoder_stages(
 
     def run_flow(z_p: np.ndarray) -> np.ndarray:
         lengths = np.array([z_p.shape[2]], dtype=np.int64)
-        feeds = {Z_P: z_p, "frame_lengths": lengths, "speaker_embedding": emb}
+        feeds = {Z_P: z_p, cat.FRAME_LENGTHS: lengths, cat.SPEAKER_EMBEDDING: emb}
         return run_session(flow_session, feeds, [Z], GRAPH_FLOW, flow_dtypes)[0]
 
     def run_vocoder(z: np.ndarray) -> np.ndarray:
-        feeds = {Z: z, "speaker_embedding": emb}
-        return run_session(vocoder_session, feeds, ["output"], GRAPH_VOCODER, vocoder_dtypes)[0]
+        feeds = {Z: z, cat.SPEAKER_EMBEDDING: emb}
+        return run_session(vocoder_session, feeds, [cat.WAVEFORM], GRAPH_VOCODER, vocoder_dtypes)[0]
 
     return [Stage(run_flow, flow_field, 1), Stage(run_vocoder, vocoder_field, hop)]
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from yourtts_onnx.errors import BundleError
 from yourtts_onnx.runtime.bundle import CONFIG_NAME, Bundle
+from yourtts_onnx.runtime.graph_catalog import GRAPH_FILES, GRAPH_SPEAKER_ENCODER
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
 _ORT_TYPES = {"tensor(float)": "float32", "tensor(int64)": "int64", "tensor(float16)": "float16"}
@@ -68,7 +69,7 @@ def _onnx_details(path: Path) -> _OnnxDetails:
         import onnx
     except ImportError:
         return _OnnxDetails()
-    from yourtts_onnx.export.graph_files import external_files, initializers
+    from yourtts_onnx.runtime.onnx_structure import external_files, initializers
 
     try:
         model = onnx.load(str(path), load_external_data=False)
@@ -163,7 +164,7 @@ def format_summary(s: BundleSummary) -> str:
         f"audio      {s.sample_rate} Hz, precision {s.precision}, {_fmt_bytes(s.total_bytes)} on disk",
         f"languages  {', '.join(s.languages)}",
         f"speakers   {', '.join(s.speakers) if s.speakers else '(none)'}",
-        f"cloning    {'yes (speaker_encoder.onnx)' if s.can_clone else 'no'}",
+        f"cloning    {f'yes ({GRAPH_FILES[GRAPH_SPEAKER_ENCODER]})' if s.can_clone else 'no'}",
     ]
     lines.extend(format_verification(s.verification, s.precision))
     for name, g in s.graphs.items():

@@ -14,16 +14,15 @@ The stamp is a cache: losing it only costs one full check; failing to write it i
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.runtime.atomic import atomic_write_bytes
 from yourtts_onnx.runtime.limits import MAX_CONFIG_BYTES
 from yourtts_onnx.runtime.user_cache import cache_root
 
@@ -71,20 +70,12 @@ def _read_stamp(path: Path) -> dict[str, Any]:
 
 def _write_stamp(path: Path, root: Path, files: Mapping[str, Any]) -> None:
     """Best effort, atomic: a cache that cannot be written only costs speed."""
-    tmp: str | None = None
+    stamp = {"version": STAMP_VERSION, "root": str(root.resolve()), "files": dict(files)}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".stamp.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"version": STAMP_VERSION, "root": str(root.resolve()), "files": dict(files)}, fh)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError:
+        atomic_write_bytes(path, json.dumps(stamp).encode("utf-8"))
+    except (OSError, InputError):
         pass
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def check_integrity(

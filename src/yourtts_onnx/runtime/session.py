@@ -27,7 +27,6 @@ import contextlib
 import hashlib
 import os
 import platform
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +36,7 @@ import numpy as np
 import onnxruntime as ort
 
 from yourtts_onnx.errors import BundleError, InputError
+from yourtts_onnx.runtime.atomic import cache_temp_path
 from yourtts_onnx.runtime.user_cache import cache_root
 
 CPU = "CPUExecutionProvider"
@@ -229,27 +229,10 @@ def _load_cached(
             with contextlib.suppress(OSError):
                 cached.unlink()
     opts = options.ort_options()
-    tmp: str | None = None
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{cached.name}.", suffix=".tmp", dir=cache)
-        os.close(fd)
-        opts.optimized_model_filepath = tmp
-    except OSError:
-        tmp = None  # an unwritable cache only costs speed
-    session = _load(os.fspath(file), opts, providers, provider_options, str(file))
-    if tmp is not None:
-        try:
-            if os.path.getsize(tmp) > 0:
-                os.replace(tmp, cached)
-                tmp = None
-        except OSError:
-            pass
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-    return session
+    with cache_temp_path(cached) as tmp:  # an unwritable cache only costs speed
+        if tmp is not None:
+            opts.optimized_model_filepath = os.fspath(tmp)
+        return _load(os.fspath(file), opts, providers, provider_options, str(file))
 
 
 def check_io(

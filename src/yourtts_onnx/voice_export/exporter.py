@@ -21,6 +21,7 @@ import numpy as np
 
 from yourtts_onnx import __version__
 from yourtts_onnx.errors import ExportError, InputError, require
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.bundle import GRAPH_MODEL, Bundle
 from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
@@ -293,16 +294,16 @@ def _verify(
     new = create_session(baked.SerializeToString(), CPU_OPTIONS, name="single-voice model")  # as sherpa does
     scales = np.array([0.0, 1.0, 0.0], dtype=np.float32)
     a = ref.run(None, {
-        "input": np.array(reference_ids, dtype=np.int64),
-        "input_lengths": np.array([len(reference_ids[0])], dtype=np.int64),
-        "scales": scales,
-        "speaker_embedding": embedding[None, :],
-        "language_id": np.array([bundle.config.languages[language]], dtype=np.int64),
+        cat.INPUT_IDS: np.array(reference_ids, dtype=np.int64),
+        cat.INPUT_LENGTHS: np.array([len(reference_ids[0])], dtype=np.int64),
+        cat.SCALES: scales,
+        cat.SPEAKER_EMBEDDING: embedding[None, :],
+        cat.LANGUAGE_ID: np.array([bundle.config.languages[language]], dtype=np.int64),
     })[0]  # fmt: skip
     b = new.run(None, {
-        "input": np.array(got_ids, dtype=np.int64),
-        "input_lengths": np.array([len(got_ids[0])], dtype=np.int64),
-        "scales": scales,
+        cat.INPUT_IDS: np.array(got_ids, dtype=np.int64),
+        cat.INPUT_LENGTHS: np.array([len(got_ids[0])], dtype=np.int64),
+        cat.SCALES: scales,
     })[0]  # fmt: skip
     if a.shape != b.shape:
         raise ExportError(

@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from yourtts_onnx.errors import ExportError, require
+from yourtts_onnx.runtime import graph_catalog as cat
 
 from .charmap import Composition
 
 if TYPE_CHECKING:  # pragma: no cover
     import onnx
 
-IDS, LENGTHS, SCALES = "input", "input_lengths", "scales"
-SPEAKER, LANGUAGE = "speaker_embedding", "language_id"
+IDS, LENGTHS, SCALES = cat.INPUT_IDS, cat.INPUT_LENGTHS, cat.SCALES
+SPEAKER, LANGUAGE = cat.SPEAKER_EMBEDDING, cat.LANGUAGE_ID
 PREFIX = "yourtts_voice__"
 
 
@@ -182,14 +183,14 @@ def bake_voice(
     stamp_producer(out)
     graph = out.graph
     names = [i.name for i in graph.input]
-    expected = [IDS, LENGTHS, SCALES, SPEAKER, LANGUAGE]
+    expected = list(cat.graph_entry(cat.GRAPH_MODEL).input_names)
     if sorted(names) != sorted(expected):
         raise ExportError(f"model.onnx has inputs {names}; expected {expected} (the end-to-end graph)")
     float_types = {i.name: i.type.tensor_type.elem_type for i in graph.input}
     float_types.update({o.name: o.type.tensor_type.elem_type for o in graph.output})
     not_fp32 = [
         n
-        for n in (SCALES, SPEAKER, "output")
+        for n in (SCALES, SPEAKER, cat.WAVEFORM)
         if float_types.get(n, onnx.TensorProto.FLOAT) != onnx.TensorProto.FLOAT
     ]
     if not_fp32:

@@ -6,7 +6,8 @@ voices entirely in the visitor's browser with onnxruntime-web (the page and Java
 * :mod:`.browser_graphs` — the streaming set of graphs, self-contained, at the chosen precision;
 * :mod:`.receptive_fields` — a measured fallback for bundles that do not record their receptive fields;
 * :mod:`.quality` — what a precision costs, measured against the fp32 graphs;
-* :mod:`.site` — the site written as one directory, atomically.
+* :mod:`.site` — the site written as one directory, atomically;
+* :mod:`.chromium` — the headless Chromium the browser benchmark and tests drive (its flags, once).
 
 Needs ``onnx`` (the ``export`` extra), never torch.
 """

@@ -26,21 +26,21 @@ import onnx
 from yourtts_onnx.errors import BundleError, ExportError
 from yourtts_onnx.optimize.fp16 import weights_to_fp16
 from yourtts_onnx.runtime.bundle import (
-    GRAPH_DECODER,
-    GRAPH_DURATION_PREDICTOR,
     GRAPH_FLOW,
-    GRAPH_SPEAKER_ENCODER,
-    GRAPH_TEXT_ENCODER,
     GRAPH_VOCODER,
     Bundle,
     GraphInfo,
     TensorSpec,
 )
-from yourtts_onnx.runtime.graph_contract import GRAPH_FILES, Z
+from yourtts_onnx.runtime.graph_catalog import CATALOG, GRAPH_FILES, Z
 
 PRECISIONS = ("int8", "fp16", "fp32")
-SYNTHESIS_GRAPHS = (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_FLOW, GRAPH_VOCODER)
-BROWSER_GRAPHS = (*SYNTHESIS_GRAPHS, GRAPH_SPEAKER_ENCODER)
+#: what the browser downloads to speak, and to clone voices (the catalogue's ``web`` role)
+SYNTHESIS_GRAPHS = tuple(name for name, entry in CATALOG.items() if entry.web == "synthesis")
+CLONING_GRAPHS = tuple(name for name, entry in CATALOG.items() if entry.web == "cloning")
+BROWSER_GRAPHS = (*SYNTHESIS_GRAPHS, *CLONING_GRAPHS)
+#: the graph flow + vocoder are cut out of when a bundle has none
+SPLIT_SOURCE = next(name for name, entry in CATALOG.items() if entry.web == "split_source")
 
 Progress = Callable[[str], None]
 
@@ -108,10 +108,10 @@ def load_fp32_set(bundle: Bundle, progress: Progress) -> tuple[GraphSet, dict[st
         raise ExportError(
             f"{bundle.root}: is a {bundle.config.precision} bundle; web-export converts from an fp32 export"
         )
-    needed = [GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_SPEAKER_ENCODER]
-    has_split = bundle.has_graph(GRAPH_FLOW) and bundle.has_graph(GRAPH_VOCODER)
-    if not has_split:
-        needed.append(GRAPH_DECODER)
+    split = (GRAPH_FLOW, GRAPH_VOCODER)
+    direct = [name for name in BROWSER_GRAPHS if name not in split]
+    has_split = all(bundle.has_graph(name) for name in split)
+    needed = direct if has_split else [*direct, SPLIT_SOURCE]
     missing = [g for g in needed if not bundle.has_graph(g)]
     if missing:
         raise BundleError(
@@ -119,7 +119,7 @@ def load_fp32_set(bundle: Bundle, progress: Progress) -> tuple[GraphSet, dict[st
             f"the bundle has {', '.join(sorted(bundle.config.graphs))}"
         )
     models: dict[str, onnx.ModelProto] = {}
-    for name in (GRAPH_TEXT_ENCODER, GRAPH_DURATION_PREDICTOR, GRAPH_SPEAKER_ENCODER):
+    for name in direct:
         models[name] = _load(bundle, name)
     info = {name: bundle.config.graphs[name] for name in models}
     if has_split:
@@ -131,14 +131,11 @@ def load_fp32_set(bundle: Bundle, progress: Progress) -> tuple[GraphSet, dict[st
     else:
         from yourtts_onnx.optimize.split_decoder import split_decoder
 
-        progress("splitting decoder.onnx into flow + vocoder")
-        models[GRAPH_FLOW], models[GRAPH_VOCODER] = split_decoder(_load(bundle, GRAPH_DECODER))
+        progress(f"splitting {GRAPH_FILES[SPLIT_SOURCE]} into flow + vocoder")
+        models[GRAPH_FLOW], models[GRAPH_VOCODER] = split_decoder(_load(bundle, SPLIT_SOURCE))
         _hidden_channels(models[GRAPH_FLOW])
-        for name, what in (
-            (GRAPH_FLOW, "decoder part 1: sampled latent z_p -> flow reversed -> z"),
-            (GRAPH_VOCODER, "decoder part 2: HiFi-GAN, latent z -> waveform"),
-        ):
-            info[name] = contract_of(models[name], GRAPH_FILES[name], what)
+        for name in split:
+            info[name] = contract_of(models[name], GRAPH_FILES[name], CATALOG[name].description)
     out = GraphSet()
     for name in BROWSER_GRAPHS:
         out.data[name] = _serialise(models[name], name)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from yourtts_onnx.errors import ExportError
+from yourtts_onnx.runtime import graph_catalog as cat
 from yourtts_onnx.runtime.bundle import GRAPH_FLOW, GRAPH_VOCODER, ReceptiveField
-from yourtts_onnx.runtime.graph_contract import Z_P, Z
+from yourtts_onnx.runtime.graph_catalog import Z_P, Z
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
 MARGIN = 2  # frames added on each side of the measured reach
@@ -68,11 +69,15 @@ def measure_receptive_fields(
     vocoder_session = create_session(vocoder, CPU_OPTIONS)
 
     def run_flow(x: np.ndarray) -> np.ndarray:
-        feeds = {Z_P: x, "frame_lengths": np.array([x.shape[2]], dtype=np.int64), "speaker_embedding": emb}
+        feeds = {
+            Z_P: x,
+            cat.FRAME_LENGTHS: np.array([x.shape[2]], dtype=np.int64),
+            cat.SPEAKER_EMBEDDING: emb,
+        }
         return flow_session.run([Z], feeds)[0]
 
     def run_vocoder(x: np.ndarray) -> np.ndarray:
-        return vocoder_session.run(["output"], {Z: x, "speaker_embedding": emb})[0]
+        return vocoder_session.run([cat.WAVEFORM], {Z: x, cat.SPEAKER_EMBEDDING: emb})[0]
 
     flow_field = _measure(run_flow, channels, 1)
     vocoder_field = _measure(run_vocoder, channels, hop)

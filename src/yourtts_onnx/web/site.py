@@ -41,6 +41,7 @@ from yourtts_onnx.runtime.bundle import (
     ReceptiveField,
     sha256_file,
 )
+from yourtts_onnx.runtime.graph_catalog import CATALOG
 from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_dir
 from yourtts_onnx.web.assets import WebAssets, find_assets
 from yourtts_onnx.web.browser_graphs import (
@@ -93,9 +94,9 @@ def _convert(
     if precision == "fp32":
         return out
     for name in BROWSER_GRAPHS:
-        if name == GRAPH_VOCODER and precision == "int8":
+        if precision == "int8" and CATALOG[name].int8 == "vocoder":  # the catalogue's INT8 recipe
             with_precision(
-                out, name, int8_vocoder(bundle, models[GRAPH_FLOW], models[GRAPH_VOCODER], progress), "int8"
+                out, name, int8_vocoder(bundle, models[GRAPH_FLOW], models[name], progress), "int8"
             )
         else:
             with_precision(out, name, fp16_graph(models[name]), "fp16")
