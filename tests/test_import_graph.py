@@ -19,11 +19,12 @@ PACKAGE = "yourtts_onnx"
 #: the layers, lowest first: a module may import its own layer and the layers below it. ``""`` is the
 #: top-level package itself (``yourtts_onnx/__init__.py``).
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"", "errors"}),
+    frozenset({"", "errors", "progress"}),
     frozenset({"runtime", "schemas"}),
     frozenset({"export"}),
     frozenset({"optimize", "voice_export"}),
     frozenset({"bench"}),
+    frozenset({"serving"}),
     frozenset({"server", "wyoming", "batch", "web"}),
     frozenset({"commands"}),
     frozenset({"cli"}),
@@ -32,22 +33,25 @@ LAYERS: tuple[frozenset[str], ...] = (
 FRONT_ENDS = frozenset({"server", "wyoming", "batch", "web"})
 #: what the runtime must never import
 ABOVE_RUNTIME = frozenset(
-    {"export", "optimize", "bench", "server", "wyoming", "batch", "web", "commands", "voice_export", "cli"}
-)
-
-# Edges that break the rules today: Wyoming runs its jobs and reads its settings through the HTTP package, and
-# its handler and service import each other (a cycle is allowed only when all its edges are listed).
-# removed when the serving core lands
-KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
     {
-        ("yourtts_onnx.wyoming.handler", "yourtts_onnx.server.jobs"),
-        ("yourtts_onnx.wyoming.service", "yourtts_onnx.server.jobs"),
-        ("yourtts_onnx.wyoming.speech", "yourtts_onnx.server.jobs"),
-        ("yourtts_onnx.wyoming.settings", "yourtts_onnx.server.settings"),
-        ("yourtts_onnx.wyoming.handler", "yourtts_onnx.wyoming.service"),
-        ("yourtts_onnx.wyoming.service", "yourtts_onnx.wyoming.handler"),
+        "export",
+        "optimize",
+        "bench",
+        "serving",
+        "server",
+        "wyoming",
+        "batch",
+        "web",
+        "commands",
+        "voice_export",
+        "cli",
     }
 )
+
+# Edges allowed to break the rules while a refactor is under way (none today: the serving core took Wyoming's
+# job runner and settings out of the HTTP package, and its handler and service no longer import each other).
+# A cycle is allowed only when all its edges are listed.
+KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset()
 
 Graph = dict[str, set[str]]
 

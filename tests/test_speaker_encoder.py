@@ -24,7 +24,7 @@ from yourtts_onnx.export.graphs import speaker_encoder_spec
 from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder
 from yourtts_onnx.export.onnx_export import trace_to_onnx
 from yourtts_onnx.export.random_checkpoint import speaker_encoder_config
-from yourtts_onnx.export.speaker_embedding import embed_clip, embed_files, embed_windows
+from yourtts_onnx.export.speaker_embedding import embed_clip, embed_windows
 from yourtts_onnx.export.speaker_encoder_config import SpeakerEncoderConfig, recipe_from_config
 from yourtts_onnx.runtime.audio import load_audio, resample, rms_volume_norm, trim_silence, write_wav_atomic
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
@@ -181,7 +181,7 @@ def test_stereo_48k_file(
     sf.write(path, stereo, 48000, subtype="PCM_16")
     samples, sr48 = load_audio(path)
     assert sr48 == 48000 and samples.ndim == 1 and samples.shape[0] == stereo.shape[0]
-    emb = embed_files(model, [path], recipe)
+    emb = embed_clip(model, samples, sr48, recipe)
     assert emb.shape == (512,) and np.all(np.isfinite(emb))
     # a 48 kHz stereo copy (PCM_16, resampled twice) is still ref_0: within the clip-separating tolerance
     # of Coqui's ref_0 embedding, and not within it of ref_1's

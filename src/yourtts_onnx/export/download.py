@@ -46,6 +46,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from yourtts_onnx.errors import CheckpointError, DownloadError
+from yourtts_onnx.progress import TerminalLine, bar_text
 from yourtts_onnx.runtime.atomic import replace_dir
 from yourtts_onnx.runtime.limits import (
     MAX_ARCHIVE_MEMBERS,
@@ -128,34 +129,31 @@ def _is_checkpoint(path: Path) -> bool:
 
 
 class _Bar:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+    """Bytes received, as a bar when the total is known, on one line of stderr (only on a terminal)."""
 
     def __init__(self, total: int | None, start: int, enabled: bool) -> None:
-        self.total, self.done, self.enabled = total, start, enabled
+        self.total, self.done = total, start
+        self.line = TerminalLine(sys.stderr, enabled)
         self.t0, self.start, self.last = time.monotonic(), start, 0.0
 
     def update(self, n: int) -> None:
         self.done += n
         now = time.monotonic()
-        if self.enabled and (now - self.last >= 0.1 or (self.total is not None and self.done >= self.total)):
+        if now - self.last >= 0.1 or (self.total is not None and self.done >= self.total):
             self.last = now
             rate = (self.done - self.start) / max(now - self.t0, 1e-6) / 1e6
             mb = self.done / 1e6
             if self.total:
                 frac = min(self.done / self.total, 1.0)
-                bar = "#" * int(frac * 30)
-                line = (
-                    f"\r[{bar:<30}] {frac * 100:5.1f}% {mb:8.1f}/{self.total / 1e6:.1f} MB {rate:6.1f} MB/s"
+                self.line.draw(
+                    f"[{bar_text(self.done, self.total)}] {frac * 100:5.1f}% {mb:8.1f}/{self.total / 1e6:.1f} MB "
+                    f"{rate:6.1f} MB/s"
                 )
             else:
-                line = f"\r{mb:8.1f} MB {rate:6.1f} MB/s"
-            sys.stderr.write(line)
-            sys.stderr.flush()
+                self.line.draw(f"{mb:8.1f} MB {rate:6.1f} MB/s")
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        self.line.close()
 
 
 def _content_range(response: IO[bytes]) -> tuple[int, int | None] | None:

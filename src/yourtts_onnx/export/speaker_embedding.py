@@ -5,16 +5,12 @@ The same recipe runs at inference time with ONNX Runtime; only the encoder call 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import torch
 
 from yourtts_onnx.export.model.speaker_encoder import ResNetSpeakerEncoder
-from yourtts_onnx.runtime.audio import AudioSource, describe_source, load_audio
 from yourtts_onnx.runtime.speaker_windows import (
     EmbeddingRecipe,
-    average_clips,
     make_windows,
     mean_embedding,
     prepare_clip,
@@ -39,16 +35,3 @@ def embed_clip(
     """Coqui's per-clip speaker embedding ``[proj_dim]`` (mean of L2-normalised window embeddings)."""
     clip = prepare_clip(samples, sr, recipe, name=name)
     return mean_embedding(embed_windows(model, make_windows(clip, recipe)))
-
-
-def embed_files(
-    model: ResNetSpeakerEncoder, sources: Sequence[AudioSource], recipe: EmbeddingRecipe
-) -> np.ndarray:
-    """Load each clip, embed it, and average over clips as Coqui does for a list of files."""
-    per_clip = []
-    for source in sources:
-        samples, sr = load_audio(source)
-        per_clip.append(
-            embed_clip(model, samples, sr, recipe, name=f"reference audio {describe_source(source)}")
-        )
-    return average_clips(per_clip)

@@ -37,6 +37,7 @@ import onnxruntime as ort
 
 from yourtts_onnx.errors import BundleError, InputError
 from yourtts_onnx.runtime.atomic import cache_temp_path
+from yourtts_onnx.runtime.limits import MAX_THREADS
 from yourtts_onnx.runtime.user_cache import cache_root
 
 CPU = "CPUExecutionProvider"
@@ -84,9 +85,9 @@ class SessionOptions:
         if self.threads is not None and (
             isinstance(self.threads, bool)
             or not isinstance(self.threads, int)
-            or not 1 <= self.threads <= 1024
+            or not 1 <= self.threads <= MAX_THREADS
         ):
-            raise InputError(f"threads must be an integer from 1 to 1024, got {self.threads!r}")
+            raise InputError(f"threads must be an integer from 1 to {MAX_THREADS}, got {self.threads!r}")
         if self.graph_optimization not in GRAPH_OPTIMIZATION_LEVELS:
             raise InputError(
                 f"unknown graph optimisation level {self.graph_optimization!r}; "
