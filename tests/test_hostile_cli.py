@@ -346,3 +346,39 @@ def test_library_save_into_a_device_never_replaces_it():
     with pytest.raises(InputError, match="No space left on device"):
         Audio(np.zeros(100, dtype=np.float32), 16000).save("/dev/full")
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_sigterm_dropped_inside_a_finalizer_still_terminates(tmp_path, monkeypatch, capsys):
+    """Python drops an exception raised while a ``__del__`` runs ("Exception ignored in ..."): a SIGTERM that
+    lands there must still keep the output unpublished and the exit code 143 (seen once under load: exit 0)."""
+    from yourtts_onnx import cli
+    from yourtts_onnx.runtime.atomic import atomic_open
+
+    out = tmp_path / "out.wav"
+    out.write_bytes(b"old output")
+
+    class SignalsWhileCollected:
+        def __del__(self) -> None:
+            os.kill(
+                os.getpid(), signal.SIGTERM
+            )  # the handler runs here, inside __del__: its exception is dropped
+
+    def command(_args) -> int:
+        with atomic_open(out) as fh:
+            fh.write(b"new output, half written")
+            SignalsWhileCollected()  # collected at once
+            fh.write(b" ... and finished")
+        return 0
+
+    dropped: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_value))
+    monkeypatch.setattr(cli, "run", command)
+    assert cli.main(["synth", "--bundle", str(STUB_BUNDLE), TEXT, "--out", str(out)]) == 128 + signal.SIGTERM
+    assert [type(e).__name__ for e in dropped] == ["Terminated"]  # the exception really was dropped
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == "terminated"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.wav"] and out.read_bytes() == b"old output"
+    # the record does not outlive the command: the next one publishes
+    monkeypatch.undo()
+    assert cli.main(["synth", "--bundle", str(STUB_BUNDLE), TEXT, "--out", str(out)]) == 0
+    assert out.read_bytes()[:4] == b"RIFF"

@@ -20,7 +20,13 @@ from collections.abc import Iterator, Sequence
 
 from yourtts_onnx import __version__
 from yourtts_onnx.commands._runtime_common import silence_stdout
-from yourtts_onnx.errors import Terminated, YourTTSError
+from yourtts_onnx.errors import (
+    Terminated,
+    YourTTSError,
+    clear_terminations,
+    note_termination,
+    raise_if_terminated,
+)
 
 # command name → module under yourtts_onnx.commands
 COMMANDS: dict[str, str] = {
@@ -80,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _raise_terminated(signum: int, _frame: object) -> None:
+    note_termination(signum)  # kept even if Python drops the exception (raised inside a __del__)
     raise Terminated(signum)
 
 
@@ -90,6 +97,7 @@ def _termination_unwinds() -> Iterator[None]:
         yield
         return
     previous = {}
+    clear_terminations()
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             previous[sig] = signal.signal(sig, _raise_terminated)
@@ -98,6 +106,7 @@ def _termination_unwinds() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        clear_terminations()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,7 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         with _termination_unwinds():
-            return run(args)
+            code = run(args)
+            raise_if_terminated()  # the signal's exception was dropped on the way: still terminated
+            return code
     except YourTTSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -70,6 +70,33 @@ class Terminated(BaseException):
         self.signum = signum
 
 
+_noted_terminations: list[int] = []
+
+
+def note_termination(signum: int) -> None:
+    """Record that SIGTERM/SIGHUP arrived. The CLI raises :class:`Terminated` at once too, but Python drops an
+    exception raised while a ``__del__`` or a weakref callback runs ("Exception ignored in ..."): the record
+    still stops :func:`~yourtts_onnx.runtime.atomic.atomic_open` from publishing its file, and the CLI
+    from exiting 0."""
+    _noted_terminations.append(signum)
+
+
+def noted_termination() -> int | None:
+    """The first signal :func:`note_termination` recorded, else ``None``."""
+    return _noted_terminations[0] if _noted_terminations else None
+
+
+def clear_terminations() -> None:
+    _noted_terminations.clear()
+
+
+def raise_if_terminated() -> None:
+    """Raise :class:`Terminated` when a termination was recorded (even one whose exception was dropped)."""
+    signum = noted_termination()
+    if signum is not None:
+        raise Terminated(signum)
+
+
 class MissingDependencyError(YourTTSError):
     """An optional dependency is not installed; the message names the package and the extra."""
 

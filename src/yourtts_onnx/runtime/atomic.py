@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from yourtts_onnx.errors import InputError
+from yourtts_onnx.errors import InputError, raise_if_terminated
 
 
 def is_special_file(path: str | os.PathLike[str]) -> bool:
@@ -97,6 +97,7 @@ def atomic_open(
             os.umask(umask)
             mode = 0o666 & ~umask
         os.chmod(tmp_name, mode)
+        raise_if_terminated()  # a termination whose exception Python dropped still stops the publish
         os.replace(tmp_name, dest)
         tmp_name = None
     except OSError as exc:
