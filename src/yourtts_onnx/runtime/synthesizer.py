@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,14 +33,17 @@ from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, resolve_schedul
 from yourtts_onnx.runtime.languages import default_language, resolve_language
 from yourtts_onnx.runtime.loudness import RunningNormalizer, normalize_loudness
 from yourtts_onnx.runtime.options import SynthesisOptions, make_options
+from yourtts_onnx.runtime.planner import Plan, Planner, Scales, Step
 from yourtts_onnx.runtime.session import ProviderSpec, SessionOptions
 from yourtts_onnx.runtime.speaker_encoder import SpeakerEncoder, recipe_from_bundle
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.runtime.text.lexicon import Lexicon, resolve_lexicon
-from yourtts_onnx.runtime.utterances import Utterance, pause_samples, plan_utterances
+from yourtts_onnx.runtime.utterances import Utterance
 from yourtts_onnx.runtime.voice_service import Voices
 from yourtts_onnx.runtime.waveform import Audio
 from yourtts_onnx.runtime.words import Word, WordRuns, utterance_words
+
+__all__ = ["Plan", "Planner", "Scales", "Step", "Synthesizer"]
 
 log = logging.getLogger(__name__)
 
@@ -49,32 +51,6 @@ Progress = Callable[[int, int], None]  # (utterances done, utterances total)
 
 
 LexiconSource = str | os.PathLike[str] | Lexicon | None
-
-
-@dataclass(frozen=True)
-class Scales:
-    """``[noise_scale, length_scale, noise_scale_dp]`` as the graphs take them."""
-
-    noise_scale: float
-    length_scale: float
-    noise_scale_dp: float
-
-    def array(self) -> np.ndarray:
-        return np.array([self.noise_scale, self.length_scale, self.noise_scale_dp], dtype=np.float32)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One call, checked and resolved: everything the backend needs, before any model runs."""
-
-    text: str
-    utterances: list[Utterance]
-    embedding: np.ndarray
-    language: str
-    language_id: int
-    scales: Scales
-    pause: int  # samples of silence between sentences
-    seed: int | None
 
 
 class Synthesizer:
@@ -96,6 +72,8 @@ class Synthesizer:
         )
         self.backend = backend
         self.voices = voices
+        self.planner = Planner(self.config, self.tokenizer, voices)
+        """The engine's planning (SSML, lexicon, voices): :meth:`prepare` and the batch driver use it."""
 
     # -- construction -------------------------------------------------------------------------------
 
@@ -210,7 +188,7 @@ class Synthesizer:
     def language(self, requested: str | None) -> tuple[str, int]:
         """``(name, id)`` of a bundle language by the bundle's resolution rules (``"fr"``, ``"PT_BR"``, ...;
         ``None``: the default); the error lists the languages."""
-        return resolve_language(requested, self.config.languages, self.tokenizer.config.language_resolution)
+        return self.planner.language(requested)
 
     # -- text ---------------------------------------------------------------------------------------
 
@@ -222,20 +200,9 @@ class Synthesizer:
         return self.tokenizer.encode(text, name, normalize_numbers=normalize_numbers)
 
     def plan(self, text: str, options: SynthesisOptions | None = None, /, **fields: Any) -> list[Utterance]:
-        """The utterances (sentences, capped at ``max_tokens``) that :meth:`synthesize` would speak."""
-        opts = make_options(options, **fields)
-        name, _ = self.language(opts.language)
-        return self._utterances(text, name, opts)
-
-    def _utterances(self, text: str, language: str, opts: SynthesisOptions) -> list[Utterance]:
-        return plan_utterances(
-            text,
-            self.tokenizer,
-            language,
-            normalize_numbers=opts.normalize_numbers,
-            split=opts.split_sentences,
-            max_tokens=opts.max_tokens,
-        )
+        """The utterances (sentences, capped at ``max_tokens``; SSML: per span, each with its language) that
+        :meth:`synthesize` would speak."""
+        return self.planner.utterances(text, make_options(options, **fields))
 
     # -- synthesis ----------------------------------------------------------------------------------
 
@@ -245,16 +212,11 @@ class Synthesizer:
 
     def scales(self, opts: SynthesisOptions) -> Scales:
         """The options' scales, defaulting to the bundle's ``config.inference``."""
-        d = self.config.inference
-        return Scales(
-            d.noise_scale if opts.noise_scale is None else opts.noise_scale,
-            d.length_scale if opts.length_scale is None else opts.length_scale,
-            d.noise_scale_dp if opts.noise_scale_dp is None else opts.noise_scale_dp,
-        )
+        return self.planner.scales(opts)
 
     def prepare(self, text: str, opts: SynthesisOptions, progress: Progress | None = None) -> Plan:
-        """Check and resolve one call (language, text, voice — cloning runs here) before any synthesis."""
-        language, language_id = self.language(opts.language)
+        """Check and resolve one call (language, text or SSML, voices — cloning runs here) before any
+        synthesis (:meth:`Planner.prepare`, plus what this backend can do)."""
         scales = self.scales(opts)
         noisy = scales.noise_scale > 0 or scales.noise_scale_dp > 0
         if opts.seed is not None and noisy and not self.backend.seedable:
@@ -262,20 +224,11 @@ class Synthesizer:
                 f"a seed needs a backend that draws all noise on the host; backend '{self.backend.name}' of this "
                 "bundle draws it inside the graph (use the component graphs, or noise scales 0)"
             )
-        utterances = self._utterances(text, language, opts)
-        embedding = self.voices.resolve(opts)
-        return Plan(
-            text, utterances, embedding, language, language_id, scales, self.pause_samples(opts), opts.seed
-        )
+        return self.planner.prepare(text, opts, progress)
 
     def pause_samples(self, opts: SynthesisOptions) -> int:
         """Samples of silence between sentences: the options' pause, else the bundle's."""
-        pause = (
-            self.tokenizer.config.sentences.pause_seconds
-            if opts.sentence_pause is None
-            else opts.sentence_pause
-        )
-        return pause_samples(pause, self.sample_rate)
+        return self.planner.pause_samples(opts)
 
     def stream(
         self,
@@ -346,17 +299,17 @@ class Synthesizer:
 
     def _run(self, plan: Plan, schedule: ChunkSchedule | None, progress: Progress | None) -> Iterator[Audio]:
         rng = np.random.default_rng(plan.seed)
-        silence = np.zeros(plan.pause, dtype=np.float32)
-        scales = plan.scales.array()
-        total = len(plan.utterances)
+        total = len(plan.steps)
         runs = WordRuns(plan.text)
         letters = self.tokenizer.letter_ids
         emitted = 0  # samples yielded so far
-        for i, utterance in enumerate(plan.utterances):
+        timed = True
+        for i, step in enumerate(plan.steps):
+            utterance = step.utterance
             speech = self.backend.speak_timed(
-                utterance.ids, plan.embedding, plan.language_id, scales, rng, schedule
+                utterance.ids, step.embedding, step.language_id, step.scales.array(), rng, schedule
             )
-            pause = plan.pause if i > 0 else 0
+            pause = step.pause
             words: tuple[Word, ...] | None = None
             if speech.durations is not None:
                 words = tuple(
@@ -371,13 +324,16 @@ class Synthesizer:
                         sample_rate=self.sample_rate,
                     )
                 )
+            timed = words is not None
             for j, (samples, last) in enumerate(speech.chunks):
                 if pause and j == 0:
-                    samples = np.concatenate([silence, samples])
+                    samples = np.concatenate([np.zeros(pause, dtype=np.float32), samples])
                 if last and progress is not None:
                     progress(i + 1, total)
                 emitted += samples.shape[0]
                 yield Audio(samples, self.sample_rate, words if j == 0 or words is None else ())
+        if plan.trailing:  # an SSML <break> after the last words
+            yield Audio(np.zeros(plan.trailing, dtype=np.float32), self.sample_rate, () if timed else None)
 
     def synthesize_ids(
         self,
