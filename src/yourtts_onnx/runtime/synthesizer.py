@@ -30,7 +30,7 @@ from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.backends import Backend, WholeGraph, choose_backend
 from yourtts_onnx.runtime.bundle import GRAPH_SPEAKER_ENCODER, Bundle, InferenceDefaults
 from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, resolve_schedule
-from yourtts_onnx.runtime.languages import default_language, resolve_language
+from yourtts_onnx.runtime.languages import default_language
 from yourtts_onnx.runtime.loudness import RunningNormalizer, normalize_loudness
 from yourtts_onnx.runtime.options import SynthesisOptions, make_options
 from yourtts_onnx.runtime.planner import Plan, Planner, Scales, Step
