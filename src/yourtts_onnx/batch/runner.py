@@ -236,6 +236,7 @@ class _Run:
                     prefer_path=config.ship_bundle != "always",
                     needs_seed=any(item.scales.noisy for item in todo),
                     lexicon=self.lexicon,
+                    voices_dir=os.fspath(config.voices_dir) if config.voices_dir is not None else None,
                 )
                 self.extra.update(nodes=rt.nodes, cluster_cpus=rt.cpus, shipped_bytes=shipped_bytes)
                 pool = WorkerPool(

@@ -36,6 +36,7 @@ class WorkerSpec:
     prefer_path: bool = True  # False: always use the shipped copy (--ship-bundle always)
     needs_seed: bool = False  # some items have noise: the backend must draw it on the host
     lexicon: Lexicon | None = None  # as the driver resolved it (None: none, not even the bundle's)
+    voices_dir: str | None = None  # saved voices named by SSML <voice> spans (None: the default directory)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class BatchWorker:
             backend=spec.backend,
             integrity=spec.integrity,
             lexicon=spec.lexicon if spec.lexicon is not None else Lexicon(),
+            voices_dir=spec.voices_dir,
         )
         if spec.needs_seed and not self.synth.backend.seedable:
             raise BundleError(
