@@ -3,7 +3,7 @@ the silence before it. The engine's planner (:mod:`~yourtts_onnx.runtime.planner
 utterances; every front end gets SSML by passing text through the engine.
 
 A text is SSML when it starts with ``<speak`` (after whitespace and an optional ``<?xml …?>`` declaration):
-:func:`is_ssml`. The subset:
+:func:`is_ssml` (a ``<!DOCTYPE`` there too, so that such a document is refused rather than read aloud). The subset:
 
 * ``<speak>`` (the root; ``xml:lang`` sets the document's language), ``<p>``, ``<s>`` (sentence bounds);
 * ``<break time="500ms|2s" strength="none|x-weak|weak|medium|strong|x-strong">``: that much silence where it
@@ -56,7 +56,8 @@ __all__ = ["Document", "Segment", "is_ssml", "parse_ssml"]
 
 log = logging.getLogger(__name__)
 
-_START = re.compile(r"\A\s*(?:<\?xml[^>]*\?>\s*)?<speak(?=[\s>/])")
+# a <!DOCTYPE> counts: such a document is refused by the parser, never spoken as text
+_START = re.compile(r"\A\s*(?:<\?xml[^>]*\?>\s*)?(?:<speak(?=[\s>/])|<!DOCTYPE)")
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _BREAK_TIME = re.compile(r"\A\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*\Z", re.IGNORECASE)
 #: seconds of silence of a ``<break strength>`` (and of a ``<break/>`` with neither attribute: medium)
