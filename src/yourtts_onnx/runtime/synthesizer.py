@@ -4,9 +4,12 @@
 >>> tts = Synthesizer.from_bundle("yourtts-bundle")                     # doctest: +SKIP
 >>> tts.synthesize("Hello there. How are you?", language="en", voice="female-en-5").save("out.wav")
 
-How text becomes audio: the text is split into sentences, over-long sentences are cut at ``max_tokens`` ids,
-each piece is tokenised, spoken by the bundle's decoding backend (:mod:`~.backends`, chosen once when the
-synthesizer is built), and the pieces are joined with ``sentence_pause`` seconds of silence.
+How text becomes audio: the engine's :class:`~.planner.Planner` (:attr:`Synthesizer.planner`) splits the
+text into sentences, cuts over-long ones at ``max_tokens`` ids and tokenises each piece — an SSML document
+(:mod:`~.text.ssml`, a text starting with ``<speak``) per span, each utterance with its own language, voice
+and length scale, and the silence its ``<break>`` asks for; each piece is spoken by the bundle's decoding
+backend (:mod:`~.backends`, chosen once when the synthesizer is built), and the pieces are joined with
+``sentence_pause`` seconds of silence (or the breaks).
 :meth:`Synthesizer.synthesize` decodes whole sentences; :meth:`Synthesizer.stream` yields the audio as it is
 made, window by window within sentences when the backend can (its windows stitched equal the whole-sentence
 result within float rounding, ≤ 1e-7 measured). The CLI, the HTTP service, the Wyoming server, batch jobs
