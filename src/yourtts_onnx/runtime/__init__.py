@@ -66,9 +66,9 @@ if TYPE_CHECKING:
     from yourtts_onnx.runtime.bundle import Bundle, BundleConfig
     from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule
     from yourtts_onnx.runtime.options import SynthesisOptions
+    from yourtts_onnx.runtime.planner import Plan, Planner, Scales
     from yourtts_onnx.runtime.session import SessionOptions
     from yourtts_onnx.runtime.speaker_encoder import ClipInfo, Cloned, SpeakerEncoder
-    from yourtts_onnx.runtime.planner import Plan, Planner, Scales
     from yourtts_onnx.runtime.synthesizer import Synthesizer
     from yourtts_onnx.runtime.utterances import Utterance
     from yourtts_onnx.runtime.voice_service import Voices
