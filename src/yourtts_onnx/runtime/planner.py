@@ -183,26 +183,36 @@ class Planner:
         doc = self.document(text, language)
         pieces: list[_Piece] = []
         previous = ""
+        carried: float | None = None  # the break of a segment with nothing to say ("." after an element)
+        new_sentence = False
         for segment in doc.segments:
+            silence = segment.break_before
+            if carried is not None:
+                silence = carried + (silence or 0.0)
+            new_sentence = new_sentence or segment.new_sentence
             if not self.tokenizer.can_speak(
                 segment.text.text, segment.language, normalize_numbers=opts.normalize_numbers
             ):
-                previous = segment.text.text  # punctuation between elements: nothing to say
+                previous, carried = segment.text.text, silence
                 continue
-            if segment.break_before is not None:
-                first = pause_samples(segment.break_before, self.sample_rate)
+            if silence is not None:
+                first = pause_samples(silence, self.sample_rate)
             elif not pieces:
                 first = 0
-            elif segment.new_sentence or _SENTENCE_END.search(previous):
+            elif new_sentence or _SENTENCE_END.search(previous):
                 first = pause
             else:
                 first = 0
+            carried, new_sentence = None, False
             for i, utterance in enumerate(self._split(segment.text, segment.language, opts)):
                 pieces.append(_Piece(utterance, segment.voice, segment.rate, pause if i else first))
             previous = segment.text.text
         if not pieces:
             raise InputError("the SSML document has nothing the model can pronounce")
-        trailing = 0 if doc.trailing_break is None else pause_samples(doc.trailing_break, self.sample_rate)
+        if carried is not None or doc.trailing_break is not None:
+            trailing = pause_samples((carried or 0.0) + (doc.trailing_break or 0.0), self.sample_rate)
+        else:
+            trailing = 0
         return doc.text, pieces, trailing
 
     def prepare(self, text: str, opts: SynthesisOptions, progress: Progress | None = None) -> Plan:
