@@ -223,7 +223,7 @@ class Planner:
         scales = self.scales(opts)
         ssml = self.is_ssml(text, opts)
         spans_text, pieces, trailing = self._pieces(text, language, opts, ssml)
-        embedding = self.voices.resolve(opts, progress)
+        embedding = self.voices.resolve(opts)
         voices: dict[str, np.ndarray] = {}
         steps = []
         for piece in pieces:
