@@ -508,6 +508,8 @@ def test_batch_run_speaks_an_ssml_row(stub_synth, tmp_path):
     (error,) = read_jsonl(out / "errors.jsonl")
     assert error["id"] == "bad" and "malformed SSML at line 3, column 3" in error["error"]
     want = stub_synth.synthesize(DOC, language="en", voice=A, **QUIET)
-    np.testing.assert_array_equal(read_pcm(out / "doc.wav"), np.frombuffer(pcm16(want.samples), "<i2"))
     (meta,) = read_jsonl(out / "metadata.jsonl")
+    np.testing.assert_array_equal(
+        read_pcm(out / meta["file_name"]), np.frombuffer(pcm16(want.samples), "<i2")
+    )
     assert [w["word"] for w in meta["words"]] == [w.word for w in want.words]
