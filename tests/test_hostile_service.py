@@ -226,7 +226,7 @@ CASES = [
     Case(
         "mary-input-type",
         "GET",
-        f"/process?INPUT_TEXT={TEXT}&INPUT_TYPE=SSML",
+        f"/process?INPUT_TEXT={TEXT}&INPUT_TYPE=RAWMARYXML",
         dict,
         422,
         "invalid_request",

@@ -219,7 +219,7 @@ def test_cli_synth_and_tokenize(stub_synth, tmp_path):
     assert r.returncode == 0, r.stderr
     (utterance,) = json.loads(r.stdout)
     assert utterance["text"] == "Mister Win writes Sequel in Noo york, two days a week."
-    assert utterance["ids"] == list(stub_synth.plan(SAID)[0].ids)
+    assert utterance["ids"] == list(stub_synth.utterances(SAID)[0].ids)
 
 
 def test_cli_bad_lexicon_is_one_line(tmp_path):

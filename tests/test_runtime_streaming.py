@@ -183,7 +183,7 @@ def test_synthesize_is_the_stream_concatenated_with_pauses(tiny_synth):
     chunks = list(tiny_synth.stream(TWO, chunk_frames=8, **QUIET))
     np.testing.assert_allclose(_joined(chunks), tiny_synth.synthesize(TWO, **QUIET).samples, atol=SEAM_ATOL)
     first, second = (
-        tiny_synth.synthesize(u.text, split_sentences=False, **QUIET) for u in tiny_synth.plan(TWO)
+        tiny_synth.synthesize(u.text, split_sentences=False, **QUIET) for u in tiny_synth.utterances(TWO)
     )
     pause = round(0.2 * 16000)
     whole = tiny_synth.synthesize(TWO, **QUIET).samples
@@ -263,7 +263,7 @@ def test_default_synthesize_decodes_whole_sentences_and_the_stream_matches_it(ti
     model = model_synth.synthesize(LONG, **QUIET).samples
     np.testing.assert_allclose(whole, model, atol=1e-6, rtol=0)
     chunks = list(tiny_synth.stream(LONG, **QUIET))
-    assert len(chunks) > len(tiny_synth.plan(LONG))
+    assert len(chunks) > len(tiny_synth.utterances(LONG))
     streamed = _joined(chunks)
     assert len(streamed) == len(whole)
     np.testing.assert_allclose(streamed, whole, atol=SEAM_ATOL, rtol=0)

@@ -39,7 +39,7 @@ def test_synthesize_returns_audio(stub_synth):
 
 
 def test_sentences_are_split_and_joined_with_pause(stub_synth):
-    plan = stub_synth.plan(TEXT)
+    plan = stub_synth.utterances(TEXT)
     assert [u.text for u in plan] == [
         "Hello there.",
         "This is the second sentence, which is a little longer.",
@@ -78,7 +78,7 @@ def test_stream_concatenation_equals_synthesize(stub_synth, windows):
 
 
 def test_stream_without_windows_yields_one_chunk_per_sentence(stub_synth):
-    plan = stub_synth.plan(TEXT)
+    plan = stub_synth.utterances(TEXT)
     alone = [len(stub_synth.synthesize(u.text, split_sentences=False, **QUIET)) for u in plan]
     chunks = list(stub_synth.stream(TEXT, windows=False, sentence_pause=0.0, **QUIET))
     assert [len(c) for c in chunks] == alone
@@ -123,15 +123,15 @@ def test_stream_is_lazy_but_validates_eagerly(stub_synth):
 
 def test_long_sentence_is_capped(stub_synth):
     text = ", ".join(["this clause goes on"] * 40) + "."
-    plan = stub_synth.plan(text)
+    plan = stub_synth.utterances(text)
     assert len(plan) > 1
     assert all(len(u.ids) <= stub_synth.tokenizer.config.sentences.max_tokens == 400 for u in plan)
-    assert all(len(u.ids) <= 41 for u in stub_synth.plan(text, max_tokens=41))
+    assert all(len(u.ids) <= 41 for u in stub_synth.utterances(text, max_tokens=41))
 
 
 def test_numbers_are_expanded_unless_coqui_exact(stub_synth):
-    assert stub_synth.plan("I have 3 cats.")[0].text == "I have three cats."
-    exact = stub_synth.plan("I have 3 cats.", normalize_numbers=False, split_sentences=False)[0]
+    assert stub_synth.utterances("I have 3 cats.")[0].text == "I have three cats."
+    exact = stub_synth.utterances("I have 3 cats.", normalize_numbers=False, split_sentences=False)[0]
     assert exact.ids == tuple(stub_synth.tokenizer.encode("I have 3 cats.", "en"))
 
 
@@ -267,7 +267,7 @@ def test_cuda_provider_gets_heuristic_conv_search(monkeypatch):
 
 
 def test_sentences_without_letters_are_skipped(stub_synth):
-    assert [u.text for u in stub_synth.plan("Hello. 😀! ... World.")] == ["Hello.", "World."]
+    assert [u.text for u in stub_synth.utterances("Hello. 😀! ... World.")] == ["Hello.", "World."]
     a = stub_synth.synthesize("Hello. 😀! World.", **QUIET)
     b = stub_synth.synthesize("Hello. World.", **QUIET)
     np.testing.assert_array_equal(a.samples, b.samples)

@@ -14,29 +14,16 @@ from typing import Any
 
 from yourtts_onnx.errors import InputError, YourTTSError
 from yourtts_onnx.runtime.bundle import Bundle
-from yourtts_onnx.runtime.languages import resolve_language
+from yourtts_onnx.runtime.limits import MAX_BATCH_ROW_CHARS
 from yourtts_onnx.runtime.options import SynthesisOptions, make_options
-from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+from yourtts_onnx.runtime.planner import Planner, Scales
 from yourtts_onnx.runtime.text.lexicon import Lexicon
-from yourtts_onnx.runtime.utterances import plan_utterances
 
 from .keys import array_digest, content_key, default_id, derive_seed
 from .manifest import ManifestRow, RowError
 from .voices import VoiceResolver
 
-MAX_TEXT_CHARS = 100_000  # one row, one file: about two hours of speech
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-
-
-@dataclass(frozen=True)
-class Scales:
-    noise_scale: float
-    length_scale: float
-    noise_scale_dp: float
-
-    @property
-    def noisy(self) -> bool:
-        return self.noise_scale > 0 or self.noise_scale_dp > 0
 
 
 @dataclass(frozen=True)
@@ -72,7 +59,11 @@ class ItemPlan:
 
 
 class ItemPlanner:
-    """Turns rows into items for one bundle and run; voices come from ``resolver`` (cached per run)."""
+    """Turns rows into items for one bundle and run; voices come from ``resolver`` (cached per run).
+
+    Each row's text is planned by the engine's :class:`~yourtts_onnx.runtime.planner.Planner` (what a
+    worker's synthesizer does with it: SSML, the lexicon, blended ``<voice>`` spans), so a row the engine
+    would refuse is refused here, on the driver."""
 
     def __init__(
         self,
@@ -84,7 +75,7 @@ class ItemPlanner:
     ) -> None:
         self.config = bundle.config
         self.lexicon = lexicon
-        self.tokenizer = Tokenizer(TextFrontendConfig.from_dict(self.config.text), lexicon)
+        self.planner = Planner.for_bundle(bundle, resolver.voices, lexicon)
         self.resolver = resolver
         self.defaults = defaults
         self.identity = identity
@@ -118,14 +109,14 @@ class ItemPlanner:
         text = row.text
         if not text.strip():
             raise InputError("empty text")
-        if len(text) > MAX_TEXT_CHARS:
-            raise InputError(f"text has {len(text)} characters; the limit per row is {MAX_TEXT_CHARS}")
+        if len(text) > MAX_BATCH_ROW_CHARS:
+            raise InputError(f"text has {len(text)} characters; the limit per row is {MAX_BATCH_ROW_CHARS}")
         if row.id is not None and not ID_PATTERN.match(row.id):
             raise InputError(
                 f"id '{row.id}' cannot name a file: use letters, digits, '.', '_' and '-' "
                 "(at most 128, starting with a letter or digit)"
             )
-        language, _ = resolve_language(row.language or self.defaults.language, self.config.languages)
+        language, _ = self.planner.language(row.language or self.defaults.language)
         voice = self.resolver.resolve(row.voice)
         given = [row.noise_scale, row.length_scale, row.noise_scale_dp]
         options = make_options(
@@ -137,23 +128,13 @@ class ItemPlanner:
             noise_scale_dp=row.noise_scale_dp,
             seed=row.seed,
         )
-        plan_utterances(  # raises when the text has nothing the model can pronounce
-            text,
-            self.tokenizer,
-            language,
-            normalize_numbers=options.normalize_numbers,
-            split=options.split_sentences,
-            max_tokens=options.max_tokens,
-        )
+        # the engine's plan: raises when the text (or SSML) has nothing the model can pronounce, or names an
+        # unknown language or voice
+        self.planner.prepare(text, options)
         item_id = row.id if row.id is not None else default_id(text, language, voice.ref, given, row.seed)
         seed = row.seed if row.seed is not None else derive_seed(item_id, text, language, voice.ref)
         options = options.with_(seed=seed, embedding=voice.embedding)
-        d = self.config.inference
-        scales = Scales(
-            d.noise_scale if options.noise_scale is None else options.noise_scale,
-            d.length_scale if options.length_scale is None else options.length_scale,
-            d.noise_scale_dp if options.noise_scale_dp is None else options.noise_scale_dp,
-        )
+        scales = self.planner.scales(options)
         key = content_key(self._key_fields(item_id, text, language, voice.embedding, seed, scales, options))
         return WorkItem(row.line, item_id, text, language, voice.label, options, seed, scales, key)
 

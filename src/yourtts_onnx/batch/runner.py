@@ -238,6 +238,7 @@ class _Run:
                     needs_seed=any(item.scales.noisy for item in todo),
                     lexicon=self.lexicon,
                     session_options=config.session_options,
+                    voices_dir=os.fspath(config.voices_dir) if config.voices_dir is not None else None,
                 )
                 self.extra.update(nodes=rt.nodes, cluster_cpus=rt.cpus, shipped_bytes=shipped_bytes)
                 pool = WorkerPool(

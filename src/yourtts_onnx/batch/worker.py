@@ -42,6 +42,7 @@ class WorkerSpec:
     session_options: SessionOptions | None = (
         None  # providers, optimisation (None: the defaults); threads: ``threads``
     )
+    voices_dir: str | None = None  # saved voices named by SSML <voice> spans (None: the default directory)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class BatchWorker:
             backend=spec.backend,
             integrity=spec.integrity,
             lexicon=spec.lexicon if spec.lexicon is not None else Lexicon(),
+            voices_dir=spec.voices_dir,
         )
         if spec.needs_seed and not self.synth.backend.seedable:
             raise BundleError(

@@ -53,6 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_synthesis_args(p)
     p.add_argument(
+        "--ssml",
+        action="store_true",
+        help="the text is SSML (an error if it is not); without it, text starting with <speak is SSML anyway",
+    )
+    p.add_argument(
         "--stream",
         action="store_true",
         help="write audio as soon as it is ready (within sentences when the bundle has component graphs)",
@@ -206,6 +211,8 @@ def _collect_words(chunks: Iterator[Audio], sentences: list[Sequence[Word]]) -> 
 def run(args: argparse.Namespace) -> int:
     text = read_text(args)
     options = synthesis_options(args)
+    if args.ssml:
+        options = options.with_(ssml=True)
     to_stdout = args.out == "-"
     timestamps_fmt = None
     if args.timestamps is not None:

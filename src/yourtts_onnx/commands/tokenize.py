@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="print the model input ids of a text as JSON",
         description=(
             "Print the ids the model receives for TEXT as a JSON list. With --split, print one "
-            '{"text", "ids"} object per utterance, as synth speaks them.'
+            '{"language", "text", "ids"} object per utterance, as synth speaks them (SSML too: a text '
+            "starting with <speak, or --ssml)."
         ),
     )
     add_bundle_arg(p)
@@ -28,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="exactly Coqui's tokenizer: no number expansion, and empty text gives [blank] instead of an error",
     )
     p.add_argument("--split", action="store_true", help="split into sentences as synth does")
+    p.add_argument("--ssml", action="store_true", help="the text is SSML (needs --split)")
     add_lexicon_arg(p)
     p.add_argument(
         "--max-tokens", type=int, default=None, metavar="N", help="with --split: cut sentences at N ids"
@@ -36,10 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from yourtts_onnx.runtime.bundle import Bundle
-    from yourtts_onnx.runtime.languages import resolve_language
-    from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
+    from yourtts_onnx.runtime.options import make_options
+    from yourtts_onnx.runtime.planner import Planner
     from yourtts_onnx.runtime.text.lexicon import resolve_lexicon
-    from yourtts_onnx.runtime.utterances import plan_utterances
+    from yourtts_onnx.runtime.text.ssml import is_ssml
 
     if args.text is None:
         if sys.stdin.isatty():
@@ -48,19 +50,22 @@ def run(args: argparse.Namespace) -> int:
     bundle = Bundle.open(args.bundle, verify_hashes=False)
     config = bundle.config
     lexicon = resolve_lexicon(args.lexicon, bundle.root, config.languages)
-    tokenizer = Tokenizer(TextFrontendConfig.from_dict(config.text), lexicon)
-    language, _ = resolve_language(args.language, config.languages, tokenizer.config.language_resolution)
+    planner = Planner.for_bundle(bundle, lexicon=lexicon)
+    tokenizer = planner.tokenizer
+    language, _ = planner.language(args.language)
     normalize = not args.coqui_exact
     if args.split:
-        utterances = plan_utterances(
-            args.text,
-            tokenizer,
-            language,
+        options = make_options(
+            language=language,
             normalize_numbers=normalize,
             max_tokens=args.max_tokens,
+            ssml=True if args.ssml else None,
         )
-        out: object = [{"text": u.text, "ids": list(u.ids)} for u in utterances]
+        utterances = planner.utterances(args.text, options)
+        out: object = [{"language": u.language, "text": u.text, "ids": list(u.ids)} for u in utterances]
     else:
+        if args.ssml or is_ssml(args.text):
+            raise InputError("SSML is planned into utterances, each with its language: add --split")
         out = tokenizer.encode(args.text, language, normalize_numbers=normalize, strict=not args.coqui_exact)
     print(json.dumps(out, ensure_ascii=False))
     return 0

@@ -20,7 +20,9 @@ _EXPORTS: dict[str, str] = {
     "ChunkSchedule": "chunked_decoding",
     "ClipInfo": "speaker_encoder",
     "Cloned": "speaker_encoder",
-    "Scales": "synthesizer",
+    "Plan": "planner",
+    "Planner": "planner",
+    "Scales": "planner",
     "SessionOptions": "session",
     "SpeakerEncoder": "speaker_encoder",
     "SynthesisOptions": "options",
@@ -43,6 +45,8 @@ __all__ = [
     "ChunkSchedule",
     "ClipInfo",
     "Cloned",
+    "Plan",
+    "Planner",
     "Scales",
     "SessionOptions",
     "SpeakerEncoder",
@@ -62,9 +66,10 @@ if TYPE_CHECKING:
     from yourtts_onnx.runtime.bundle import Bundle, BundleConfig
     from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule
     from yourtts_onnx.runtime.options import SynthesisOptions
+    from yourtts_onnx.runtime.planner import Plan, Planner, Scales
     from yourtts_onnx.runtime.session import SessionOptions
     from yourtts_onnx.runtime.speaker_encoder import ClipInfo, Cloned, SpeakerEncoder
-    from yourtts_onnx.runtime.synthesizer import Scales, Synthesizer
+    from yourtts_onnx.runtime.synthesizer import Synthesizer
     from yourtts_onnx.runtime.utterances import Utterance
     from yourtts_onnx.runtime.voice_profiles import (
         VoiceProfile,

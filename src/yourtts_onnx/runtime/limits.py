@@ -29,6 +29,13 @@ MAX_TEXT_BYTES = 1_000_000
 # Longest text the HTTP service may be configured to accept per request (--max-text-chars; default 5000).
 # The service counts the text as it will be spoken, numbers written out as words.
 MAX_SERVER_TEXT_CHARS = 100_000
+# SSML documents (runtime/text/ssml.py): the markup as given, in characters (checked before parsing), the
+# nesting of elements, the elements of one document, and the silence one <break> (and all of them) may ask for.
+MAX_SSML_CHARS = 1_000_000
+MAX_SSML_DEPTH = 64
+MAX_SSML_ELEMENTS = 20_000
+MAX_SSML_BREAK_SECONDS = 10.0
+MAX_SSML_SILENCE_SECONDS = 600.0
 # Pronunciation lexicons (--lexicon, a bundle's lexicon.json): file size, entries, word and replacement length.
 MAX_LEXICON_BYTES = 4 << 20
 MAX_LEXICON_ENTRIES = 20_000  # compiled once per language into one trie regex (~1 s at the bound)
@@ -78,6 +85,7 @@ MAX_MANIFEST_BYTES = 1 << 30  # a manifest file (regular files only; read as a s
 MAX_MANIFEST_LINE_CHARS = 1_000_000  # one row; a row's text is capped lower (batch/items.py)
 MAX_MANIFEST_LINE_BYTES = 4 * MAX_MANIFEST_LINE_CHARS  # one row as read (UTF-8)
 MAX_BATCH_WORKERS = 4096  # Ray worker actors of one run (--workers)
+MAX_BATCH_ROW_CHARS = 100_000  # text of one batch row (one file): about two hours of speech
 MAX_THREADS_PER_BATCH_WORKER = 256  # ONNX Runtime threads per actor (--threads)
 MAX_BATCH_RETRIES = 100  # retries of an item whose worker failed (--retries)
 

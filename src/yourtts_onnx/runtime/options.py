@@ -93,6 +93,8 @@ class SynthesisOptions:
         loudness: normalise the output to this integrated loudness (LUFS, ITU-R BS.1770; e.g. -16), true
             peaks at most -1 dBTP (:mod:`~.loudness`): the whole output with :meth:`Synthesizer.synthesize`,
             a running measure when streaming windows; ``None`` (default): the model's level, untouched.
+        ssml: ``None`` (default): the text is SSML when it starts with ``<speak`` (:mod:`~.text.ssml`);
+            ``True``: it must be SSML (an error otherwise); ``False``: plain text, whatever it starts with.
     """
 
     language: str | None = None
@@ -109,6 +111,7 @@ class SynthesisOptions:
     chunk_frames: ChunkFrames = None
     seed: int | None = None
     loudness: float | None = None
+    ssml: bool | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -140,6 +143,8 @@ class SynthesisOptions:
                 "sentence_pause",
                 check_float("sentence_pause", self.sentence_pause, 0.0, MAX_SENTENCE_PAUSE),
             )
+        if self.ssml is not None and not isinstance(self.ssml, bool):
+            raise InputError(f"ssml must be true, false or null, got {self.ssml!r}")
         for name in ("normalize_numbers", "split_sentences"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"{name} must be true or false, got {getattr(self, name)!r}")

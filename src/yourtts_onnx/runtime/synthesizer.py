@@ -4,9 +4,12 @@
 >>> tts = Synthesizer.from_bundle("yourtts-bundle")                     # doctest: +SKIP
 >>> tts.synthesize("Hello there. How are you?", language="en", voice="female-en-5").save("out.wav")
 
-How text becomes audio: the text is split into sentences, over-long sentences are cut at ``max_tokens`` ids,
-each piece is tokenised, spoken by the bundle's decoding backend (:mod:`~.backends`, chosen once when the
-synthesizer is built), and the pieces are joined with ``sentence_pause`` seconds of silence.
+How text becomes audio: the engine's :class:`~.planner.Planner` (:attr:`Synthesizer.planner`) splits the
+text into sentences, cuts over-long ones at ``max_tokens`` ids and tokenises each piece — an SSML document
+(:mod:`~.text.ssml`, a text starting with ``<speak``) per span, each utterance with its own language, voice
+and length scale, and the silence its ``<break>`` asks for; each piece is spoken by the bundle's decoding
+backend (:mod:`~.backends`, chosen once when the synthesizer is built), and the pieces are joined with
+``sentence_pause`` seconds of silence (or the breaks).
 :meth:`Synthesizer.synthesize` decodes whole sentences; :meth:`Synthesizer.stream` yields the audio as it is
 made, window by window within sentences when the backend can (its windows stitched equal the whole-sentence
 result within float rounding, ≤ 1e-7 measured). The CLI, the HTTP service, the Wyoming server, batch jobs
@@ -21,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,17 +33,20 @@ from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.backends import Backend, WholeGraph, choose_backend
 from yourtts_onnx.runtime.bundle import GRAPH_SPEAKER_ENCODER, Bundle, InferenceDefaults
 from yourtts_onnx.runtime.chunked_decoding import ChunkSchedule, resolve_schedule
-from yourtts_onnx.runtime.languages import default_language, resolve_language
+from yourtts_onnx.runtime.languages import default_language
 from yourtts_onnx.runtime.loudness import RunningNormalizer, normalize_loudness
 from yourtts_onnx.runtime.options import SynthesisOptions, make_options
+from yourtts_onnx.runtime.planner import Plan, Planner, Scales, Step
 from yourtts_onnx.runtime.session import ProviderSpec, SessionOptions
 from yourtts_onnx.runtime.speaker_encoder import SpeakerEncoder, recipe_from_bundle
 from yourtts_onnx.runtime.text import TextFrontendConfig, Tokenizer
 from yourtts_onnx.runtime.text.lexicon import Lexicon, resolve_lexicon
-from yourtts_onnx.runtime.utterances import Utterance, pause_samples, plan_utterances
-from yourtts_onnx.runtime.voice_service import Voices
+from yourtts_onnx.runtime.utterances import Utterance
+from yourtts_onnx.runtime.voices import Voices
 from yourtts_onnx.runtime.waveform import Audio
 from yourtts_onnx.runtime.words import Word, WordRuns, utterance_words
+
+__all__ = ["Plan", "Planner", "Scales", "Step", "Synthesizer"]
 
 log = logging.getLogger(__name__)
 
@@ -49,32 +54,6 @@ Progress = Callable[[int, int], None]  # (utterances done, utterances total)
 
 
 LexiconSource = str | os.PathLike[str] | Lexicon | None
-
-
-@dataclass(frozen=True)
-class Scales:
-    """``[noise_scale, length_scale, noise_scale_dp]`` as the graphs take them."""
-
-    noise_scale: float
-    length_scale: float
-    noise_scale_dp: float
-
-    def array(self) -> np.ndarray:
-        return np.array([self.noise_scale, self.length_scale, self.noise_scale_dp], dtype=np.float32)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One call, checked and resolved: everything the backend needs, before any model runs."""
-
-    text: str
-    utterances: list[Utterance]
-    embedding: np.ndarray
-    language: str
-    language_id: int
-    scales: Scales
-    pause: int  # samples of silence between sentences
-    seed: int | None
 
 
 class Synthesizer:
@@ -96,6 +75,8 @@ class Synthesizer:
         )
         self.backend = backend
         self.voices = voices
+        self.planner = Planner(self.config, self.tokenizer, voices)
+        """The engine's planning (SSML, lexicon, voices): :meth:`prepare` and the batch driver use it."""
 
     # -- construction -------------------------------------------------------------------------------
 
@@ -201,7 +182,7 @@ class Synthesizer:
         """Whether :meth:`stream` yields windows within sentences (else one chunk per sentence)."""
         return self.backend.streams
 
-    # -- voices (the voice service; see :class:`~.voice_service.Voices` for the rest) ---------------
+    # -- voices (the voice service; see :class:`~.voices.Voices` for the rest) ---------------
 
     def embed(self, speaker_wav: Any) -> np.ndarray:
         """Speaker embedding ``[dim]`` of a recording (path or encoded bytes) or the mean over several."""
@@ -210,7 +191,7 @@ class Synthesizer:
     def language(self, requested: str | None) -> tuple[str, int]:
         """``(name, id)`` of a bundle language by the bundle's resolution rules (``"fr"``, ``"PT_BR"``, ...;
         ``None``: the default); the error lists the languages."""
-        return resolve_language(requested, self.config.languages, self.tokenizer.config.language_resolution)
+        return self.planner.language(requested)
 
     # -- text ---------------------------------------------------------------------------------------
 
@@ -221,21 +202,12 @@ class Synthesizer:
         name, _ = self.language(language)
         return self.tokenizer.encode(text, name, normalize_numbers=normalize_numbers)
 
-    def plan(self, text: str, options: SynthesisOptions | None = None, /, **fields: Any) -> list[Utterance]:
-        """The utterances (sentences, capped at ``max_tokens``) that :meth:`synthesize` would speak."""
-        opts = make_options(options, **fields)
-        name, _ = self.language(opts.language)
-        return self._utterances(text, name, opts)
-
-    def _utterances(self, text: str, language: str, opts: SynthesisOptions) -> list[Utterance]:
-        return plan_utterances(
-            text,
-            self.tokenizer,
-            language,
-            normalize_numbers=opts.normalize_numbers,
-            split=opts.split_sentences,
-            max_tokens=opts.max_tokens,
-        )
+    def utterances(
+        self, text: str, options: SynthesisOptions | None = None, /, **fields: Any
+    ) -> list[Utterance]:
+        """The utterances (sentences, capped at ``max_tokens``; SSML: per span, each with its language) that
+        :meth:`synthesize` would speak."""
+        return self.planner.utterances(text, make_options(options, **fields))
 
     # -- synthesis ----------------------------------------------------------------------------------
 
@@ -245,16 +217,11 @@ class Synthesizer:
 
     def scales(self, opts: SynthesisOptions) -> Scales:
         """The options' scales, defaulting to the bundle's ``config.inference``."""
-        d = self.config.inference
-        return Scales(
-            d.noise_scale if opts.noise_scale is None else opts.noise_scale,
-            d.length_scale if opts.length_scale is None else opts.length_scale,
-            d.noise_scale_dp if opts.noise_scale_dp is None else opts.noise_scale_dp,
-        )
+        return self.planner.scales(opts)
 
-    def prepare(self, text: str, opts: SynthesisOptions, progress: Progress | None = None) -> Plan:
-        """Check and resolve one call (language, text, voice — cloning runs here) before any synthesis."""
-        language, language_id = self.language(opts.language)
+    def prepare(self, text: str, opts: SynthesisOptions) -> Plan:
+        """Check and resolve one call (language, text or SSML, voices — cloning runs here) before any
+        synthesis (:meth:`Planner.prepare`, plus what this backend can do)."""
         scales = self.scales(opts)
         noisy = scales.noise_scale > 0 or scales.noise_scale_dp > 0
         if opts.seed is not None and noisy and not self.backend.seedable:
@@ -262,20 +229,11 @@ class Synthesizer:
                 f"a seed needs a backend that draws all noise on the host; backend '{self.backend.name}' of this "
                 "bundle draws it inside the graph (use the component graphs, or noise scales 0)"
             )
-        utterances = self._utterances(text, language, opts)
-        embedding = self.voices.resolve(opts)
-        return Plan(
-            text, utterances, embedding, language, language_id, scales, self.pause_samples(opts), opts.seed
-        )
+        return self.planner.prepare(text, opts)
 
     def pause_samples(self, opts: SynthesisOptions) -> int:
         """Samples of silence between sentences: the options' pause, else the bundle's."""
-        pause = (
-            self.tokenizer.config.sentences.pause_seconds
-            if opts.sentence_pause is None
-            else opts.sentence_pause
-        )
-        return pause_samples(pause, self.sample_rate)
+        return self.planner.pause_samples(opts)
 
     def stream(
         self,
@@ -346,17 +304,17 @@ class Synthesizer:
 
     def _run(self, plan: Plan, schedule: ChunkSchedule | None, progress: Progress | None) -> Iterator[Audio]:
         rng = np.random.default_rng(plan.seed)
-        silence = np.zeros(plan.pause, dtype=np.float32)
-        scales = plan.scales.array()
-        total = len(plan.utterances)
+        total = len(plan.steps)
         runs = WordRuns(plan.text)
         letters = self.tokenizer.letter_ids
         emitted = 0  # samples yielded so far
-        for i, utterance in enumerate(plan.utterances):
+        timed = True
+        for i, step in enumerate(plan.steps):
+            utterance = step.utterance
             speech = self.backend.speak_timed(
-                utterance.ids, plan.embedding, plan.language_id, scales, rng, schedule
+                utterance.ids, step.embedding, step.language_id, step.scales.array(), rng, schedule
             )
-            pause = plan.pause if i > 0 else 0
+            pause = step.pause
             words: tuple[Word, ...] | None = None
             if speech.durations is not None:
                 words = tuple(
@@ -371,13 +329,16 @@ class Synthesizer:
                         sample_rate=self.sample_rate,
                     )
                 )
+            timed = words is not None
             for j, (samples, last) in enumerate(speech.chunks):
                 if pause and j == 0:
-                    samples = np.concatenate([silence, samples])
+                    samples = np.concatenate([np.zeros(pause, dtype=np.float32), samples])
                 if last and progress is not None:
                     progress(i + 1, total)
                 emitted += samples.shape[0]
                 yield Audio(samples, self.sample_rate, words if j == 0 or words is None else ())
+        if plan.trailing:  # an SSML <break> after the last words
+            yield Audio(np.zeros(plan.trailing, dtype=np.float32), self.sample_rate, () if timed else None)
 
     def synthesize_ids(
         self,

@@ -39,6 +39,8 @@ class Utterance:
     ids: tuple[int, ...]
     spans: tuple[Span | None, ...] = ()
     """Per id, the span ``[start, end)`` of the text given to :func:`plan_utterances` (``None``: a blank)."""
+    language: str | None = None
+    """The bundle language it is spoken in (set by the planner; SSML ``<lang>`` spans differ from the call's)."""
 
 
 def max_chars_for(max_tokens: int, add_blank: bool) -> int:
@@ -55,7 +57,7 @@ def max_chars_for(max_tokens: int, add_blank: bool) -> int:
 
 
 def plan_utterances(
-    text: str,
+    text: str | TrackedText,
     tokenizer: Tokenizer,
     language: str,
     *,
@@ -67,21 +69,22 @@ def plan_utterances(
 
     ``max_tokens`` (ids per utterance, blanks included) defaults to the config's
     ``sentences.max_tokens`` (400 for bundles that do not record it).
+    ``text`` may be a :class:`~.text.spans.TrackedText` (an SSML segment): the spans then index what it tracks.
     Sentences without a known letter or digit are left out. Raises :class:`InputError` when nothing
     pronounceable is left at all (empty text, only removed symbols or only characters the model lacks);
     characters the model lacks are otherwise dropped with one warning.
     """
-    if not isinstance(text, str):
+    if not isinstance(text, (str, TrackedText)):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     if not split:
         enc = tokenizer.encode_with_report(text, language, normalize_numbers=normalize_numbers)
         if enc.dropped:
             _warn_dropped(enc.dropped)
-        return [Utterance(text, enc.ids, enc.spans)]
+        return [Utterance(str(text), enc.ids, enc.spans, language)]
     config = tokenizer.config
     limit = config.sentences.max_tokens if max_tokens is None else max_tokens
     max_chars = max_chars_for(limit, config.add_blank)
-    tracked = TrackedText.of(text)
+    tracked = text if isinstance(text, TrackedText) else TrackedText.of(text)
     if normalize_numbers:
         tracked = normalize_text(tracked, language, tokenizer.lexicon)
     chunks = chunk_text(
@@ -94,10 +97,10 @@ def plan_utterances(
         dropped.update(dict.fromkeys(enc.dropped))
         # a chunk without a known letter or digit (a lone emoji or "...") is skipped, not spoken as noise
         if tokenizer.can_speak(chunk, language):
-            utterances.append(Utterance(chunk, enc.ids, enc.spans))
+            utterances.append(Utterance(chunk, enc.ids, enc.spans, language))
     if not utterances:
         # the tokenizer's strict mode words the reason (empty, only symbols, only unknown characters)
-        tokenizer.encode_with_report(text, language, normalize_numbers=normalize_numbers, strict=True)
+        tokenizer.encode_with_report(str(text), language, normalize_numbers=normalize_numbers, strict=True)
         raise InputError("text has nothing the model can pronounce")  # pragma: no cover - strict raised
     if dropped:
         _warn_dropped(dropped)

@@ -99,7 +99,7 @@ def adjust(schema: dict[str, Any], settings: ServerSettings) -> dict[str, Any]:
         from yourtts_onnx.server.routes.marytts import AUDIO_TYPES
 
         _require_text(mary_get, "INPUT_TEXT", limit)
-        _enum(mary_get, "INPUT_TYPE", ["TEXT"])
+        _enum(mary_get, "INPUT_TYPE", ["TEXT", "SSML"])
         _enum(mary_get, "OUTPUT_TYPE", ["AUDIO"])
         _enum(mary_get, "AUDIO", list(AUDIO_TYPES))
     mary_post = paths.get("/process", {}).get("post")

@@ -83,7 +83,7 @@ class TtsService:
 
         def spoken_chars() -> int:
             try:
-                return sum(len(u.text) for u in self.synth.plan(text, options))
+                return sum(len(u.text) for u in self.synth.utterances(text, options))
             except InputError as exc:
                 raise ApiError(422, f"'{field}': {exc}", "invalid_text", param=field) from None
 

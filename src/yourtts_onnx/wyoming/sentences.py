@@ -7,6 +7,9 @@ the first character of the next sentence ("Dr. Smith", "etc. The", "... and") an
 after the stop into the sentence (`« Oui. » Puis`), so it is final only when a character other than
 whitespace and quotes or brackets follows.
 
+An SSML document (text starting with ``<speak``) is not cut: it is held and given out whole by :meth:`finish`
+(the engine plans it; its limit is the stream's text limit).
+
 >>> a = SentenceAssembler("en")
 >>> a.add("Hello there. How a"), a.add("re you? Fi"), a.finish()
 (['Hello there.'], ['How are you?'], ['Fi'])
@@ -15,6 +18,7 @@ whitespace and quotes or brackets follows.
 from __future__ import annotations
 
 from yourtts_onnx.runtime.text import split_sentences
+from yourtts_onnx.runtime.text.ssml import is_ssml
 
 # Punctuation that may still belong to the boundary before it: closing quotes and brackets (the splitter
 # keeps `. »` with the sentence when whitespace follows) and opening ones (it looks past them for the
@@ -32,6 +36,8 @@ class SentenceAssembler:
     def add(self, text: str) -> list[str]:
         """Append ``text``; returns the sentences it completed (often none), in order."""
         self._pending += text
+        if self._ssml():
+            return []  # a document: given out whole at the end
         pieces = split_sentences(self._pending, self.language)
         if len(pieces) < 2 or not _begun(pieces[-1]):
             return []  # the last boundary is not final yet
@@ -43,9 +49,17 @@ class SentenceAssembler:
 
     def finish(self) -> list[str]:
         """The sentences left at the end of the text; the assembler is empty afterwards."""
+        if is_ssml(self._pending):
+            document, self._pending = self._pending, ""
+            return [document]
         pieces = split_sentences(self._pending, self.language)
         self._pending = ""
         return pieces
+
+    def _ssml(self) -> bool:
+        """Whether the text is (or may still become, ``"<spe"``) an SSML document."""
+        head = self._pending.lstrip()
+        return is_ssml(self._pending) or (0 < len(head) <= len("<speak") and "<speak".startswith(head))
 
     @property
     def pending(self) -> str:

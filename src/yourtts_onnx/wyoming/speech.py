@@ -44,7 +44,7 @@ def produce(synth: Synthesizer, speech: Speech, token: CancelToken, emit: Callab
     token.check()
     if speech.skip_unspeakable:
         try:
-            synth.plan(speech.text, speech.options)
+            synth.utterances(speech.text, speech.options)
         except InputError:
             return  # nothing the model can pronounce (the options were checked when the request came)
     pause = np.zeros(synth.pause_samples(speech.options), dtype=np.float32)

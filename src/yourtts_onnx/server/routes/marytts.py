@@ -9,7 +9,9 @@ a content type:
   for MaryTTS's own voices works out of the box;
 * ``LOCALE`` is matched forgivingly (``en_US`` → ``en``, ``fr`` → ``fr-fr``); one the model lacks is 404;
 * ``AUDIO`` picks WAV, Sun AU or AIFF (16-bit PCM at the model's rate);
-* MaryTTS's ``effect_*`` parameters are ignored (logged).
+* MaryTTS's ``effect_*`` parameters are ignored (logged);
+* ``INPUT_TYPE=SSML`` requires an SSML document; with ``TEXT`` a text starting with ``<speak`` is SSML anyway
+  (the engine's rule).
 
 ``/voices`` lists every voice once per language of the model (YourTTS speaks every language with every
 voice), as MaryTTS's ``name locale gender type`` lines; ``/locales`` lists the languages as MaryTTS
@@ -50,7 +52,7 @@ AUDIO_RESPONSE: dict[int | str, dict[str, object]] = {
 }
 _FIELDS = {
     "INPUT_TEXT": {"type": "string", "minLength": 1, "description": "The text to speak"},
-    "INPUT_TYPE": {"type": "string", "enum": ["TEXT"], "description": "Only TEXT"},
+    "INPUT_TYPE": {"type": "string", "enum": ["TEXT", "SSML"], "description": "TEXT or SSML"},
     "OUTPUT_TYPE": {"type": "string", "enum": ["AUDIO"], "description": "Only AUDIO"},
     "LOCALE": {"type": "string", "description": "A language of the model, e.g. en_US, fr, pt_BR"},
     "VOICE": {"type": "string", "description": "A voice (GET /voices); unknown ones use the default voice"},
@@ -129,7 +131,7 @@ async def _process(request: Request, service: TtsService, values: dict[str, str]
     if ignored:
         logger.info("ignoring MaryTTS effects: %s", ", ".join(ignored))
     text = service.check_text(values.get("INPUT_TEXT"), "INPUT_TEXT")
-    _choice(values, "INPUT_TYPE", ["TEXT"], "TEXT")
+    input_type = _choice(values, "INPUT_TYPE", ["TEXT", "SSML"], "TEXT")
     _choice(values, "OUTPUT_TYPE", ["AUDIO"], "AUDIO")
     audio = _choice(values, "AUDIO", list(AUDIO_TYPES), DEFAULT_AUDIO)
     fmt = supported_formats().get(AUDIO_TYPES[audio])
@@ -143,6 +145,8 @@ async def _process(request: Request, service: TtsService, values: dict[str, str]
         language_field="LOCALE",
         voice_field="VOICE",
     )
+    if input_type == "SSML":
+        options = options.with_(ssml=True)
     await service.check_spoken(text, options, "INPUT_TEXT")
     return await synthesize_response(service, SpeechJob(text=text, options=options), fmt, request)
 
@@ -152,7 +156,7 @@ async def mary_process_get(
     request: Request,
     service: ServiceDep,
     INPUT_TEXT: str | None = Query(None, description="The text to speak; required"),
-    INPUT_TYPE: str | None = Query(None, description="Only TEXT"),
+    INPUT_TYPE: str | None = Query(None, description="TEXT or SSML"),
     OUTPUT_TYPE: str | None = Query(None, description="Only AUDIO"),
     LOCALE: str | None = Query(None, description="A language of the model, e.g. en_US, fr, pt_BR"),
     VOICE: str | None = Query(None, description="A voice; unknown ones use the default voice"),
