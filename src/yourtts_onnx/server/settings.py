@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yourtts_onnx.errors import InputError
 from yourtts_onnx.runtime.limits import (
@@ -19,14 +19,15 @@ from yourtts_onnx.runtime.limits import (
     check_float,
     check_int,
 )
-from yourtts_onnx.runtime.options import SynthesisOptions
 from yourtts_onnx.serving.load import (
     DEFAULT_MAX_TEXT_CHARS,
     DEFAULT_QUEUE_SIZE,
     LoadControl,
     available_cores,
 )
-from yourtts_onnx.serving.request_options import check_server_defaults
+
+if TYPE_CHECKING:
+    from yourtts_onnx.runtime.options import SynthesisOptions
 
 ENV_API_KEY = "YOURTTS_ONNX_API_KEY"
 DEFAULT_HOST = "127.0.0.1"
@@ -37,6 +38,15 @@ RETRY_AFTER_SECONDS = 1
 DEFAULT_MAX_CONNECTIONS = 256  # connections and requests at once (uvicorn's limit_concurrency)
 DEFAULT_BODY_TIMEOUT = 30.0  # seconds between two pieces of a request body
 DEFAULT_KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open (uvicorn's default)
+
+
+def _no_options() -> SynthesisOptions:
+    """The default: no server-wide synthesis defaults. Imported here, not at the top: ``yourtts-onnx --help``
+    and every other command's argument parsing import this module, and the options pull in numpy and
+    onnxruntime (a new process's start-up)."""
+    from yourtts_onnx.runtime.options import SynthesisOptions
+
+    return SynthesisOptions()
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,7 @@ class ServerSettings(LoadControl):
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     keep_alive: float = DEFAULT_KEEP_ALIVE
-    options: SynthesisOptions = field(default_factory=SynthesisOptions)  # every request's defaults
+    options: SynthesisOptions = field(default_factory=_no_options)  # every request's defaults
     lexicon: Path | None = None  # pronunciation lexicon; None: the bundle's lexicon.json, if any
 
     def __post_init__(self) -> None:
@@ -87,6 +97,8 @@ class ServerSettings(LoadControl):
         check_int("max_connections", self.max_connections, 1, MAX_HTTP_CONNECTIONS)
         check_float("body_timeout", self.body_timeout, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
         check_float("keep_alive", self.keep_alive, 0.0, MAX_TIMEOUT_SECONDS, low_open=True)
+        from yourtts_onnx.serving.request_options import check_server_defaults
+
         check_server_defaults(self.options)
         if self.api_key is not None and not self.api_key.strip():
             raise InputError("the API key must not be empty (leave it unset to serve without one)")
