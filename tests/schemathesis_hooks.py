@@ -9,7 +9,9 @@ left as generated:
   unpronounceable text gets a word appended, an over-long one is shortened;
 * an uploaded recording must be audio: generated file contents are replaced by a short real recording;
 * a voice ``blend`` (``POST /v1/voices``) must be written ``name(weight)+…`` and comes instead of
-  recordings: with recordings it is dropped, else it becomes a blend of the bundle's speakers.
+  recordings: with recordings it is dropped, else it becomes a blend of the bundle's speakers;
+* MaryTTS ``INPUT_TYPE=SSML`` requires the text to be an SSML document: the (sayable) text, stripped of what
+  XML 1.0 cannot hold and escaped, is wrapped in ``<speak>…</speak>``.
 
 The stub bundle named by ``$YOURTTS_ONNX_TEST_BUNDLE`` supplies the tokenizer; the text limit comes from
 ``$YOURTTS_ONNX_TEST_MAX_TEXT``.
@@ -96,6 +98,20 @@ def _sayable(text: str, language: str, limit: int) -> str:
     return text
 
 
+def _xml_char(ch: str) -> bool:
+    cp = ord(ch)
+    return ch in "\t\n\r" or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
+
+
+def _as_ssml(text: str, language: str, limit: int) -> str:
+    from xml.sax.saxutils import escape
+
+    text = _sayable("".join(ch for ch in text if _xml_char(ch)), language, limit)
+    while len(document := f"<speak>{escape(text)}</speak>") > limit and len(text) > 2:
+        text = _sayable(text[: len(text) // 2], language, limit)
+    return document
+
+
 def _fix(values: Any, limit: int) -> None:
     if not isinstance(values, dict):
         return
@@ -103,6 +119,8 @@ def _fix(values: Any, limit: int) -> None:
     for name in TEXT_FIELDS:
         if isinstance(values.get(name), str) and values[name].strip():
             values[name] = _sayable(values[name], language, limit)
+    if values.get("INPUT_TYPE") == "SSML" and isinstance(values.get("INPUT_TEXT"), str):
+        values["INPUT_TEXT"] = _as_ssml(values["INPUT_TEXT"], language, limit)
     for name in FILE_FIELDS:
         value = values.get(name)
         if _is_file(value):
