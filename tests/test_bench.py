@@ -349,10 +349,11 @@ def test_peers_are_timed_at_their_own_rates_and_ratios_follow(r: dict):
 def test_int8_recipes_are_gated_and_vocoder_profiled(r: dict):
     q = r["int8_quality"]
     assert set(q["recipes"]) == {"hifigan", "hifigan+flow-wavenet"}
-    shipped = q["recipes"]["hifigan"]
+    shipped = q["recipes"]["hifigan+flow-wavenet"]  # int8_recipe.SHIPPED
     assert (
         shipped["shipped"] and shipped["durations_changed_tokens"] == 0
     )  # fp32 text encoder + duration predictor
+    assert not q["recipes"]["hifigan"]["shipped"]
     for row in q["recipes"].values():
         assert row["passes"] == all(row["gates"].values())
         assert row["gates"]["snr_db"] == (row["noise0"]["snr_db"] >= 25)

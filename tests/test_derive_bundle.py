@@ -132,7 +132,16 @@ def test_int8_bundle_shares_weights_and_stays_close_to_fp32(tmp_path: Path, tiny
     large = [t for t in flow.graph.initializer if np.prod(t.dims) >= 1024]
     half = {t.name for t in large if t.data_type == onnx.TensorProto.FLOAT16}
     assert half and all(".cond_layer." in n for n in half)  # only the conditioning layers are fp16
-    assert any(t.data_type == onnx.TensorProto.FLOAT and ".in_layers." in t.name for t in large)
+    # the shipped recipe (HiFi-GAN + the flow's WaveNet convolutions): in_layers/res_skip_layers are INT8,
+    # the coupling layers' pre/post convolutions stay fp32
+    int8 = {t.name for t in large if t.data_type == onnx.TensorProto.INT8}
+    assert any(".in_layers." in n for n in int8) and any(".res_skip_layers." in n for n in int8)
+    assert not any(".post." in n or ".pre." in n or ".cond_layer." in n for n in int8)
+    assert any(t.data_type == onnx.TensorProto.FLOAT and ".post." in t.name for t in flow.graph.initializer)
+    assert json.loads((out / "config.json").read_text())["int8_recipe"] == {
+        "flow": "wavenet",
+        "text_encoder": "none",
+    }
     bundle = Bundle.open(out)  # hashes verified
     assert bundle.config.precision == "int8"
     assert bundle.config.receptive_fields == Bundle.open(tiny_bundle).config.receptive_fields

@@ -72,7 +72,7 @@ from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_d
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
 PRECISIONS = ("fp32", "fp16", "int8")
-RECIPE_VERSION = 6  # bump when the conversion changes, so cached derived bundles are rebuilt
+RECIPE_VERSION = 7  # bump when the conversion changes, so cached derived bundles are rebuilt
 #: weights an INT8 bundle stores as fp16 (computed in fp32), by graph, and the part of their initializer names
 #: that selects them ("" = all): large, not deciding durations, and cheap at session start. The speaker
 #: encoder is loaded only for cloning. Of the flow only its speaker-conditioning layers (12.6 of its 41 MB,

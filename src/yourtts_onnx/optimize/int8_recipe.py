@@ -17,12 +17,12 @@ backend runs (``flow.onnx``, ``text_encoder.onnx``; ``decoder``/``model`` keep t
 The duration predictor is never quantised: it is tiny (a few % of a sentence's time) and a ``ceil`` of its
 output decides every frame after it.
 
-Measured on a live full-size checkpoint (``benchmarks/int8_quality/``, issue 22): the flow recipes pass every
-gate (0/1028 tokens changed, SNR 36 dB — HiFi-GAN's error dominates — speaker cosine ≥ 0.9988) but showed
-no reliable gain (the flow is ~3% of the arithmetic and its gated activations stay fp32, so every quantised
-convolution adds a Quantize/Dequantize pair; two runs on a shared machine: ``wavenet`` 0.99× and 1.12× the
-shipped recipe's speed); the text encoder recipes change durations at noise 0 (7–9 of 1028 tokens): they
-fail. :data:`SHIPPED` stays HiFi-GAN only until a quiet measurement shows the flow recipe pays.
+Measured on a live full-size checkpoint (``benchmarks/int8_quality/``, ``benchmarks/results/``, issue 22): the
+flow recipes pass every gate (0/1028 tokens changed, SNR 36 dB — HiFi-GAN's error dominates — speaker cosine
+≥ 0.9988); on a quiet machine ``wavenet`` is 1.14× the HiFi-GAN-only recipe's speed (the flow's share of an
+INT8 sentence falls from ~18% to ~7%), ``all`` 1.09× (its extra Quantize/DequantizeLinear pairs around the
+1×1 convolutions cost more than they save). The text encoder recipes change durations at noise 0 (7–9 of 1028
+tokens): they fail. :data:`SHIPPED` is HiFi-GAN + the flow's WaveNet convolutions.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ class Int8Recipe:
 
 
 #: the recipe ``yourtts-onnx quantize --precision int8`` ships: what passed every gate on a live full-size
-#: checkpoint (benchmarks/int8_quality/)
-SHIPPED = Int8Recipe()
+#: checkpoint and pays on a quiet machine (benchmarks/int8_quality/, benchmarks/results/)
+SHIPPED = Int8Recipe(flow="wavenet")
 
 
 def _where(node: onnx.NodeProto) -> str:
