@@ -62,4 +62,6 @@ def test_full_size_random_checkpoint_exports_and_verifies(tmp_path):
 
     assert size(tmp_path / "bundle") <= 150.5e6
     derive_bundle(tmp_path / "bundle", tmp_path / "int8", "int8", progress=lambda m: None)
-    assert size(tmp_path / "int8") <= 110e6
+    # 114.0 MB (recipe version 7): the flow's WaveNet convolutions are stored once more as INT8 for flow.onnx,
+    # beside the fp32 copy decoder.onnx and model.onnx read (106 MB with HiFi-GAN only)
+    assert size(tmp_path / "int8") <= 115e6
