@@ -125,8 +125,8 @@ def _flow_weight_after_export(copy: Path) -> None:
 def _drop_last_sentence(copy: Path) -> None:
     _replace(
         copy / "src/yourtts_onnx/runtime/synthesizer.py",
-        "        for i, utterance in enumerate(plan.utterances):\n",
-        "        for i, utterance in enumerate(plan.utterances[:-1] if len(plan.utterances) > 1 else plan.utterances):\n",
+        "        for i, step in enumerate(plan.steps):\n",
+        "        for i, step in enumerate(plan.steps[:-1] if len(plan.steps) > 1 else plan.steps):\n",
     )
 
 
