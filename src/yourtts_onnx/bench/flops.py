@@ -100,15 +100,22 @@ def _node_flops(node: onnx.NodeProto, shapes: Mapping[str, list[int]]) -> float 
     return 0.0
 
 
-def count_flops(model: onnx.ModelProto | str | Path, dims: Mapping[str, int]) -> FlopCount:
-    """FLOPs of one run with the symbolic input axes set to ``dims`` (e.g. ``{"batch": 1, "frames": 250}``)."""
+def _inferred(
+    model: onnx.ModelProto | str | Path, dims: Mapping[str, int]
+) -> tuple[onnx.ModelProto, dict[str, list[int]]]:
+    """A copy of ``model`` with the symbolic input axes set to ``dims``, shapes inferred, and its shapes."""
     if not isinstance(model, onnx.ModelProto):
         model = onnx.load(str(model))
     m = onnx.ModelProto()
     m.CopyFrom(model)
     _fix_inputs(m, dims)
     inferred = shape_inference.infer_shapes(m, data_prop=True)
-    shapes = _shapes(inferred)
+    return inferred, _shapes(inferred)
+
+
+def count_flops(model: onnx.ModelProto | str | Path, dims: Mapping[str, int]) -> FlopCount:
+    """FLOPs of one run with the symbolic input axes set to ``dims`` (e.g. ``{"batch": 1, "frames": 250}``)."""
+    inferred, shapes = _inferred(model, dims)
     result = FlopCount()
     for node in inferred.graph.node:
         flops = _node_flops(node, shapes)
@@ -124,13 +131,7 @@ def per_node(
     model: onnx.ModelProto | str | Path, dims: Mapping[str, int]
 ) -> dict[str, tuple[float, list[int]]]:
     """Each dense node's FLOPs and weight shape (``[]`` when unknown), by node name, at ``dims``."""
-    if not isinstance(model, onnx.ModelProto):
-        model = onnx.load(str(model))
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    _fix_inputs(m, dims)
-    inferred = shape_inference.infer_shapes(m, data_prop=True)
-    shapes = _shapes(inferred)
+    inferred, shapes = _inferred(model, dims)
     out: dict[str, tuple[float, list[int]]] = {}
     for node in inferred.graph.node:
         if node.op_type in CONV_OPS or node.op_type == "ConvTranspose":
