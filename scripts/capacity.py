@@ -30,7 +30,6 @@ import http.client
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,28 +39,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-HOST = "127.0.0.1"
+from loopback import HOST, free_port, wait_port  # scripts/ is on sys.path when a script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 PCM_RATE = 24000  # the OpenAI route's pcm
 TIMEOUT = 300.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex((HOST, port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"port {port} did not open in {timeout} s")
 
 
 def playback(start: float, chunks: list[tuple[float, float]]) -> dict[str, float]:
@@ -184,8 +166,8 @@ def start_servers(
         ),
         subprocess.Popen([*cli, "wyoming", "--uri", f"tcp://{HOST}:{wy_port}", *extra], env=env),
     ]
-    wait_port(http_port, procs[0])
-    wait_port(wy_port, procs[1])
+    wait_port(http_port, procs[0], 180.0)
+    wait_port(wy_port, procs[1], 180.0)
     return procs, http_port, wy_port
 
 

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,8 +40,8 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
+from loopback import HOST, free_port, wait_port  # scripts/ is on sys.path when a script runs
 
-HOST = "127.0.0.1"  # loopback only
 ROOT = Path(__file__).resolve().parents[1]
 STUB = ROOT / "tests" / "data" / "stub_bundle"
 TEXTS = [
@@ -53,25 +52,6 @@ TEXTS = [
 ]
 FORMATS = ["wav", "mp3", "flac", "opus", "pcm"]
 REQUEST_TIMEOUT = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"a server exited at start-up ({proc.args[3]}), code {proc.returncode}")
-        try:
-            with socket.create_connection((HOST, port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"nothing listens on {HOST}:{port} after {timeout} s")
 
 
 def rss_mb(pid: int) -> float:
@@ -301,8 +281,8 @@ def main() -> int:
             ),
         ]
         try:
-            wait_port(http_port, procs[0])
-            wait_port(wy_port, procs[1])
+            wait_port(http_port, procs[0], 120.0)
+            wait_port(wy_port, procs[1], 120.0)
             tally = Tally()
             start = time.monotonic()
             deadline = start + args.minutes * 60
