@@ -238,7 +238,7 @@ def test_flops_and_decoder_sections(r: dict):
     for row in d["engines"].values():
         assert row["gflops"] == pytest.approx(d["gflop"] / row["seconds"]["median"])
         assert row["pct_peak"] == pytest.approx(100 * row["gflops"] / r["machine"]["peak_fp32"]["gflops"])
-    assert {"default", "spinning", "saved-optimized", "polyphase"} <= set(d["sweep"])
+    assert {"default", "no-spinning", "saved-optimized", "polyphase"} <= set(d["sweep"])
     recipes = r["int8_recipes"]["recipes"]
     assert recipes["fp32"]["snr_db"] == "inf" and any("shipped" in n for n in recipes)
 
@@ -359,8 +359,14 @@ def test_int8_recipes_are_gated_and_vocoder_profiled(r: dict):
         assert row["gates"]["snr_db"] == (row["noise0"]["snr_db"] >= 25)
     assert "## INT8 recipes: quality gates" in markdown(r)
     vp = r["vocoder_profile"]["results"]
-    assert set(vp) == {"fp32", "int8"}
+    assert set(vp) == {"fp32", "int8", "int8 CPU copy"}
     assert vp["int8"]["gop"] == pytest.approx(vp["fp32"]["gop"], rel=0.02)  # same convolutions, counted alike
+    copy = vp["int8 CPU copy"]["classes"]
+    assert vp["int8 CPU copy"]["gop"] == pytest.approx(
+        vp["int8"]["gop"], rel=1e-6
+    )  # every conv found by name
+    # the channels-last copy keeps only the input's and the output's layout transposes
+    assert copy.get("Transpose", {"ms": 0.0})["ms"] < vp["int8"]["classes"]["Transpose"]["ms"]
     classes = vp["int8"]["classes"]
     int8_convs = {
         k for n, c in classes.items() if c["gop"] > 0 and not n.startswith("cond_layer") for k in c["kernels"]

@@ -53,6 +53,18 @@ CASES = {
         _set("speakers", "file", value="../speakers.npy"),
         "must name a file inside the bundle",
     ),
+    "cpu-copy-outside": (
+        _set("graphs", "vocoder", "cpu_file", value="../vocoder.ort-cpu.onnx"),
+        "graphs.vocoder: 'cpu_file' must name a file inside the bundle",
+    ),
+    "cpu-copy-not-a-string": (
+        _set("graphs", "vocoder", "cpu_file", value=["vocoder.ort-cpu.onnx"]),
+        "graphs.vocoder: 'cpu_file' must be a string",
+    ),
+    "cpu-copy-missing": (
+        _set("graphs", "vocoder", "cpu_file", value="vocoder.ort-cpu.onnx"),
+        "graph 'vocoder' file 'vocoder.ort-cpu.onnx' is missing",
+    ),
     "recipe-window-huge": (_recipe("window_samples", 10**12), "'speaker_encoder.recipe.window_samples'"),
     "recipe-windows-huge": (_recipe("num_windows", 10**9), "'speaker_encoder.recipe.num_windows'"),
     "recipe-rate-0": (_recipe("sample_rate", 0), "'speaker_encoder.recipe.sample_rate'"),

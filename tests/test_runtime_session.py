@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import onnxruntime as ort
 import pytest
 
 from yourtts_onnx.errors import BundleError
@@ -52,10 +53,13 @@ def test_bytes_and_bad_sources(stub_bundle, tmp_path):
 
 
 def test_spinning_and_arena_reach_onnxruntime():
-    opts = SessionOptions(spinning=True, arena=False).ort_options()
-    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    opts = SessionOptions(spinning=False, arena=False).ort_options()
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     assert not opts.enable_cpu_mem_arena
-    assert SessionOptions().ort_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    default = SessionOptions().ort_options()
+    # spinning between the ops of a run, never after it (the next session's cores stay free)
+    assert default.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    assert default.get_session_config_entry("session.force_spinning_stop") == "1"
 
 
 def test_an_unwritable_cache_only_costs_speed(stub_bundle, tmp_path):
@@ -83,3 +87,16 @@ def test_the_cache_entry_appears_whole_or_not_at_all(tmp_path):
     assert sorted(p.name for p in entry.parent.iterdir()) == ["graph.onnx"]
     with cache_temp_path(tmp_path / "cache" / "graph.onnx" / "below-a-file") as tmp:
         assert tmp is None
+
+
+def test_cpu_copies_only_when_every_session_is_on_the_cpu(monkeypatch):
+    """A graph's CPU copy (contrib ops, channels-last) is for the CPU provider alone: asked for CUDA, or told
+    not to, the runtime reads the portable graph."""
+    assert SessionOptions().wants_cpu_copy()
+    assert SessionOptions(providers="CPUExecutionProvider").wants_cpu_copy()
+    assert not SessionOptions(cpu_copies=False).wants_cpu_copy()
+    monkeypatch.setattr(
+        ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
+    assert not SessionOptions(providers="CUDAExecutionProvider").wants_cpu_copy()
+    assert not SessionOptions().wants_cpu_copy()  # "auto" picks CUDA where the build has it

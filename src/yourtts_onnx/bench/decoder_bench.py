@@ -125,15 +125,15 @@ def settings_sweep(
 
     add(
         "default",
-        f"SessionOptions(threads={threads}): level all, no spinning, arena (the runtime's)",
+        f"SessionOptions(threads={threads}): level all, spinning within a run, arena (the runtime's)",
         decoder,
         base,
     )
     add(
-        "spinning",
-        "intra-op threads spin between ops (ONNX Runtime's own default)",
+        "no-spinning",
+        "intra-op threads sleep between ops",
         decoder,
-        base.with_(spinning=True),
+        base.with_(spinning=False),
     )
     add("no-arena", "no CPU memory arena", decoder, base.with_(arena=False))
     for level in ("extended", "basic", "disable"):

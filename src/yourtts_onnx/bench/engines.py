@@ -47,6 +47,7 @@ class How:
     integrity: str | None = None  # stamp | full | none
     cache: str | None = None  # optimised-graph cache: "off" or where
     options: str | None = None  # synthesis options
+    copies: str | None = None  # graphs read from their CPU copy (e.g. "vocoder.ort-cpu.onnx")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +58,8 @@ class How:
             parts.append(f"{self.bundle} bundle")
         if self.backend:
             parts.append(f"backend {self.backend}")
+        if self.copies:
+            parts.append(f"CPU copy {self.copies}")
         if self.threads:
             parts.append(f"{self.threads} threads")
         if self.integrity:
@@ -113,6 +116,8 @@ class ApiEngine:
             integrity,
             "off",
             OPTIONS_TEXT,
+            ", ".join(f for g, f in self.synth.backend.files.items() if f != self.synth.config.graphs[g].file)
+            or None,
         )
 
     @property

@@ -73,8 +73,12 @@ def layer_class(event: dict[str, Any], weights: dict[str, tuple[float, list[int]
     return f"other {op}"
 
 
-def profile_graph(path: Path, feeds: dict[str, np.ndarray], threads: int, runs: int) -> dict[str, Any]:
-    """Per layer class: kernel ms per run, ops per run, GOPS, and the kernels seen."""
+def profile_graph(
+    path: Path, feeds: dict[str, np.ndarray], threads: int, runs: int, counted: Path | None = None
+) -> dict[str, Any]:
+    """Per layer class: kernel ms per run, ops per run, GOPS, and the kernels seen. ``counted``: the graph
+    whose convolutions are counted (default ``path``; for a CPU copy, whose contrib ops shape inference does
+    not know, its portable graph: the node names are the same)."""
     with tempfile.TemporaryDirectory(prefix="yourtts-profile-") as tmp:
         session = create_session(path, SessionOptions(threads=threads, profile_prefix=str(Path(tmp) / "p")))
         session.run(None, feeds)  # warm-up (also profiled: dropped below by run count)
@@ -84,7 +88,7 @@ def profile_graph(path: Path, feeds: dict[str, np.ndarray], threads: int, runs: 
         wall = (time.perf_counter() - t0) / runs
         events = json.loads(Path(session.end_profiling()).read_text())
     frames = int(feeds[cat.Z].shape[2])
-    flops = per_node(path, {cat.BATCH: 1, cat.FRAMES: frames})
+    flops = per_node(counted or path, {cat.BATCH: 1, cat.FRAMES: frames})
     kernels = [e for e in events if e.get("cat") == "Node" and e["name"].endswith("_kernel_time")]
     per_run = len(kernels) // (runs + 1)
     kernels = kernels[per_run:]  # drop the warm-up run
@@ -156,7 +160,8 @@ def report(results: dict[str, dict[str, Any]], peak_fp32: float | None) -> list[
 def profile_bundles(
     bundles: dict[str, Path], frames: int, threads: int, runs: int
 ) -> dict[str, dict[str, Any]]:
-    """:func:`profile_graph` of each bundle's ``vocoder.onnx`` (labels as given; those without one are skipped)."""
+    """:func:`profile_graph` of each bundle's ``vocoder.onnx`` (labels as given; those without one are skipped)
+    and of its CPU copy where it has one (label ``"<label> CPU copy"``: what the runtime runs on the CPU)."""
     import onnx
 
     from yourtts_onnx.runtime.bundle import GRAPH_VOCODER, Bundle
@@ -172,6 +177,9 @@ def profile_bundles(
         hidden = int(z.type.tensor_type.shape.dim[1].dim_value)
         feeds = vocoder_feeds(frames, hidden, bundle.config.embedding_dim)
         results[label] = profile_graph(graph, feeds, threads, runs)
+        if bundle.has_cpu_copy(GRAPH_VOCODER):
+            copy = bundle.graph_path(GRAPH_VOCODER, cpu=True)
+            results[f"{label} CPU copy"] = profile_graph(copy, feeds, threads, runs, counted=graph)
     return results
 
 

@@ -19,9 +19,11 @@ Precisions (bundle-level value → what each graph holds):
   are marked ``mixed``, ``vocoder`` ``int8``); the flow's weights (wherever a graph holds them: ``flow``,
   ``decoder``, ``model``) and the speaker encoder's are stored as fp16 and computed in fp32 (``flow``,
   ``speaker_encoder``: ``fp16``); the text encoder and duration predictor stay fp32, so durations (and
-  lengths) equal the fp32 bundle's. ``derive_bundle(..., recipe=Int8Recipe(...))`` also quantises the flow's
-  WaveNet convolutions or the text encoder's (:mod:`.int8_recipe`; measured, gated and not shipped — see
-  there); ``config.json`` records the recipe as ``int8_recipe``;
+  lengths) equal the fp32 bundle's. The recipe (:mod:`.int8_recipe`; ``config.json``: ``int8_recipe``) says
+  what else is quantised: the shipped one adds the flow's WaveNet convolutions (``flow``: ``mixed``); the
+  text encoder's fail their gate. The INT8 vocoder also gets a second, channels-last copy for ONNX Runtime's
+  CPU provider (``vocoder.ort-cpu.onnx``, ``graphs.vocoder.cpu_file``; :mod:`.cpu_layout`), written only if it
+  gives the portable graph's samples;
 * ``fp32``: nothing converted; rewrites an older bundle in the current layout (shared weights file,
   ``flow``/``vocoder`` graphs split from ``decoder.onnx`` when it has none).
 """
@@ -51,6 +53,7 @@ from yourtts_onnx.export.graph_files import (
     set_metadata,
 )
 from yourtts_onnx.optimize.calibration import make_calibration
+from yourtts_onnx.optimize.cpu_layout import CPU_COPY_ATOL, LAYOUT, channels_last_copy, max_difference
 from yourtts_onnx.optimize.fp16 import MIN_ELEMENTS, tensor_digest, weights_to_fp16
 from yourtts_onnx.optimize.int8_recipe import SHIPPED, Int8Recipe, flow_nodes, op_types, text_encoder_nodes
 from yourtts_onnx.optimize.quantize import name_nodes, quantize_nodes, quantize_vocoder
@@ -72,7 +75,7 @@ from yourtts_onnx.runtime.output_dir import install_output_dir, prepare_output_d
 from yourtts_onnx.runtime.session import CPU_OPTIONS, create_session
 
 PRECISIONS = ("fp32", "fp16", "int8")
-RECIPE_VERSION = 7  # bump when the conversion changes, so cached derived bundles are rebuilt
+RECIPE_VERSION = 8  # bump when the conversion changes, so cached derived bundles are rebuilt
 #: weights an INT8 bundle stores as fp16 (computed in fp32), by graph, and the part of their initializer names
 #: that selects them ("" = all): large, not deciding durations, and cheap at session start. The speaker
 #: encoder is loaded only for cloning. Of the flow only its speaker-conditioning layers (12.6 of its 41 MB,
@@ -155,6 +158,7 @@ def _int8(
     models: dict[str, onnx.ModelProto],
     labels: dict[str, str],
     progress: Progress,
+    cpu_copies: dict[str, tuple[str, onnx.ModelProto]],
     recipe: Int8Recipe = SHIPPED,
 ) -> None:
     progress("calibrating on the fp32 graphs")
@@ -195,6 +199,10 @@ def _int8(
             feeds = vocoder_feeds(models[GRAPH_FLOW], cal.vocoder_latents)
             models[name] = quantize_vocoder(models[name], feeds, boundary=Z)
             labels[name] = "int8"
+            file = CATALOG[name].int8_cpu_file
+            copy = _cpu_copy(models[name], name, file, feeds, progress) if file else None
+            if file and copy is not None:
+                cpu_copies[name] = (file, copy)
     for owner, selects in INT8_FP16_WEIGHTS.items():
         if owner not in models:
             continue
@@ -211,6 +219,27 @@ def _int8(
                 progress(f"{name}.onnx: {count} weight tensors of {owner} stored as fp16")
         if labels[owner] == "fp32":
             labels[owner] = "fp16" if not selects else "mixed"
+
+
+def _cpu_copy(
+    model: onnx.ModelProto, name: str, file: str, feeds: list[dict[str, np.ndarray]], progress: Progress
+) -> onnx.ModelProto | None:
+    """The graph's channels-last copy ``file`` for ONNX Runtime's CPU provider (:mod:`.cpu_layout`) if it
+    gives the portable graph's samples on the calibration feeds; else ``None`` (and says why)."""
+    try:
+        copy = channels_last_copy(model, name)
+    except ExportError as exc:
+        progress(f"not writing {file}: {exc}")
+        return None
+    diff = max_difference(model, copy.model, feeds, name)
+    if not diff <= CPU_COPY_ATOL:
+        progress(f"not writing {file}: it differs from {name}.onnx by {diff:.3g} (allowed {CPU_COPY_ATOL:g})")
+        return None
+    progress(
+        f"{file}: {name}.onnx channels-last for ONNX Runtime's CPU provider ({copy.transposes_before} -> "
+        f"{copy.transposes_after} transposes; max difference {diff:.3g} on {len(feeds)} calibration latents)"
+    )
+    return copy.model
 
 
 #: graphs whose weights decide durations: kept fp32 by every recipe, so durations equal the fp32 bundle's
@@ -256,8 +285,9 @@ def derive_bundle(
         if _add_split_graphs(models, raw, src):
             progress("split decoder.onnx into flow.onnx + vocoder.onnx")
         labels = {name: "fp32" for name in models}
+        cpu_copies: dict[str, tuple[str, onnx.ModelProto]] = {}
         if precision == "int8":
-            _int8(src, models, labels, progress, recipe or SHIPPED)
+            _int8(src, models, labels, progress, cpu_copies, recipe or SHIPPED)
             raw["int8_recipe"] = (recipe or SHIPPED).to_dict()
         elif precision == "fp16":
             _fp16(models, labels, progress)
@@ -268,6 +298,11 @@ def derive_bundle(
             if rel not in graph_files and rel not in external:
                 shutil.copyfile(src.root / rel, tmp / rel)
         written = {raw["graphs"][name]["file"]: model for name, model in models.items()}
+        for name, (file, copy) in cpu_copies.items():
+            _set_graph_metadata(copy, name, labels[name])
+            set_metadata(copy, {**{p.key: p.value for p in copy.metadata_props}, "layout": LAYOUT})
+            written[file] = copy
+            raw["graphs"][name]["cpu_file"] = file
         result.weights = save_graphs(written, tmp)
         problems = check_saved_graphs(written, tmp)
         if problems:

@@ -22,6 +22,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
@@ -85,12 +86,28 @@ class Speech:
     """1-D float32 samples per window, each with whether it is the utterance's last."""
 
 
+def load_graph(bundle: Bundle, name: str, options: SessionOptions) -> tuple[ort.InferenceSession, str]:
+    """One graph of ``bundle`` in a session, and the file it was read from: the graph's CPU copy where the
+    bundle has one and :meth:`SessionOptions.wants_cpu_copy` (else, or when this onnxruntime cannot load the
+    copy, with a warning, the portable graph)."""
+    portable = bundle.graph_path(name)
+    if bundle.has_cpu_copy(name) and options.wants_cpu_copy():
+        copy = bundle.graph_path(name, cpu=True)
+        try:
+            return create_session(copy, options, sha256=bundle.file_sha256(name, cpu=True)), copy.name
+        except BundleError as exc:
+            log.warning("%s; using the portable %s instead", exc, portable.name)
+    return create_session(portable, options, sha256=bundle.file_sha256(name)), portable.name
+
+
 class Backend(ABC):
     """Speaks one utterance at a time: ``speak_timed(...)`` gives its durations, then its samples window by
     window (``speak(...)``: the samples alone)."""
 
     name: ClassVar[str]
     graphs: ClassVar[tuple[str, ...]]
+    #: graph → the bundle file its session was read from (by :meth:`from_bundle`; empty for injected sessions)
+    files: Mapping[str, str] = MappingProxyType({})
 
     @property
     @abstractmethod
@@ -105,11 +122,11 @@ class Backend(ABC):
     @classmethod
     def from_bundle(cls, bundle: Bundle, options: SessionOptions | None = None) -> Backend:
         """Load the graphs this backend needs (and no others) from ``bundle``."""
-        sessions = {
-            name: create_session(bundle.graph_path(name), options, sha256=bundle.file_sha256(name))
-            for name in cls.graphs
-        }
-        return cls.from_sessions(sessions, bundle)
+        options = options or SessionOptions()
+        loaded = {name: load_graph(bundle, name, options) for name in cls.graphs}
+        backend = cls.from_sessions({name: session for name, (session, _) in loaded.items()}, bundle)
+        backend.files = MappingProxyType({name: file for name, (_, file) in loaded.items()})
+        return backend
 
     @classmethod
     @abstractmethod

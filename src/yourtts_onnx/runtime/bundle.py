@@ -93,18 +93,29 @@ class GraphInfo:
     outputs: tuple[TensorSpec, ...]
     description: str = ""
     precision: str = "fp32"
+    #: the same graph as ONNX Runtime's CPU provider runs it fastest (contrib ops; an INT8 bundle's vocoder):
+    #: loaded instead of ``file`` when every session runs on the CPU provider; ``None``: none
+    cpu_file: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "file": self.file,
             "description": self.description,
             "precision": self.precision,
             "inputs": [t.to_dict() for t in self.inputs],
             "outputs": [t.to_dict() for t in self.outputs],
         }
+        if self.cpu_file is not None:
+            out["cpu_file"] = self.cpu_file
+        return out
 
     @classmethod
     def from_dict(cls, d: Any, where: str) -> GraphInfo:
+        cpu_file = d.get("cpu_file") if isinstance(d, dict) else None
+        if cpu_file is not None:
+            if not isinstance(cpu_file, str):
+                raise BundleError(f"{where}: 'cpu_file' must be a string, got {type(cpu_file).__name__}")
+            cpu_file = bundle_checks.check_relative_file(cpu_file, where, "cpu_file")
         return cls(
             file=bundle_checks.check_relative_file(_req(d, "file", where, str), where, "file"),
             inputs=tuple(TensorSpec.from_dict(t, f"{where}.inputs") for t in _req(d, "inputs", where, list)),
@@ -113,6 +124,7 @@ class GraphInfo:
             ),
             description=str(d.get("description", "")),
             precision=str(d.get("precision", "fp32")),
+            cpu_file=cpu_file,
         )
 
 
@@ -342,26 +354,39 @@ class Bundle:
         """Every file listed must exist with its size (and SHA-256, per ``integrity``); returns files hashed."""
         hashed = check_integrity(self.root, self.config.files, integrity, CONFIG_NAME)
         for name, graph in self.config.graphs.items():
-            if graph.file not in self.config.files and not (self.root / graph.file).is_file():
-                raise BundleError(f"{self.root}: graph '{name}' file '{graph.file}' is missing")
+            for file in (graph.file, graph.cpu_file):
+                if file is not None and file not in self.config.files and not (self.root / file).is_file():
+                    raise BundleError(f"{self.root}: graph '{name}' file '{file}' is missing")
         return hashed
 
-    def file_sha256(self, graph: str) -> str | None:
-        """The recorded SHA-256 of a graph's file (``None`` when not recorded)."""
-        info = self.config.graphs.get(graph)
-        meta = self.config.files.get(info.file) if info is not None else None
+    def _file(self, graph: str, cpu: bool) -> str:
+        if graph not in self.config.graphs:
+            raise BundleError(
+                f"{self.root}: bundle has no '{graph}' graph (has: {', '.join(self.config.graphs)})"
+            )
+        info = self.config.graphs[graph]
+        return info.cpu_file if cpu and info.cpu_file is not None else info.file
+
+    def file_sha256(self, graph: str, *, cpu: bool = False) -> str | None:
+        """The recorded SHA-256 of a graph's file (``None`` when not recorded); ``cpu``: of its CPU copy
+        where it has one."""
+        if graph not in self.config.graphs:
+            return None
+        meta = self.config.files.get(self._file(graph, cpu))
         sha = meta.get("sha256") if isinstance(meta, dict) else None
         return sha if isinstance(sha, str) else None
 
     def has_graph(self, name: str) -> bool:
         return name in self.config.graphs
 
-    def graph_path(self, name: str) -> Path:
-        if name not in self.config.graphs:
-            raise BundleError(
-                f"{self.root}: bundle has no '{name}' graph (has: {', '.join(self.config.graphs)})"
-            )
-        return self.root / self.config.graphs[name].file
+    def has_cpu_copy(self, name: str) -> bool:
+        """Whether the graph has a copy for ONNX Runtime's CPU provider (:attr:`GraphInfo.cpu_file`)."""
+        info = self.config.graphs.get(name)
+        return info is not None and info.cpu_file is not None
+
+    def graph_path(self, name: str, *, cpu: bool = False) -> Path:
+        """The graph's file; ``cpu``: its CPU copy where it has one (else the portable file)."""
+        return self.root / self._file(name, cpu)
 
     def speaker_embeddings(self) -> dict[str, np.ndarray]:
         info = self.config.speakers

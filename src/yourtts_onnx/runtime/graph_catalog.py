@@ -163,6 +163,11 @@ class GraphEntry:
     tolerance: Tolerance = Tolerance()
     #: the output holding log-durations, compared as frames after ceil by the export's verification
     durations_output: str | None = None
+    #: an INT8 bundle's second copy of the graph as ONNX Runtime's CPU provider runs it fastest (its contrib
+    #: ``com.microsoft`` integer ops, channels-last from input to output: :mod:`yourtts_onnx.optimize.cpu_layout`);
+    #: recorded as ``cpu_file`` in ``config.json``, loaded instead of ``file`` when every session is on the CPU
+    #: provider; ``file`` stays the portable graph every other host (browser, CUDA, other runtimes) reads
+    int8_cpu_file: str | None = None
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -299,6 +304,7 @@ CATALOG: dict[str, GraphEntry] = {
         outputs=(Tensor(WAVEFORM, "float32", (BATCH, 1, SAMPLES), "waveform in [-1, 1]"),),
         export_group="components",
         int8="vocoder",
+        int8_cpu_file="vocoder.ort-cpu.onnx",
         web="synthesis",
         decoder_stage=True,
     ),

@@ -131,6 +131,8 @@ def summarize_bundle(path: str | Path) -> BundleSummary:
     )
     for name in cfg.graphs:
         summary.graphs[name] = summarize_graph(bundle.graph_path(name))
+        if bundle.has_cpu_copy(name):  # read instead of the graph on ONNX Runtime's CPU provider
+            summary.graphs[f"{name} (CPU copy)"] = summarize_graph(bundle.graph_path(name, cpu=True))
     return summary
 
 

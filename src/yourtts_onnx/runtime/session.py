@@ -7,8 +7,12 @@ verification, the optimisers, voice export and the benchmark, is created by :fun
 * ``providers``: CUDA when this onnxruntime build has it, else the CPU (CUDA gets
   ``cudnn_conv_algo_search=HEURISTIC``: exhaustive search re-runs for every new input shape, and TTS
   shapes change with every sentence);
-* ``spinning``: off — sessions run one after another (text encoder, duration predictor, flow,
-  vocoder; speaker encoder then model), and spinning idle threads steal the next session's cores;
+* ``spinning``: on — worker threads spin between the ops of one run instead of sleeping and being woken
+  for each (the text encoder's and duration predictor's ~600 small ops each: 3-8% of an INT8 synthesis),
+  and stop at the end of the run (ONNX Runtime's ``session.force_spinning_stop``), so they never steal the
+  cores of the session that runs next (text encoder, duration predictor, flow, vocoder run in turn); servers
+  give each worker its share of the cores (``serving.load.intra_op_threads``), so a run spins only on its
+  own. Off: workers sleep between ops;
 * ``arena``: ONNX Runtime's CPU memory arena (on; the bench saw no difference within noise);
 * ``cache_dir``: where graphs optimised at the chosen level are saved and reloaded next time (faster
   session start); ``None`` (default) keeps nothing. The cache key is the graph's SHA-256 (from the
@@ -16,6 +20,9 @@ verification, the optimisers, voice export and the benchmark, is created by :fun
   providers, so a changed graph or runtime never loads a stale optimised copy;
 * ``profile_prefix``: write ONNX Runtime's per-node profile (JSON, ``session.end_profiling()`` returns its
   path) under this prefix; ``None`` (default) profiles nothing. For measurements (the vocoder kernel profile).
+* ``cpu_copies``: load a graph's CPU copy where the bundle has one (an INT8 bundle's vocoder, rewritten
+  channels-last for ONNX Runtime's CPU provider: 1.14x faster, bit-identical) when every session runs on the
+  CPU provider (on). Off: always the portable graph (comparisons).
 
 Errors become :class:`~yourtts_onnx.errors.BundleError` (a graph that cannot be loaded) or
 :class:`~yourtts_onnx.errors.InputError` (an option that makes no sense).
@@ -76,10 +83,11 @@ class SessionOptions:
     threads: int | None = None
     providers: Sequence[ProviderSpec] | str | None = None
     graph_optimization: str = "all"
-    spinning: bool = False
+    spinning: bool = True
     arena: bool = True
     cache_dir: str | os.PathLike[str] | None = None
     profile_prefix: str | None = None
+    cpu_copies: bool = True
 
     def __post_init__(self) -> None:
         if self.threads is not None and (
@@ -97,6 +105,11 @@ class SessionOptions:
     def with_(self, **changes: Any) -> SessionOptions:
         return replace(self, **changes)
 
+    def wants_cpu_copy(self) -> bool:
+        """Whether a graph's CPU copy (an INT8 bundle's channels-last vocoder) is to be loaded: only when
+        :attr:`cpu_copies` and every session runs on the CPU provider (its contrib ops have no CUDA kernels)."""
+        return self.cpu_copies and self.resolved_providers()[0] == [CPU]
+
     def ort_options(self) -> ort.SessionOptions:
         opts = ort.SessionOptions()
         opts.graph_optimization_level = GRAPH_OPTIMIZATION_LEVELS[self.graph_optimization]
@@ -107,6 +120,7 @@ class SessionOptions:
         opts.enable_cpu_mem_arena = self.arena
         opts.log_severity_level = 3  # errors only; ORT's warnings are not for end users
         opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.spinning else "0")
+        opts.add_session_config_entry("session.force_spinning_stop", "1")  # no spinning after a run
         if self.profile_prefix is not None:
             opts.enable_profiling = True
             opts.profile_file_prefix = self.profile_prefix
@@ -141,7 +155,7 @@ class SessionOptions:
         return names, options
 
 
-#: For tools that compare graphs (export verification, optimisers, voice export): CPU, no spinning.
+#: For tools that compare graphs (export verification, optimisers, voice export): CPU, one thread.
 CPU_OPTIONS = SessionOptions(threads=1, providers=[CPU])
 
 
@@ -174,11 +188,14 @@ def create_session(
     sha256: str | None = None,
     name: str | None = None,
     external_data_dir: str | os.PathLike[str] | None = None,
+    save_optimized: str | os.PathLike[str] | None = None,
 ) -> ort.InferenceSession:
     """Load one ONNX graph (a path, or serialized bytes); a missing or unloadable graph is a
     :class:`BundleError` naming it. ``sha256`` (the bundle's record of the file) keys the optimised-graph
     cache; ``name`` is used in messages for graphs given as bytes; ``external_data_dir``: where a graph given
-    as bytes finds its external weights (a graph given as a path finds them beside it)."""
+    as bytes finds its external weights (a graph given as a path finds them beside it); ``save_optimized``
+    (a graph given as bytes): also write the graph as ONNX Runtime optimised it to this path (the export side's
+    :mod:`~yourtts_onnx.optimize.cpu_layout`)."""
     options = options or SessionOptions()
     names, provider_options = options.resolved_providers()
     what = name or "<in-memory graph>"
@@ -186,7 +203,11 @@ def create_session(
         opts = options.ort_options()
         if external_data_dir is not None:
             opts = _external_data_from(opts, external_data_dir)
+        if save_optimized is not None:
+            opts.optimized_model_filepath = os.fspath(save_optimized)
         return _load(source, opts, names, provider_options, what)
+    if save_optimized is not None:
+        raise InputError("save_optimized is for graphs given as bytes")
     file = Path(source)
     if not file.is_file():
         raise BundleError(f"ONNX graph '{file}' not found")
