@@ -198,7 +198,7 @@ def derive_recipes(
     fp32: Path, work: Path, recipes: dict[str, Int8Recipe], progress: Progress = print
 ) -> dict[str, Path]:
     """``derive_bundle(fp32, work/int8-<name>, "int8", recipe=...)`` for each recipe (reused when present)."""
-    from yourtts_onnx.optimize.derive import derive_bundle
+    from yourtts_onnx.optimize.derive import RECIPE_VERSION, derive_bundle
 
     work.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -206,7 +206,12 @@ def derive_recipes(
         path = work / f"int8-{name}"
         stamp = work / f"int8-{name}.recipe.json"
         key = json.dumps(
-            {"fp32": str(fp32), "mtime": (fp32 / "config.json").stat().st_mtime, **recipe.to_dict()}
+            {
+                "fp32": str(fp32),
+                "mtime": (fp32 / "config.json").stat().st_mtime,
+                "recipe_version": RECIPE_VERSION,  # a changed conversion rebuilds the bundles
+                **recipe.to_dict(),
+            }
         )
         if not (path / "config.json").is_file() or not stamp.is_file() or stamp.read_text() != key:
             progress(f"deriving {path} ({recipe.label})")

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from yourtts_onnx.bench.timing import interleaved
+from yourtts_onnx.bench.timing import SETTLE_S, interleaved
 
 Progress = Callable[[str], None]
 
@@ -183,7 +183,10 @@ def run_peers(
         progress(f"peers: {text_class}")
         audio = {n: len(e.synthesize(text)) / rates[n] for n, e in engines.items()}  # warm-up
         stats = interleaved(
-            {n: (lambda e=e, t=text: e.synthesize(t)) for n, e in engines.items()}, reps, warmup=0
+            {n: (lambda e=e, t=text: e.synthesize(t)) for n, e in engines.items()},
+            reps,
+            warmup=0,
+            settle=SETTLE_S,  # Piper's and sherpa-onnx's threads spin on after their calls
         )
         cases.append(
             {
@@ -262,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     from yourtts_onnx.bench.report import peers_table
 
     lines = [
-        f"# Peers side by side ({args.reps} interleaved repetitions, {args.threads} threads)",
+        f"# Peers side by side ({args.reps} interleaved repetitions, each timed call after an untimed "
+        f"{SETTLE_S:g} s pause; {args.threads} threads)",
         "",
         *[f"- `{n}`: {h}" for n, h in {**result["ours_how"], **result["how"]}.items()],
         "",

@@ -10,6 +10,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from yourtts_onnx.bench.timing import SETTLE_S
+
 JSON_NAME, MD_NAME, PNG_NAME, MACHINE_NAME, README_NAME = (
     "bench.json",
     "bench.md",
@@ -161,7 +163,9 @@ def _peers(r: dict[str, Any]) -> list[str]:
         "## Peers, same run",
         "",
         "Ours (API, as in the Engines table) and the peers timed interleaved on the same English texts; RTF = "
-        "seconds of the call / seconds of its audio at the engine's own sample rate.",
+        "seconds of the call / seconds of its audio at the engine's own sample rate. Each timed call follows an "
+        f"untimed {SETTLE_S:g} s pause, so no engine pays for another's threads still spinning after its call "
+        "(ONNX Runtime's default spinning, which Piper and sherpa-onnx keep).",
         "",
     ]
     lines += [f"- `{n}`: {how}" for n, how in {**p.get("ours_how", {}), **p.get("how", {})}.items()]
@@ -533,7 +537,8 @@ def readme_section(r: dict[str, Any]) -> str:
         f"Measured by `yourtts-onnx bench` (`make bench`) on {_short_machine(r)}; fp32 peak "
         f"{m['peak_fp32']['explanation']}. Model: a `{cfg['size']}` "
         "YourTTS with random weights (same architecture and FLOPs as the released model). "
-        f"{m['threads']} threads everywhere; medians of {cfg['reps']} interleaved repetitions; run of "
+        f"{m['threads']} threads everywhere; medians of {cfg['reps']} interleaved repetitions (each timed call "
+        f"after an untimed {SETTLE_S:g} s pause where runtimes share the process); run of "
         f"{r['duration_s']:.0f} s. Every synthesis figure goes through the public path: `Synthesizer.synthesize` / "
         "`Synthesizer.stream` (API: `from_bundle(..., backend=..., session_options=SessionOptions(threads=N))`, "
         "default integrity check (verified stamp), no saved optimised graphs, noise scales 0; engines are named "

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from yourtts_onnx.bench.engines import Engine
-from yourtts_onnx.bench.timing import interleaved
+from yourtts_onnx.bench.timing import SETTLE_S, interleaved
 
 Progress = Callable[[str], None]
 Outputs = dict[str, dict[str, np.ndarray]]  # text class → engine label → samples
@@ -30,7 +30,10 @@ def run_rtf(
         outs = {name: e.synthesize(text) for name, e in engines.items()}  # warm-up, and the outputs
         outputs[text_class] = outs
         stats = interleaved(
-            {name: (lambda e=e, t=text: e.synthesize(t)) for name, e in engines.items()}, reps, warmup=0
+            {name: (lambda e=e, t=text: e.synthesize(t)) for name, e in engines.items()},
+            reps,
+            warmup=0,
+            settle=SETTLE_S,  # PyTorch's OpenMP threads spin on after its calls
         )
         per: dict[str, Any] = {}
         for name, st in stats.items():

@@ -43,7 +43,7 @@ from yourtts_onnx.bench.sizes import bundle_sizes
 from yourtts_onnx.bench.streaming import run_streaming
 from yourtts_onnx.bench.targets import CLI_FP32, CLI_INT8, compute_targets
 from yourtts_onnx.bench.texts import STREAMING_SENTENCE, TEXTS
-from yourtts_onnx.bench.timing import interleaved
+from yourtts_onnx.bench.timing import SETTLE_S, interleaved
 from yourtts_onnx.bench.vocoder_profile import profile_bundles
 from yourtts_onnx.errors import BundleError
 from yourtts_onnx.runtime.backends import BACKENDS, choose_backend
@@ -230,7 +230,7 @@ def _decoder_section(
         torch_engine = engines.others["pytorch"]
         runners["pytorch"] = torch_runner(torch_engine.model, inputs, cfg.threads)  # type: ignore[attr-defined]
         how["pytorch"] = How("PyTorch", "YourTTS.decode (our model)", None, None, cfg.threads).text()
-    stats = interleaved(runners, cfg.reps, warmup=1)
+    stats = interleaved(runners, cfg.reps, warmup=1, settle=SETTLE_S)  # PyTorch's threads spin on
     gflop = flops["decoder"]["gflop"]
     audio_s = (
         cfg.decoder_frames

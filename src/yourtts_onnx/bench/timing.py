@@ -10,6 +10,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+#: seconds of pause before each timed call when engines of different runtimes share the process: their idle
+#: threads keep spinning for a while after a call (ONNX Runtime's default, which Piper and sherpa-onnx use;
+#: OpenMP's in PyTorch) and take the cores from whatever runs next. Measured: our INT8 short-text synthesis
+#: took 104 ms right after a Piper call, 80 ms after a 50 ms pause, 80 ms after one of our own calls (ours stop
+#: spinning at the end of each run: ``runtime.session``)
+SETTLE_S = 0.1
+
 
 @dataclass
 class Stats:
@@ -39,7 +46,8 @@ class Stats:
 def interleaved(
     runs: Mapping[str, Callable[[], Any]], reps: int, *, warmup: int = 1, settle: float = 0.0
 ) -> dict[str, Stats]:
-    """Time each callable ``reps`` times, round-robin with a rotating start; ``warmup`` untimed calls first."""
+    """Time each callable ``reps`` times, round-robin with a rotating start; ``warmup`` untimed calls first;
+    ``settle``: seconds of untimed pause before each timed call (:data:`SETTLE_S` where runtimes are mixed)."""
     names = list(runs)
     for _ in range(warmup):
         for name in names:
