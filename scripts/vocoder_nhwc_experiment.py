@@ -9,7 +9,9 @@ integer kernels (the elementwise ops are layout-agnostic; the polyphase interlea
 
     .venv/bin/python scripts/vocoder_nhwc_experiment.py --bundle INT8_BUNDLE --frames 250 --reps 20
 
-The NHWC graph uses ONNX Runtime's contrib ops (``com.microsoft``): a measurement, not a bundle format.
+The rewrite is :func:`yourtts_onnx.optimize.cpu_layout.strip_layout_transposes`, which ``quantize --precision
+int8`` now ships as the bundle's ``vocoder.ort-cpu.onnx`` (checked bit-identical first); this script re-measures
+it on its own.
 """
 
 from __future__ import annotations
@@ -22,65 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
 
 from yourtts_onnx.bench.timing import interleaved
 from yourtts_onnx.bench.vocoder_profile import vocoder_feeds
+from yourtts_onnx.optimize.cpu_layout import strip_layout_transposes
 from yourtts_onnx.runtime.session import SessionOptions, create_session
-
-
-def nhwc(model: onnx.ModelProto) -> int:
-    """Drop the layout transposes of an ORT-optimised INT8 vocoder in place; returns the nodes removed."""
-    g = model.graph
-    inits = {i.name: i for i in g.initializer}
-    prod = {o: n for n in g.node for o in n.output}
-    cons: dict[str, list[onnx.NodeProto]] = {}
-    for n in g.node:
-        for i in n.input:
-            cons.setdefault(i, []).append(n)
-    remove: set[str] = set()
-    rename: dict[str, str] = {}
-    replace: dict[str, onnx.NodeProto] = {}
-    for n in g.node:
-        if n.op_type != "Transpose":
-            continue
-        perm = list(next(a.ints for a in n.attribute if a.name == "perm"))
-        p = prod.get(n.input[0])
-        users = cons.get(n.output[0], [])
-        # keep the boundaries: the graph's inputs (after QuantizeLinear) and conv_post's output
-        if perm != [0, 2, 1] or p is None or p.op_type == "QuantizeLinear":
-            continue
-        if any(c.op_type == "DequantizeLinear" for c in users):
-            continue
-        if p.op_type == "QLinearConcat":  # polyphase: [B, T, s*C] -> [B, T*s, C] is one reshape in NHWC
-            (r1,) = users
-            (t2,) = cons[r1.output[0]]
-            (r2,) = cons[t2.output[0]]
-            channels = int(numpy_helper.to_array(inits[r2.input[1]])[1])
-            shape = r2.name + "_nhwc_shape"
-            g.initializer.append(numpy_helper.from_array(np.array([0, -1, channels], np.int64), shape))
-            replace[r2.name] = helper.make_node(
-                "Reshape", [n.input[0], shape], [r2.output[0]], name=r2.name + "_nhwc"
-            )
-            remove.update([n.name, r1.name, t2.name, r2.name])
-            continue
-        remove.add(n.name)
-        rename[n.output[0]] = n.input[0]
-    nodes = []
-    for n in g.node:
-        if n.name in replace:
-            nodes.append(replace[n.name])
-        if n.name in remove:
-            continue
-        for i, x in enumerate(n.input):
-            while x in rename:
-                x = rename[x]
-            n.input[i] = x
-        nodes.append(n)
-    del g.node[:]
-    g.node.extend(nodes)
-    del g.value_info[:]
-    return len(remove)
 
 
 def main() -> int:
@@ -100,7 +48,7 @@ def main() -> int:
         shutil.copyfile(args.bundle / "weights.bin", cache / "weights.bin")
         model = onnx.load(str(optimised))
         before = sum(n.op_type == "Transpose" for n in model.graph.node)
-        removed = nhwc(model)
+        removed = strip_layout_transposes(model)
         after = sum(n.op_type == "Transpose" for n in model.graph.node)
         out = Path(tmp) / "nhwc.onnx"
         onnx.save(model, str(out), save_as_external_data=True, location="nhwc.bin")

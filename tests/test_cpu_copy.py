@@ -9,8 +9,10 @@ import json
 import logging
 import shutil
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import onnx
 import pytest
@@ -50,6 +52,10 @@ def test_quantize_writes_a_channels_last_copy_beside_the_portable_vocoder(derive
     raw = json.loads((out / "config.json").read_text())
     assert raw["graphs"]["vocoder"]["cpu_file"] == COPY and raw["graphs"]["vocoder"]["file"] == "vocoder.onnx"
     assert COPY in raw["files"]  # hashed like every file of the bundle
+    schema = json.loads(
+        resources.files("yourtts_onnx").joinpath("schemas/bundle_config.schema.json").read_text()
+    )
+    jsonschema.validate(raw, schema)  # the published contract knows the field
     (line,) = [m for m in said if m.startswith(f"{COPY}:")]
     assert "max difference 0 " in line  # bit-identical on the calibration latents
     model = onnx.load(str(out / COPY), load_external_data=False)

@@ -21,7 +21,7 @@ verification, the optimisers, voice export and the benchmark, is created by :fun
 * ``profile_prefix``: write ONNX Runtime's per-node profile (JSON, ``session.end_profiling()`` returns its
   path) under this prefix; ``None`` (default) profiles nothing. For measurements (the vocoder kernel profile).
 * ``cpu_copies``: load a graph's CPU copy where the bundle has one (an INT8 bundle's vocoder, rewritten
-  channels-last for ONNX Runtime's CPU provider: 1.14x faster, bit-identical) when every session runs on the
+  channels-last for ONNX Runtime's CPU provider: 1.14-1.20x faster, bit-identical) when every session runs on the
   CPU provider (on). Off: always the portable graph (comparisons).
 
 Errors become :class:`~yourtts_onnx.errors.BundleError` (a graph that cannot be loaded) or
