@@ -35,6 +35,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from yourtts_onnx.errors import ExportError
+from yourtts_onnx.optimize.graph_tools import attr, consumers, initializers
 from yourtts_onnx.runtime.session import CPU, SessionOptions, create_session
 
 #: the copy must give the portable graph's samples: the integer kernels are the same, only the layout moves
@@ -59,28 +60,18 @@ class CpuCopy:
     transposes_after: int
 
 
-def _perm(node: onnx.NodeProto) -> list[int]:
-    for attr in node.attribute:
-        if attr.name == "perm":
-            return list(attr.ints)
-    return []
-
-
 def strip_layout_transposes(model: onnx.ModelProto) -> int:
     """Remove, in place, the layout transposes of a graph ONNX Runtime optimised for its CPU provider;
     returns the nodes removed. The result is checked by running it (see the module doc), not trusted."""
     g = model.graph
-    inits = {i.name: i for i in g.initializer}
+    inits = initializers(g)
     producer = {o: n for n in g.node for o in n.output}
-    users: dict[str, list[onnx.NodeProto]] = {}
-    for n in g.node:
-        for i in n.input:
-            users.setdefault(i, []).append(n)
+    users = consumers(g)
     remove: set[int] = set()
     rename: dict[str, str] = {}
     replace: dict[int, onnx.NodeProto] = {}
     for n in g.node:
-        if n.op_type != "Transpose" or _perm(n) != _TO_CHANNELS_FIRST:
+        if n.op_type != "Transpose" or attr(n, "perm") != _TO_CHANNELS_FIRST:
             continue
         src = producer.get(n.input[0])
         readers = users.get(n.output[0], [])
