@@ -8,7 +8,7 @@ verification, the optimisers, voice export and the benchmark, is created by :fun
   ``cudnn_conv_algo_search=HEURISTIC``: exhaustive search re-runs for every new input shape, and TTS
   shapes change with every sentence);
 * ``spinning``: on — worker threads spin between the ops of one run instead of sleeping and being woken
-  for each (the text encoder's and duration predictor's ~600 small ops each: 3-8% of an INT8 synthesis),
+  for each (the text encoder's and duration predictor's ~600 small ops each: up to 5% of an INT8 synthesis),
   and stop at the end of the run (ONNX Runtime's ``session.force_spinning_stop``), so they never steal the
   cores of the session that runs next (text encoder, duration predictor, flow, vocoder run in turn); servers
   give each worker its share of the cores (``serving.load.intra_op_threads``), so a run spins only on its
