@@ -1,4 +1,5 @@
-"""Loopback helpers shared by the scripts that start our servers as subprocesses (soak.py, capacity.py)."""
+"""Loopback helpers shared by the scripts that start servers as subprocesses (soak.py, capacity.py,
+wyoming_latency.py)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_port(port: int, proc: subprocess.Popen, timeout: float) -> None:
-    """Return once something listens on ``port``; stop the script if ``proc`` exits or ``timeout`` passes."""
+def wait_port(port: int, proc: subprocess.Popen, timeout: float, name: str | None = None) -> None:
+    """Return once something listens on ``port``; stop the script if ``proc`` exits or ``timeout`` passes.
+    ``name``: the server in messages (default: the yourtts-onnx command ``proc`` runs)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"a server exited at start-up ({proc.args[3]}), code {proc.returncode}")
+            raise SystemExit(f"a server exited at start-up ({name or proc.args[3]}), code {proc.returncode}")
         try:
             with socket.create_connection((HOST, port), timeout=1):
                 return

@@ -30,11 +30,11 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-HOST = "127.0.0.1"
+from loopback import HOST, free_port, wait_port  # scripts/ is on sys.path when a script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -124,19 +124,11 @@ def _full_size_int8(work: Path) -> Path:
     return prepared.bundles["int8"]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_servers(
     args: argparse.Namespace, bundle: Path, voice: str, language: str, piper_dir: Path, piper_voice: str
 ) -> dict[str, dict[str, Any]]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    ours_port, piper_port = _free_port(), _free_port()
+    ours_port, piper_port = free_port(), free_port()
     threads = ["--threads", str(args.threads)] if args.threads else []
     ours_noise = [] if args.noise else ["--noise-scale", "0", "--noise-scale-dp", "0"]
     piper_noise = [] if args.noise else ["--noise-scale", "0", "--noise-w-scale", "0"]
@@ -163,23 +155,8 @@ def _start_servers(
             "port": port,
         }
     for name, server in servers.items():
-        _wait_for(server["port"], server["proc"], name)
+        wait_port(server["port"], server["proc"], 300.0, name)
     return servers
-
-
-def _wait_for(port: int, proc: subprocess.Popen, name: str, timeout: float = 300.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{name} exited with code {proc.returncode} before listening (see its log)")
-        try:
-            with socket.create_connection((HOST, port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{name} is not listening on port {port} after {timeout:g} s")
 
 
 def _stop(proc: subprocess.Popen) -> None:
