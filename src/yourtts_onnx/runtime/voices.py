@@ -232,11 +232,7 @@ class Voices:
             speaker_encoder_sha256=self.bundle.file_sha256(GRAPH_SPEAKER_ENCODER),
             label=label,
         )
-        with self._write_lock:
-            if not overwrite and self.exists(name):
-                raise InputError(f"voice '{name}' already exists; choose another name or overwrite it")
-            path = save_profile(profile, self.directory, overwrite=True)
-        return dataclasses.replace(profile, path=path)
+        return self._store(profile, overwrite)
 
     def save_blend(
         self, name: str, expression: str, *, label: str | None = None, overwrite: bool = False
@@ -266,9 +262,16 @@ class Voices:
             label=label,
             blend=blend,
         )
+        return self._store(profile, overwrite)
+
+    def _store(self, profile: VoiceProfile, overwrite: bool) -> VoiceProfile:
+        """Write ``profile`` under the write lock (refusing an existing name unless ``overwrite``); returns it
+        with its path."""
         with self._write_lock:
-            if not overwrite and self.exists(name):
-                raise InputError(f"voice '{name}' already exists; choose another name or overwrite it")
+            if not overwrite and self.exists(profile.name):
+                raise InputError(
+                    f"voice '{profile.name}' already exists; choose another name or overwrite it"
+                )
             path = save_profile(profile, self.directory, overwrite=True)
         return dataclasses.replace(profile, path=path)
 
